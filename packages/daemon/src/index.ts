@@ -1,0 +1,1 @@
+export const PACKAGE_NAME = '@nerves-hub-link/daemon';

@@ -1,0 +1,225 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { configPath, loadConfig, parseConfig } from './load.js';
+
+const MTLS = `
+uri = "wss://devices.example.com/socket/websocket"
+data_dir = "/var/lib/nerves-hub-link"
+[auth]
+method = "mtls"
+cert_file = "/etc/nerves-hub-link/cert.pem"
+key_file = "/etc/nerves-hub-link/key.pem"
+`;
+
+function problemsOf(text: string): readonly string[] {
+  try {
+    parseConfig(text, '/etc/nerves-hub-link/config.toml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('parseConfig', () => {
+  it('accepts a minimal mTLS config and fills in every default', () => {
+    const { config } = parseConfig(MTLS, '/etc/nerves-hub-link/config.toml');
+    expect(config.auth).toEqual({
+      method: 'mtls',
+      certFile: '/etc/nerves-hub-link/cert.pem',
+      keyFile: '/etc/nerves-hub-link/key.pem',
+    });
+    expect(config.identity).toEqual({ kind: 'certificate' });
+    expect(config.fwup).toMatchObject({ path: 'fwup', task: 'upgrade', publicKeys: [], noUnmount: false });
+    expect(config.fwup.devpath).toBeUndefined();
+    expect(config.metadata).toEqual({ command: ['fw_printenv'], values: {} });
+    expect(config.commands.reboot).toEqual(['reboot']);
+    expect(config.commands.identify).toBeUndefined();
+    expect(config.download).toEqual({ allowHttp: false, maxAttempts: 5, idleTimeoutMs: 60_000 });
+    expect(config.heartbeatIntervalMs).toBe(30_000);
+  });
+
+  it('accepts the full shape of the example config', () => {
+    const { config } = parseConfig(
+      `
+uri = "wss://devices.example.com/device-socket/websocket"
+data_dir = "state"
+[identity]
+serial_command = "cat /etc/device-serial"
+[auth]
+method = "shared_secret"
+key = "nhp_abc"
+secret_file = "secret.txt"
+ca_file = "ca.pem"
+[fwup]
+path = "/usr/bin/fwup"
+devpath = "/dev/mmcblk0"
+task = "upgrade"
+public_keys = ["53xupSixxj0VvwpadQs/xscN2XPiPbh9PMcUOGgaBW0="]
+no_unmount = true
+[metadata]
+file = "/etc/fw.env"
+[metadata.values]
+nerves_fw_platform = "rpi4"
+[commands]
+reboot = ["systemctl", "reboot"]
+identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
+`,
+      '/opt/nhl/config.toml',
+    );
+    expect(config.identity).toEqual({
+      kind: 'command',
+      command: ['cat', '/etc/device-serial'],
+      timeoutMs: 10_000,
+    });
+    expect(config.auth).toEqual({
+      method: 'shared_secret',
+      key: 'nhp_abc',
+      secretFile: '/opt/nhl/secret.txt',
+      caFile: '/opt/nhl/ca.pem',
+    });
+    expect(config.dataDir).toBe('/opt/nhl/state');
+    expect(config.metadata).toEqual({ file: '/etc/fw.env', values: { nerves_fw_platform: 'rpi4' } });
+    expect(config.commands.identify).toEqual(['sh', '-c', 'echo 1 > /sys/class/leds/led0/brightness']);
+  });
+
+  it('treats identify = "" as no identify command', () => {
+    const { config } = parseConfig(`${MTLS}\n[commands]\nidentify = ""\n`, 'c.toml');
+    expect(config.commands.identify).toBeUndefined();
+  });
+
+  // Each bad config names the key, what it found and what it expects.
+  const BAD: Array<[string, string, RegExp]> = [
+    ['TOML syntax', 'uri = "wss://x', /line 1, column \d+/],
+    ['missing uri', MTLS.replace(/^uri.*$/m, ''), /^uri: missing; expected the NervesHub device socket URL/],
+    [
+      'uri not a URL',
+      MTLS.replace(/^uri.*$/m, 'uri = "devices example"'),
+      /^uri: "devices example" is not a URL/,
+    ],
+    [
+      'uri with https scheme',
+      MTLS.replace('wss://', 'https://'),
+      /^uri: expected a wss:\/\/ URL .* got https:/,
+    ],
+    [
+      'uri with a query',
+      MTLS.replace('websocket"', 'websocket?vsn=1.0.0"'),
+      /^uri: must not carry a query string/,
+    ],
+    ['missing [auth]', 'uri = "wss://h/socket/websocket"', /^auth: missing; add a \[auth\] table/],
+    [
+      'unknown method',
+      MTLS.replace('"mtls"', '"password"'),
+      /^auth.method: expected one of "mtls", "shared_secret", got "password"/,
+    ],
+    ['mtls without key', MTLS.replace(/^key_file.*$/m, ''), /^auth.key_file: missing; set key_file/],
+    [
+      'engine without key_id',
+      MTLS.replace(/^key_file.*$/m, 'key_engine = "pkcs11"'),
+      /^auth.key_id: missing/,
+    ],
+    [
+      'key file and engine',
+      `${MTLS}key_engine = "pkcs11"\nkey_id = "pkcs11:object=k"\n`,
+      /^auth.key_file: set either key_file or key_engine/,
+    ],
+    [
+      'cert_file is a number',
+      MTLS.replace(/^cert_file.*$/m, 'cert_file = 42'),
+      /^auth.cert_file: expected a path to the device certificate \(PEM\), got 42/,
+    ],
+    [
+      'typo in a key',
+      MTLS.replace('cert_file', 'certfile'),
+      /^auth.certfile: unknown key \(did you mean "auth.cert_file"\?\)/,
+    ],
+    ['unknown top-level key', `log_level = "debug"\n${MTLS}`, /^log_level: unknown key/],
+    [
+      'shared secret without secret',
+      'uri = "wss://h/device-socket/websocket"\n[identity]\nserial = "d1"\n[auth]\nmethod = "shared_secret"\nkey = "nhp_x"\n',
+      /^auth.secret: missing; set secret = /,
+    ],
+    [
+      'shared secret without identifier',
+      'uri = "wss://h/device-socket/websocket"\n[auth]\nmethod = "shared_secret"\nkey = "nhp_x"\nsecret = "s"\n',
+      /^identity.serial_command: missing; a shared-secret device needs its identifier/,
+    ],
+    [
+      'serial command with a pipe',
+      `${MTLS}[identity]\nserial_command = "cat /x | tr -d a"\n`,
+      /^identity.serial_command: .*write it as an array, e.g. \["sh", "-c"/,
+    ],
+    [
+      'bad public key',
+      `${MTLS}[fwup]\npublic_keys = ["abc"]\n`,
+      /^fwup.public_keys\[0\]: expected a 44-character base64 Ed25519 key, got "abc"/,
+    ],
+    [
+      'heartbeat too long',
+      `heartbeat_interval_ms = 600000\n${MTLS}`,
+      /^heartbeat_interval_ms: expected a whole number of milliseconds .* from 1000 to 170000, got 600000/,
+    ],
+    [
+      'allow_http not boolean',
+      `${MTLS}[download]\nallow_http = "yes"\n`,
+      /^download.allow_http: expected true or false, got "yes"/,
+    ],
+    [
+      'metadata command and file',
+      `${MTLS}[metadata]\ncommand = "fw_printenv"\nfile = "/x"\n`,
+      /^metadata.file: set either command or file/,
+    ],
+    ['fwup as a string', `fwup = "fwup"\n${MTLS}`, /^fwup: expected a table \(\[fwup\]\), got "fwup"/],
+  ];
+
+  for (const [name, text, expected] of BAD) {
+    it(`rejects a config with ${name}`, () => {
+      const problems = problemsOf(text);
+      expect(
+        problems.some((problem) => expected.test(problem)),
+        problems.join('\n'),
+      ).toBe(true);
+    });
+  }
+
+  it('reports every problem of a file at once', () => {
+    const problems = problemsOf('uri = 1\n[auth]\nmethod = "mtls"\ncert_file = 2\nkey_file = "k"\nfoo = 1\n');
+    expect(problems).toHaveLength(3);
+  });
+});
+
+describe('loadConfig', () => {
+  it('names the file and the fix when it does not exist', () => {
+    expect(() => loadConfig('/nonexistent/config.toml')).toThrowError(
+      expect.objectContaining({
+        code: 'CONFIG_NOT_FOUND',
+        message: expect.stringContaining('--config PATH'),
+      }),
+    );
+  });
+
+  it('warns when a file holding a secret is readable by others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nhl-config-'));
+    const file = join(dir, 'config.toml');
+    writeFileSync(
+      file,
+      'uri = "wss://h/device-socket/websocket"\n[identity]\nserial = "d"\n[auth]\nmethod = "shared_secret"\nkey = "nhp_k"\nsecret = "s3cret"\n',
+    );
+    chmodSync(file, 0o644);
+    expect(loadConfig(file).warnings).toEqual([expect.stringContaining('chmod 600')]);
+    chmodSync(file, 0o600);
+    expect(loadConfig(file).warnings).toEqual([]);
+  });
+});
+
+describe('configPath', () => {
+  it('prefers the flag, then NERVES_HUB_LINK_CONFIG, then the default', () => {
+    expect(configPath('/a.toml', { NERVES_HUB_LINK_CONFIG: '/b.toml' })).toBe('/a.toml');
+    expect(configPath(undefined, { NERVES_HUB_LINK_CONFIG: '/b.toml' })).toBe('/b.toml');
+    expect(configPath(undefined, {})).toBe('/etc/nerves-hub-link/config.toml');
+  });
+});

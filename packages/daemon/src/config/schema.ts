@@ -1,0 +1,274 @@
+import { CONFIG_DEFAULTS } from './defaults.js';
+import { type Table, TableReader } from './fields.js';
+
+export type AuthConfig =
+  | {
+      readonly method: 'mtls';
+      readonly certFile: string;
+      readonly keyFile?: string;
+      readonly keyEngine?: string;
+      readonly keyId?: string;
+      readonly caFile?: string;
+    }
+  | {
+      readonly method: 'shared_secret';
+      readonly key: string;
+      readonly secret?: string;
+      readonly secretFile?: string;
+      readonly caFile?: string;
+    };
+
+export type IdentitySource =
+  | { readonly kind: 'command'; readonly command: readonly string[]; readonly timeoutMs: number }
+  | { readonly kind: 'value'; readonly value: string }
+  | { readonly kind: 'certificate' };
+
+export interface Config {
+  /** Where the configuration was read from, for messages. */
+  readonly file: string;
+  readonly uri: string;
+  readonly dataDir: string;
+  readonly identity: IdentitySource;
+  readonly auth: AuthConfig;
+  readonly tlsVersion: 'TLSv1.2' | 'TLSv1.3' | 'any';
+  readonly fwup: {
+    readonly path: string;
+    /** Absent: taken from `nerves_fw_devpath` in the firmware metadata. */
+    readonly devpath?: string;
+    readonly task: string;
+    readonly publicKeys: readonly string[];
+    /** Pass `-U` so fwup does not unmount the disk the system runs from. */
+    readonly noUnmount: boolean;
+    readonly timeoutMs: number;
+  };
+  readonly metadata: {
+    readonly command?: readonly string[];
+    readonly file?: string;
+    readonly values: Readonly<Record<string, string>>;
+  };
+  readonly commands: {
+    readonly reboot: readonly string[];
+    readonly identify?: readonly string[];
+    readonly timeoutMs: number;
+  };
+  readonly download: {
+    readonly allowHttp: boolean;
+    readonly maxAttempts: number;
+    readonly idleTimeoutMs: number;
+  };
+  readonly heartbeatIntervalMs: number;
+}
+
+/** Checks a parsed TOML document. Every problem found is pushed to `problems`; the result is valid only if none. */
+export function readConfig(document: Table, file: string, problems: string[]): Config {
+  const top = new TableReader(document, '', problems);
+  const uri = readUri(top);
+  const dataDir =
+    top.string('data_dir', 'a directory path for downloads and state') ?? CONFIG_DEFAULTS.dataDir;
+  const tlsVersion = top.oneOf(
+    'tls_version',
+    ['TLSv1.2', 'TLSv1.3', 'any'] as const,
+    CONFIG_DEFAULTS.tlsVersion,
+  );
+  const heartbeatIntervalMs = top.integer(
+    'heartbeat_interval_ms',
+    CONFIG_DEFAULTS.heartbeatIntervalMs,
+    1000,
+    170_000,
+    'milliseconds (the server closes a socket that is silent for 180 s)',
+  );
+  const auth = readAuth(section(top, 'auth', true, problems));
+  const identity = readIdentity(section(top, 'identity', false, problems), auth);
+  const fwup = readFwup(section(top, 'fwup', false, problems));
+  const metadata = readMetadata(section(top, 'metadata', false, problems), problems);
+  const commands = readCommands(section(top, 'commands', false, problems));
+  const download = readDownload(section(top, 'download', false, problems));
+  top.rejectUnknown();
+  return {
+    file,
+    uri,
+    dataDir,
+    identity,
+    auth,
+    tlsVersion,
+    fwup,
+    metadata,
+    commands,
+    download,
+    heartbeatIntervalMs,
+  };
+}
+
+function section(top: TableReader, key: string, required: boolean, problems: string[]): TableReader {
+  const table = top.table(key);
+  if (!table && required && !top.has(key)) top.problem(key, `missing; add a [${key}] table`);
+  return new TableReader(table ?? {}, key, problems);
+}
+
+function readUri(top: TableReader): string {
+  const value = top.requiredString(
+    'uri',
+    'the NervesHub device socket URL, e.g. "wss://devices.example.com/socket/websocket"',
+  );
+  if (value === undefined) return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    top.problem(
+      'uri',
+      `${JSON.stringify(value)} is not a URL; expected e.g. "wss://devices.example.com/socket/websocket"`,
+    );
+    return value;
+  }
+  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
+    top.problem('uri', `expected a wss:// URL (ws:// only for local testing), got ${url.protocol}//`);
+  }
+  if (url.search) top.problem('uri', 'must not carry a query string; the client adds vsn=2.0.0 itself');
+  return value;
+}
+
+function readAuth(auth: TableReader): AuthConfig {
+  const method = auth.oneOf('method', ['mtls', 'shared_secret'] as const, undefined);
+  const caFile = auth.string('ca_file', 'a path to extra trusted CA certificates (PEM)');
+  const optional = <T extends object>(value: T): T =>
+    Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  if (method === 'shared_secret') {
+    const key = auth.requiredString('key', 'the NervesHub key id, a product key "nhp_…" or a device key');
+    const secret = auth.string('secret', 'the shared secret');
+    const secretFile = auth.string('secret_file', 'a path to a file holding the shared secret');
+    if (secret === undefined && secretFile === undefined && !auth.has('secret') && !auth.has('secret_file')) {
+      auth.problem('secret', 'missing; set secret = "…" or secret_file = "/path/to/secret"');
+    }
+    if (secret !== undefined && secretFile !== undefined) {
+      auth.problem('secret_file', 'set either secret or secret_file, not both');
+    }
+    auth.rejectUnknown();
+    return optional({ method, key: key ?? '', secret, secretFile, caFile });
+  }
+  const certFile = auth.requiredString('cert_file', 'a path to the device certificate (PEM)');
+  const keyFile = auth.string('key_file', 'a path to the device private key (PEM)');
+  const keyEngine = auth.string('key_engine', 'an OpenSSL engine id, e.g. "pkcs11"');
+  const keyId = auth.string('key_id', 'the key identifier for the engine, e.g. "pkcs11:token=…;object=…"');
+  if (keyFile !== undefined && (keyEngine !== undefined || keyId !== undefined)) {
+    auth.problem('key_file', 'set either key_file or key_engine + key_id, not both');
+  } else if (keyFile === undefined && !auth.has('key_file')) {
+    if (keyEngine === undefined && !auth.has('key_engine') && keyId === undefined && !auth.has('key_id')) {
+      auth.problem(
+        'key_file',
+        'missing; set key_file = "/path/key.pem", or key_engine and key_id for an HSM key',
+      );
+    } else if (keyEngine === undefined && !auth.has('key_engine')) {
+      auth.problem(
+        'key_engine',
+        'missing; key_id needs the engine that holds the key, e.g. key_engine = "pkcs11"',
+      );
+    } else if (keyId === undefined && !auth.has('key_id')) {
+      auth.problem(
+        'key_id',
+        'missing; key_engine needs the key identifier, e.g. key_id = "pkcs11:object=device"',
+      );
+    }
+  }
+  auth.rejectUnknown();
+  return optional({ method: 'mtls' as const, certFile: certFile ?? '', keyFile, keyEngine, keyId, caFile });
+}
+
+function readIdentity(identity: TableReader, auth: AuthConfig): IdentitySource {
+  const command = identity.command('serial_command');
+  const value = identity.string('serial', 'the device identifier as a literal string');
+  const timeoutMs = identity.integer(
+    'serial_command_timeout_ms',
+    CONFIG_DEFAULTS.identityCommandTimeoutMs,
+    100,
+    600_000,
+    'milliseconds',
+  );
+  identity.rejectUnknown();
+  if (command && value !== undefined) {
+    identity.problem('serial', 'set either serial or serial_command, not both');
+  }
+  if (command) return { kind: 'command', command, timeoutMs };
+  if (value !== undefined) return { kind: 'value', value };
+  if (auth.method === 'shared_secret' && !identity.has('serial_command') && !identity.has('serial')) {
+    identity.problem(
+      'serial_command',
+      'missing; a shared-secret device needs its identifier: set serial_command = "…" or serial = "…" in [identity]',
+    );
+  }
+  return { kind: 'certificate' };
+}
+
+function readFwup(fwup: TableReader): Config['fwup'] {
+  const publicKeys =
+    fwup.stringArray('public_keys', 'an array of fwup public keys (base64, as in a .pub file)') ?? [];
+  publicKeys.forEach((key, index) => {
+    if (Buffer.from(key, 'base64').length !== 32 || !/^[A-Za-z0-9+/]{43}=$/.test(key.trim())) {
+      fwup.problem(
+        `public_keys[${index}]`,
+        `expected a 44-character base64 Ed25519 key, got ${JSON.stringify(key)}`,
+      );
+    }
+  });
+  const devpath = fwup.string('devpath', 'the device to write, e.g. "/dev/mmcblk0"');
+  const result = {
+    path:
+      fwup.string('path', 'the fwup program, a name on PATH or an absolute path') ?? CONFIG_DEFAULTS.fwupPath,
+    task: fwup.string('task', 'an fwup task name, e.g. "upgrade"') ?? CONFIG_DEFAULTS.fwupTask,
+    publicKeys: publicKeys.map((key) => key.trim()),
+    noUnmount: fwup.boolean('no_unmount', false),
+    timeoutMs: fwup.integer('timeout_ms', CONFIG_DEFAULTS.fwupTimeoutMs, 1000, 24 * 3600_000, 'milliseconds'),
+    ...(devpath !== undefined ? { devpath } : {}),
+  };
+  fwup.rejectUnknown();
+  return result;
+}
+
+function readMetadata(metadata: TableReader, problems: string[]): Config['metadata'] {
+  const command = metadata.command('command');
+  const file = metadata.string('file', 'a path to a key=value file of firmware metadata');
+  const valuesTable = metadata.table('values');
+  const values: Record<string, string> = {};
+  if (valuesTable) {
+    const reader = new TableReader(valuesTable, 'metadata.values', problems);
+    for (const key of Object.keys(valuesTable)) {
+      const value = reader.string(key, 'a string');
+      if (value !== undefined) values[key] = value;
+    }
+  }
+  if (command && file !== undefined) metadata.problem('file', 'set either command or file, not both');
+  metadata.rejectUnknown();
+  if (file !== undefined) return { file, values };
+  return { command: command ?? [...CONFIG_DEFAULTS.metadataCommand], values };
+}
+
+function readCommands(commands: TableReader): Config['commands'] {
+  const reboot = commands.command('reboot') ?? [...CONFIG_DEFAULTS.rebootCommand];
+  // `identify = ""` (as in the example config) means: no identify command.
+  const identify = commands.raw('identify') === '' ? undefined : commands.command('identify');
+  const timeoutMs = commands.integer(
+    'timeout_ms',
+    CONFIG_DEFAULTS.commandTimeoutMs,
+    100,
+    600_000,
+    'milliseconds',
+  );
+  commands.rejectUnknown();
+  return identify ? { reboot, identify, timeoutMs } : { reboot, timeoutMs };
+}
+
+function readDownload(download: TableReader): Config['download'] {
+  const result = {
+    allowHttp: download.boolean('allow_http', false),
+    maxAttempts: download.integer('max_attempts', CONFIG_DEFAULTS.downloadMaxAttempts, 1, 100, 'attempts'),
+    idleTimeoutMs: download.integer(
+      'idle_timeout_ms',
+      CONFIG_DEFAULTS.downloadIdleTimeoutMs,
+      1000,
+      3600_000,
+      'milliseconds',
+    ),
+  };
+  download.rejectUnknown();
+  return result;
+}

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,6 +84,17 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
     expect(config.dataDir).toBe('/opt/nhl/state');
     expect(config.metadata).toEqual({ file: '/etc/fw.env', values: { nerves_fw_platform: 'rpi4' } });
     expect(config.commands.identify).toEqual(['sh', '-c', 'echo 1 > /sys/class/leds/led0/brightness']);
+  });
+
+  it('accepts the example config shipped with the package', () => {
+    const text = readFileSync(new URL('../../examples/config.toml', import.meta.url), 'utf8');
+    const { config } = parseConfig(text, '/etc/nerves-hub-link/config.toml');
+    expect(config.auth.method).toBe('mtls');
+    expect(config.identity).toEqual({
+      kind: 'command',
+      command: ['cat', '/etc/device-serial'],
+      timeoutMs: 10_000,
+    });
   });
 
   it('treats identify = "" as no identify command', () => {

@@ -1,0 +1,75 @@
+/** Every code a caller may branch on. Match `err.code`, not the message or the class. */
+export type PhoenixChannelErrorCode =
+  | 'PHX_INVALID_ARGUMENT'
+  | 'PHX_INVALID_STATE'
+  | 'PHX_ENCODE_FAILED'
+  | 'PHX_DECODE_FAILED'
+  | 'PHX_CONNECT_FAILED'
+  | 'PHX_CONNECT_TIMEOUT'
+  | 'PHX_UPGRADE_REJECTED'
+  | 'PHX_HEARTBEAT_TIMEOUT'
+  | 'PHX_TRANSPORT_ERROR'
+  | 'PHX_SOCKET_CLOSED'
+  | 'PHX_JOIN_REFUSED'
+  | 'PHX_JOIN_TIMEOUT'
+  | 'PHX_JOIN_PARAMS_FAILED'
+  | 'PHX_CHANNEL_ERRORED'
+  | 'PHX_CHANNEL_CLOSED'
+  | 'PHX_PUSH_TIMEOUT'
+  | 'PHX_NOT_JOINED'
+  | 'PHX_BUFFER_FULL'
+  | 'PHX_ABORTED'
+  | 'PHX_HANDLER_FAILED';
+
+/** Base class of every error this package raises or reports. */
+export class PhoenixChannelError extends Error {
+  override name = 'PhoenixChannelError';
+  readonly code: PhoenixChannelErrorCode;
+
+  constructor(code: PhoenixChannelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * The server answered the WebSocket upgrade with an HTTP status instead of 101 (401, 403, 503, …).
+ * `headers` holds every response header, names lowercased; `date` lets the caller learn the server clock.
+ */
+export class UpgradeRejectedError extends PhoenixChannelError {
+  override name = 'UpgradeRejectedError';
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(statusCode: number, headers: Readonly<Record<string, string>>) {
+    const reason = headers['nh-connection-error-reason'];
+    super(
+      'PHX_UPGRADE_REJECTED',
+      `WebSocket upgrade rejected with HTTP ${statusCode}${reason ? ` (${reason})` : ''}`,
+    );
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+}
+
+/** The server answered `phx_join` with a status other than `ok`; `response` is what it sent. */
+export class JoinRefusedError extends PhoenixChannelError {
+  override name = 'JoinRefusedError';
+  readonly topic: string;
+  readonly status: string;
+  readonly response: unknown;
+
+  constructor(topic: string, status: string, response: unknown) {
+    super('PHX_JOIN_REFUSED', `join of "${topic}" refused with status "${status}"`);
+    this.topic = topic;
+    this.status = status;
+    this.response = response;
+  }
+}
+
+/** True for any error of this package, even one made by another copy of it. */
+export function isPhoenixChannelError(error: unknown): error is PhoenixChannelError {
+  if (!(error instanceof Error)) return false;
+  const code: unknown = (error as Error & { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('PHX_');
+}

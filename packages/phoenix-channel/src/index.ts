@@ -5,6 +5,8 @@ export {
   defaultRejoinAfterMs,
   exponentialBackoff,
 } from './backoff.js';
+export type { ChannelOptions, ChannelParams, ChannelState, MessageHandler, SendOptions } from './channel.js';
+export { Channel } from './channel.js';
 export type { DecodeOptions, Message } from './codec.js';
 export { decode, encode, encodeFrame, encodePayload } from './codec.js';
 export * from './constants.js';
@@ -15,3 +17,16 @@ export {
   PhoenixChannelError,
   UpgradeRejectedError,
 } from './errors.js';
+export type { Logger } from './logger.js';
+export type { PushOptions, PushReply } from './push.js';
+export type {
+  FlushOptions,
+  SocketCloseEvent,
+  SocketEvents,
+  SocketOptions,
+  SocketReconnectingEvent,
+  SocketState,
+} from './socket.js';
+export { Socket } from './socket.js';
+export type { SocketHeaders, SocketParams, SocketTlsOptions } from './transport.js';
+export { redactUrl } from './transport.js';

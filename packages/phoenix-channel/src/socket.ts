@@ -1,0 +1,544 @@
+/** One Phoenix WebSocket: connect with fresh params and headers, heartbeat, reconnect, route frames to channels. */
+import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import { defaultReconnectAfterMs } from './backoff.js';
+import {
+  Channel,
+  type ChannelHooks,
+  type ChannelHost,
+  type ChannelOptions,
+  type ChannelParams,
+} from './channel.js';
+import { decode, encodeFrame } from './codec.js';
+import {
+  CHANNEL_EVENTS,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FLUSH_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HARD_LIMIT_FACTOR,
+  PHOENIX_TOPIC,
+} from './constants.js';
+import { PhoenixChannelError, UpgradeRejectedError } from './errors.js';
+import { Heartbeat } from './heartbeat.js';
+import { type Logger, log } from './logger.js';
+import { Timer } from './timer.js';
+import {
+  buildClientOptions,
+  buildHeaders,
+  buildUrl,
+  flattenHeaders,
+  parseEndpoint,
+  redactUrl,
+  type SocketHeaders,
+  type SocketParams,
+  type SocketTlsOptions,
+} from './transport.js';
+import { checkFunction, checkNumber, checkObjectOrFunction, invalid } from './validate.js';
+
+export interface SocketOptions {
+  /** URL query params, or a (sync or async) function called before every attempt. `vsn=2.0.0` is always set. */
+  readonly params?: SocketParams | (() => SocketParams | Promise<SocketParams>);
+  /**
+   * Extra upgrade headers, or a (sync or async) function called before every attempt, so that signed headers are
+   * fresh on each reconnect. An `Origin` header is never sent.
+   */
+  readonly headers?: SocketHeaders | (() => SocketHeaders | Promise<SocketHeaders>);
+  /** TLS material for `wss:`; verification of the server is always on. */
+  readonly tls?: SocketTlsOptions;
+  /**
+   * Time between two Phoenix heartbeats.
+   * @default 30000
+   */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * Longest wait for a heartbeat reply (at most the interval); then the socket is closed with
+   * `PHX_HEARTBEAT_TIMEOUT` and reconnects.
+   * @default heartbeatIntervalMs
+   */
+  readonly heartbeatTimeoutMs?: number;
+  /**
+   * Delay before reconnect attempt `attempt` (1, 2, …); the count resets when a connection opens.
+   * @default 1 s, 2 s, 4 s … capped at 60 s, each up to 50 % longer
+   */
+  readonly reconnectAfterMs?: (attempt: number) => number;
+  /**
+   * Longest time for TCP, TLS and the HTTP upgrade of one attempt.
+   * @default 15000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Longest wait for the closing handshake in `close()` before the TCP socket is destroyed.
+   * @default 2000
+   */
+  readonly closeTimeoutMs?: number;
+  /**
+   * Largest incoming frame; a bigger one is reported (`PHX_DECODE_FAILED`) and dropped. Frames over four times
+   * this size make ws close the connection, which then reconnects.
+   * @default 1048576
+   */
+  readonly maxFrameBytes?: number;
+  /**
+   * Offer permessage-deflate. Off by default: Phoenix frames of a device are small, and each compressed
+   * connection holds zlib state (tens of KB).
+   * @default false
+   */
+  readonly perMessageDeflate?: boolean;
+  /** Receives debug/info/warn lines; without an `error` listener, reported errors go to `warn`. */
+  readonly logger?: Logger;
+}
+
+export interface SocketCloseEvent {
+  readonly code: number;
+  readonly reason: string;
+  /** Set when a reconnect is scheduled. */
+  readonly reconnectInMs?: number;
+}
+
+export interface SocketReconnectingEvent {
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+export interface SocketEvents {
+  open: [];
+  close: [event: SocketCloseEvent];
+  error: [error: PhoenixChannelError];
+  reconnecting: [event: SocketReconnectingEvent];
+}
+
+/** `idle` (not started or closed), `connecting`, `open`, `waiting` (to reconnect) or `closing`. */
+export type SocketState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closing';
+
+export interface FlushOptions {
+  /** @default 5000 */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULTS = {
+  heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  perMessageDeflate: false,
+  reconnectAfterMs: defaultReconnectAfterMs,
+} as const;
+
+/**
+ * A Phoenix Channels client socket (`vsn=2.0.0`). `connect()` starts it; from then on it reconnects by itself
+ * until `close()`. Errors are emitted on `error` when someone listens, otherwise logged: they never throw.
+ */
+export class Socket extends EventEmitter<SocketEvents> {
+  readonly #endpoint: URL;
+  readonly #options: SocketOptions & typeof DEFAULTS;
+  readonly #heartbeatTimeoutMs: number;
+  readonly #channels = new Map<string, ChannelHooks>();
+  readonly #host: ChannelHost;
+  readonly #heartbeat: Heartbeat;
+  readonly #reconnectTimer: Timer;
+  #state: SocketState = 'idle';
+  #ws: WebSocket | null = null;
+  #wsOpened = false;
+  #generation = 0;
+  #refCounter = 0;
+  #attemptError: PhoenixChannelError | null = null;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #pendingWrites = 0;
+  readonly #flushWaiters = new Set<() => void>();
+  #closing: { promise: Promise<void>; resolve: () => void } | null = null;
+
+  constructor(endpointUrl: string, options: SocketOptions = {}) {
+    super();
+    this.#endpoint = parseEndpoint(endpointUrl);
+    checkObjectOrFunction('params', options.params);
+    checkObjectOrFunction('headers', options.headers);
+    if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
+      throw invalid('tls', 'an object', options.tls);
+    }
+    checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, 1);
+    checkNumber('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 1);
+    checkNumber('connectTimeoutMs', options.connectTimeoutMs, 1);
+    checkNumber('closeTimeoutMs', options.closeTimeoutMs, 0);
+    checkNumber('maxFrameBytes', options.maxFrameBytes, 1);
+    checkFunction('reconnectAfterMs', options.reconnectAfterMs);
+    const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.#options = { ...DEFAULTS, ...defined } as SocketOptions & typeof DEFAULTS;
+    this.#heartbeatTimeoutMs = Math.min(
+      this.#options.heartbeatTimeoutMs ?? this.#options.heartbeatIntervalMs,
+      this.#options.heartbeatIntervalMs,
+    );
+    this.#heartbeat = new Heartbeat({
+      intervalMs: this.#options.heartbeatIntervalMs,
+      timeoutMs: this.#heartbeatTimeoutMs,
+      send: () => this.#sendHeartbeat(),
+      onTimeout: () => this.#onHeartbeatTimeout(),
+    });
+    // Not unref'd: while it waits to reconnect, nothing else may keep a daemon alive. close() clears it.
+    this.#reconnectTimer = new Timer(() => this.#onReconnectTimer(), this.#options.reconnectAfterMs);
+    this.#host = {
+      logger: this.#options.logger,
+      isConnected: () => this.isConnected(),
+      makeRef: () => this.#makeRef(),
+      sendFrame: (text) => this.#sendFrame(text),
+      report: (error) => this.#report(error),
+      bufferChanged: () => this.#checkFlush(),
+      attach: (hooks) => {
+        this.#channels.set(hooks.channel.topic, hooks);
+      },
+      detach: (channel) => {
+        if (this.#channels.get(channel.topic)?.channel === channel) this.#channels.delete(channel.topic);
+      },
+    };
+  }
+
+  /** Where the socket is in its life. */
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /** True while the WebSocket is open. */
+  isConnected(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** Starts connecting; does nothing if already started. After `close()` it starts again from scratch. */
+  connect(): void {
+    if (this.#state === 'closing') {
+      throw new PhoenixChannelError('PHX_INVALID_STATE', 'connect() called while close() is in progress');
+    }
+    if (this.#state !== 'idle') return;
+    void this.#attempt();
+  }
+
+  /**
+   * Closes for good: stops reconnecting and heartbeats, ends every channel (`closed` event; pending pushes reject
+   * with `PHX_SOCKET_CLOSED`), sends a 1000 close frame and resolves once the connection is gone (at most
+   * `closeTimeoutMs` later). No timer or listener of this socket is left behind.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing.promise;
+    this.#generation += 1;
+    this.#reconnectTimer.reset();
+    this.#heartbeat.stop();
+    this.#clearConnectTimer();
+    const error = new PhoenixChannelError('PHX_SOCKET_CLOSED', 'socket closed by the caller');
+    for (const hooks of [...this.#channels.values()]) hooks.terminate(error);
+    const ws = this.#ws;
+    if (!ws) {
+      this.#state = 'idle';
+      this.#checkFlush();
+      return Promise.resolve();
+    }
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.#closing = { promise, resolve };
+    this.#state = 'closing';
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    else ws.terminate();
+    return promise;
+  }
+
+  /**
+   * The channel of `topic`, created now. `params` may be a function, called before every (re)join.
+   * Throws `PHX_INVALID_STATE` if the topic already has a channel that was not left.
+   */
+  channel(topic: string, params?: ChannelParams, options: ChannelOptions = {}): Channel {
+    if (this.#channels.has(topic)) {
+      throw new PhoenixChannelError(
+        'PHX_INVALID_STATE',
+        `topic "${topic}" already has a channel; leave it first`,
+      );
+    }
+    return new Channel(topic, params, options, this.#host);
+  }
+
+  /**
+   * Resolves `true` once everything sent so far has been handed to the operating system: no frame queued in ws
+   * and no message waiting in a channel buffer. Resolves `false` after `timeoutMs`; rejects with `PHX_ABORTED`
+   * on `signal`.
+   */
+  flush(options: FlushOptions = {}): Promise<boolean> {
+    checkNumber('timeoutMs', options.timeoutMs);
+    const { signal } = options;
+    if (this.#isDrained()) return Promise.resolve(true);
+    if (signal?.aborted) {
+      return Promise.reject(
+        new PhoenixChannelError('PHX_ABORTED', 'flush aborted', { cause: signal.reason }),
+      );
+    }
+    return new Promise<boolean>((resolve, reject) => {
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#flushWaiters.delete(check);
+        settle();
+      };
+      const check = (): void => {
+        if (this.#isDrained()) finish(() => resolve(true));
+      };
+      const onAbort = (): void => {
+        finish(() =>
+          reject(new PhoenixChannelError('PHX_ABORTED', 'flush aborted', { cause: signal?.reason })),
+        );
+      };
+      const timer = setTimeout(
+        () => finish(() => resolve(false)),
+        options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
+      );
+      timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#flushWaiters.add(check);
+    });
+  }
+
+  async #attempt(): Promise<void> {
+    const generation = ++this.#generation;
+    this.#state = 'connecting';
+    this.#attemptError = null;
+    let url: string;
+    let headers: Record<string, string>;
+    try {
+      const [params, rawHeaders] = await Promise.all([
+        resolveOption(this.#options.params),
+        resolveOption(this.#options.headers),
+      ]);
+      url = buildUrl(this.#endpoint, params);
+      headers = buildHeaders(rawHeaders);
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      this.#report(
+        new PhoenixChannelError('PHX_CONNECT_FAILED', 'connect params or headers could not be made', {
+          cause: error,
+        }),
+      );
+      this.#scheduleReconnect(null);
+      return;
+    }
+    if (generation !== this.#generation) return;
+    const clientOptions = buildClientOptions({
+      headers,
+      tls: this.#options.tls,
+      perMessageDeflate: this.#options.perMessageDeflate,
+      maxPayload: this.#options.maxFrameBytes * FRAME_HARD_LIMIT_FACTOR,
+      closeTimeoutMs: this.#options.closeTimeoutMs,
+    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, clientOptions);
+    } catch (error) {
+      this.#report(
+        new PhoenixChannelError('PHX_CONNECT_FAILED', 'WebSocket could not be created', { cause: error }),
+      );
+      this.#scheduleReconnect(null);
+      return;
+    }
+    this.#ws = ws;
+    this.#wsOpened = false;
+    log(this.#options.logger, 'debug', 'connecting', { url: redactUrl(this.#endpoint) });
+    ws.on('open', () => this.#onWsOpen(ws));
+    ws.on('message', (data, isBinary) => this.#onWsMessage(ws, data, isBinary));
+    ws.on('error', (error) => this.#onWsError(ws, error));
+    ws.on('close', (code, reason) => this.#onWsClose(ws, code, reason));
+    ws.on('unexpected-response', (request, response) => this.#onUnexpectedResponse(ws, request, response));
+    this.#connectTimer = setTimeout(() => this.#onConnectTimeout(ws), this.#options.connectTimeoutMs);
+    this.#connectTimer.unref();
+  }
+
+  #onWsOpen(ws: WebSocket): void {
+    if (ws !== this.#ws) return;
+    this.#clearConnectTimer();
+    this.#wsOpened = true;
+    this.#state = 'open';
+    this.#refCounter = 0;
+    this.#reconnectTimer.reset();
+    this.#heartbeat.start();
+    log(this.#options.logger, 'info', 'connected', { url: redactUrl(this.#endpoint) });
+    this.#emitSafe('open');
+    for (const hooks of [...this.#channels.values()]) {
+      if (this.#ws !== ws || this.#state !== 'open') return;
+      hooks.onSocketOpen();
+    }
+  }
+
+  #onWsMessage(ws: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    if (ws !== this.#ws) return;
+    if (isBinary) {
+      this.#report(
+        new PhoenixChannelError('PHX_DECODE_FAILED', 'binary frame dropped: vsn 2.0.0 is text only'),
+      );
+      return;
+    }
+    let message: ReturnType<typeof decode>;
+    try {
+      message = decode(data, { maxBytes: this.#options.maxFrameBytes });
+    } catch (error) {
+      this.#report(error as PhoenixChannelError);
+      return;
+    }
+    if (message.topic === PHOENIX_TOPIC) {
+      if (message.event === CHANNEL_EVENTS.reply) this.#heartbeat.handleReply(message.ref);
+      return;
+    }
+    const hooks = this.#channels.get(message.topic);
+    if (hooks) hooks.onMessage(message);
+    else
+      log(this.#options.logger, 'debug', 'message for a topic without a channel', { topic: message.topic });
+  }
+
+  #onWsError(ws: WebSocket, error: Error): void {
+    if (ws !== this.#ws) return;
+    if (!this.#wsOpened) {
+      this.#attemptError ??= new PhoenixChannelError(
+        'PHX_CONNECT_FAILED',
+        `connection to ${redactUrl(this.#endpoint)} failed: ${error.message}`,
+        { cause: error },
+      );
+      return;
+    }
+    this.#report(
+      new PhoenixChannelError('PHX_TRANSPORT_ERROR', `WebSocket error: ${error.message}`, { cause: error }),
+    );
+  }
+
+  #onUnexpectedResponse(ws: WebSocket, _request: ClientRequest, response: IncomingMessage): void {
+    if (ws !== this.#ws) return;
+    this.#attemptError = new UpgradeRejectedError(response.statusCode ?? 0, flattenHeaders(response.headers));
+    response.resume();
+    ws.terminate();
+  }
+
+  #onConnectTimeout(ws: WebSocket): void {
+    this.#connectTimer = undefined;
+    if (ws !== this.#ws || this.#wsOpened) return;
+    this.#attemptError = new PhoenixChannelError(
+      'PHX_CONNECT_TIMEOUT',
+      `no connection to ${redactUrl(this.#endpoint)} within ${this.#options.connectTimeoutMs} ms`,
+    );
+    ws.terminate();
+  }
+
+  #onWsClose(ws: WebSocket, code: number, reasonBuffer: Buffer): void {
+    if (ws !== this.#ws) return;
+    this.#ws = null;
+    this.#pendingWrites = 0;
+    this.#clearConnectTimer();
+    this.#heartbeat.stop();
+    const opened = this.#wsOpened;
+    this.#wsOpened = false;
+    const attemptError = this.#attemptError;
+    this.#attemptError = null;
+    const reason = reasonBuffer.toString('utf8');
+    const closed = new PhoenixChannelError('PHX_SOCKET_CLOSED', `connection closed (code ${code})`);
+    for (const hooks of [...this.#channels.values()]) hooks.onSocketClose(closed);
+    if (this.#closing) {
+      const { resolve } = this.#closing;
+      this.#closing = null;
+      this.#state = 'idle';
+      log(this.#options.logger, 'info', 'closed', { code });
+      this.#checkFlush();
+      if (opened) this.#emitSafe('close', { code, reason });
+      resolve();
+      return;
+    }
+    this.#checkFlush();
+    if (attemptError) this.#report(attemptError);
+    log(this.#options.logger, opened ? 'warn' : 'debug', 'connection closed', { code, reason });
+    this.#scheduleReconnect(opened ? { code, reason } : null);
+  }
+
+  #scheduleReconnect(closed: { code: number; reason: string } | null): void {
+    this.#state = 'waiting';
+    const delayMs = this.#reconnectTimer.schedule();
+    const attempt = this.#reconnectTimer.attempt;
+    if (closed) this.#emitSafe('close', { ...closed, reconnectInMs: delayMs });
+    log(this.#options.logger, 'info', 'reconnecting', { attempt, delayMs });
+    this.#emitSafe('reconnecting', { attempt, delayMs });
+  }
+
+  #onReconnectTimer(): void {
+    if (this.#state === 'waiting') void this.#attempt();
+  }
+
+  #sendHeartbeat(): string | null {
+    const ref = this.#makeRef();
+    return this.#sendFrame(encodeFrame(null, ref, PHOENIX_TOPIC, CHANNEL_EVENTS.heartbeat, '{}'))
+      ? ref
+      : null;
+  }
+
+  #onHeartbeatTimeout(): void {
+    const ws = this.#ws;
+    if (!ws || this.#state !== 'open') return;
+    this.#report(
+      new PhoenixChannelError(
+        'PHX_HEARTBEAT_TIMEOUT',
+        `no heartbeat reply within ${this.#heartbeatTimeoutMs} ms`,
+      ),
+    );
+    // A silent peer will not answer a close frame either: drop the TCP connection now.
+    ws.terminate();
+  }
+
+  #makeRef(): string {
+    this.#refCounter += 1;
+    return String(this.#refCounter);
+  }
+
+  #sendFrame(text: string): boolean {
+    const ws = this.#ws;
+    if (!ws || this.#state !== 'open' || ws.readyState !== WebSocket.OPEN) return false;
+    this.#pendingWrites += 1;
+    ws.send(text, (error) => this.#onWriteDone(ws, error));
+    return true;
+  }
+
+  #onWriteDone(ws: WebSocket, error: Error | undefined): void {
+    if (ws !== this.#ws) return;
+    this.#pendingWrites -= 1;
+    if (error) log(this.#options.logger, 'debug', 'frame write failed', { error: error.message });
+    this.#checkFlush();
+  }
+
+  #isDrained(): boolean {
+    if (this.#pendingWrites > 0 || (this.#ws !== null && this.#ws.bufferedAmount > 0)) return false;
+    for (const hooks of this.#channels.values()) if (hooks.bufferedCount() > 0) return false;
+    return true;
+  }
+
+  #checkFlush(): void {
+    if (this.#flushWaiters.size === 0) return;
+    for (const check of [...this.#flushWaiters]) check();
+  }
+
+  #clearConnectTimer(): void {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+  }
+
+  #report(error: PhoenixChannelError): void {
+    if (this.listenerCount('error') > 0) {
+      this.#emitSafe('error', error);
+    } else {
+      log(this.#options.logger, 'warn', error.message, { code: error.code });
+    }
+  }
+
+  #emitSafe<K extends keyof SocketEvents>(event: K, ...args: SocketEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: SocketEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      log(this.#options.logger, 'error', `a listener of "${event}" threw`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}
+
+async function resolveOption<T>(value: T | (() => T | Promise<T>) | undefined): Promise<T | undefined> {
+  return typeof value === 'function' ? await (value as () => T | Promise<T>)() : value;
+}

@@ -1,0 +1,134 @@
+/** How one connection attempt is made: the URL, the upgrade headers and the ws/TLS options. Pure. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SecureContext, SecureVersion } from 'node:tls';
+import type { ClientOptions } from 'ws';
+import { PROTOCOL_VSN } from './constants.js';
+import { invalid } from './validate.js';
+
+/** URL query params of the upgrade; `null` and `undefined` values are left out. */
+export type SocketParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/** Extra upgrade request headers. */
+export type SocketHeaders = Readonly<Record<string, string>>;
+
+/**
+ * TLS material for `wss:` URLs, handed to `tls.connect` through ws. Server verification is always on: there is no
+ * option to turn it off.
+ */
+export interface SocketTlsOptions {
+  /** CA certificates that may sign the server certificate (PEM); the system store when absent. */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** Client certificate chain (PEM) for mutual TLS. */
+  readonly cert?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** Client private key (PEM). */
+  readonly key?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** Passphrase of an encrypted `key`. */
+  readonly passphrase?: string;
+  /** OpenSSL engine holding the private key (e.g. `pkcs11`). */
+  readonly privateKeyEngine?: string;
+  /** Key identifier inside `privateKeyEngine` (e.g. a `pkcs11:` URI). */
+  readonly privateKeyIdentifier?: string;
+  /** A prepared `tls.createSecureContext()`; it takes precedence over `ca`, `cert` and `key`. */
+  readonly secureContext?: SecureContext;
+  /** SNI name and name checked in the server certificate. @default the URL's host name (none for an IP) */
+  readonly servername?: string;
+  /** @default Node's default (TLSv1.2) */
+  readonly minVersion?: SecureVersion;
+  /** @default Node's default (TLSv1.3) */
+  readonly maxVersion?: SecureVersion;
+}
+
+const TLS_KEYS = [
+  'ca',
+  'cert',
+  'key',
+  'passphrase',
+  'privateKeyEngine',
+  'privateKeyIdentifier',
+  'secureContext',
+  'servername',
+  'minVersion',
+  'maxVersion',
+] as const;
+
+/** Checks the endpoint once: `ws:`/`wss:` (or `http:`/`https:`), no fragment. */
+export function parseEndpoint(endpointUrl: string): URL {
+  let url: URL;
+  try {
+    url = new URL(endpointUrl);
+  } catch {
+    throw invalid('endpointUrl', 'an absolute ws:, wss:, http: or https: URL', endpointUrl);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hash !== '') {
+    throw invalid('endpointUrl', 'a ws: or wss: URL without a fragment', `${url.protocol}//${url.host}`);
+  }
+  return url;
+}
+
+/** The URL of one attempt: the endpoint's own query, then `params`, then `vsn=2.0.0` (always, overriding). */
+export function buildUrl(endpoint: URL, params: SocketParams | undefined): string {
+  const url = new URL(endpoint.href);
+  if (params) {
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined) url.searchParams.set(name, String(value));
+    }
+  }
+  url.searchParams.set('vsn', PROTOCOL_VSN);
+  return url.href;
+}
+
+/** URL safe for logs and messages: no credentials, no query (it may hold tokens). */
+export function redactUrl(url: URL | string): string {
+  const parsed = typeof url === 'string' ? new URL(url) : url;
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+/** Upgrade headers without `Origin` (Phoenix checks the origin only when present; devices must not send one). */
+export function buildHeaders(headers: SocketHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  if (typeof headers !== 'object') throw invalid('headers', 'an object of strings', headers);
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'origin' || value === undefined) continue;
+    // Never echo the value: it may be a signed token.
+    if (typeof value !== 'string') throw invalid(`headers["${name}"]`, 'a string', typeof value);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** The ws client options of one attempt. */
+export function buildClientOptions(input: {
+  readonly headers: Record<string, string>;
+  readonly tls: SocketTlsOptions | undefined;
+  readonly perMessageDeflate: boolean;
+  readonly maxPayload: number;
+  readonly closeTimeoutMs: number;
+}): ClientOptions {
+  const options: Record<string, unknown> = {
+    headers: input.headers,
+    perMessageDeflate: input.perMessageDeflate,
+    maxPayload: input.maxPayload,
+    closeTimeout: input.closeTimeoutMs,
+    followRedirects: false,
+  };
+  if (input.tls) {
+    for (const key of TLS_KEYS) {
+      if (input.tls[key] !== undefined) options[key] = input.tls[key];
+    }
+  }
+  options.rejectUnauthorized = true;
+  return options as ClientOptions;
+}
+
+/** Response headers as lowercased name → string (repeated headers joined with ", "). */
+export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}

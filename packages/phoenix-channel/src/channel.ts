@@ -336,7 +336,7 @@ export class Channel {
       payloadJson,
       timeoutMs,
       signal,
-      timeoutCode: event === CHANNEL_EVENTS.join ? 'PHX_JOIN_TIMEOUT' : 'PHX_PUSH_TIMEOUT',
+      timeoutCode: 'PHX_PUSH_TIMEOUT',
       onSettled: (push) => this.#forget(push),
     });
   }
@@ -385,19 +385,30 @@ export class Channel {
     }
     if (seq !== this.#joinSeq || !this.#wantJoined || this.#state !== CHANNEL_STATES.joining) return;
     if (!this.#host.isConnected()) return;
-    const push = this.#newPush(CHANNEL_EVENTS.join, payloadJson, this.#joinTimeoutMs);
+    // The join is settled synchronously (not through its promise), so that a message right behind the join reply
+    // already finds the channel joined.
+    const push = new Push({
+      topic: this.topic,
+      event: CHANNEL_EVENTS.join,
+      payloadJson,
+      timeoutMs: this.#joinTimeoutMs,
+      timeoutCode: 'PHX_JOIN_TIMEOUT',
+      onSettled: (settled, reply, error) => {
+        this.#forget(settled);
+        if (reply) this.#onJoinReply(settled, reply);
+        else if (error) this.#onJoinFailure(settled, error);
+      },
+    });
+    push.promise.catch(() => undefined);
     const ref = this.#host.makeRef();
+    this.#joinRef = ref;
+    this.#joinPush = push;
     if (!this.#transmit(push, ref, ref)) {
+      this.#joinPush = null;
       push.fail(new PhoenixChannelError('PHX_SOCKET_CLOSED', 'socket closed'));
       return;
     }
-    this.#joinRef = ref;
-    this.#joinPush = push;
     log(this.#host.logger, 'debug', 'joining channel', { topic: this.topic, joinRef: ref });
-    push.promise.then(
-      (reply) => this.#onJoinReply(push, reply),
-      (error: PhoenixChannelError) => this.#onJoinFailure(push, error),
-    );
   }
 
   #onJoinReply(push: Push, reply: PushReply): void {

@@ -26,7 +26,7 @@ describe('Push', () => {
       const push = makePush({ onSettled });
       push.reply('error', { reason: 'nope' });
       await expect(push.promise).resolves.toEqual({ status: 'error', response: { reason: 'nope' } });
-      expect(onSettled).toHaveBeenCalledWith(push);
+      expect(onSettled).toHaveBeenCalledWith(push, { status: 'error', response: { reason: 'nope' } }, null);
       expect(vi.getTimerCount()).toBe(0);
     });
 
@@ -75,5 +75,16 @@ describe('Push', () => {
       controller.abort();
       await expect(push.promise).resolves.toMatchObject({ status: 'ok' });
     });
+  });
+});
+
+describe('Push onSettled', () => {
+  it('receives the error when the push fails', () => {
+    vi.useFakeTimers();
+    const onSettled = vi.fn();
+    const push = makePush({ onSettled });
+    push.promise.catch(() => undefined);
+    vi.advanceTimersByTime(1000);
+    expect(onSettled).toHaveBeenCalledWith(push, null, expect.objectContaining({ code: 'PHX_PUSH_TIMEOUT' }));
   });
 });

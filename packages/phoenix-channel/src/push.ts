@@ -26,9 +26,15 @@ export interface PushInit {
   readonly signal?: AbortSignal | undefined;
   /** Code of the timeout error. */
   readonly timeoutCode: Extract<PhoenixChannelErrorCode, 'PHX_PUSH_TIMEOUT' | 'PHX_JOIN_TIMEOUT'>;
-  /** Called once when the push settles, however it settles. */
-  readonly onSettled?: ((push: Push) => void) | undefined;
+  /** Called once, synchronously, when the push settles: with the reply, or with the error. */
+  readonly onSettled?: SettledCallback | undefined;
 }
+
+export type SettledCallback = (
+  push: Push,
+  reply: PushReply | null,
+  error: PhoenixChannelError | null,
+) => void;
 
 /**
  * Holds one message and the promise of its reply. The timeout runs from construction, so a message that
@@ -45,7 +51,7 @@ export class Push {
   #reject!: (error: PhoenixChannelError) => void;
   #timer: NodeJS.Timeout | undefined;
   #signal: AbortSignal | undefined;
-  #onSettled: ((push: Push) => void) | undefined;
+  #onSettled: SettledCallback | undefined;
   #settled = false;
   readonly #onAbort = (): void => {
     this.fail(
@@ -92,15 +98,16 @@ export class Push {
 
   /** Settles with the server's reply. */
   reply(status: string, response: unknown): void {
-    if (this.#finish()) this.#resolve({ status, response });
+    const reply = { status, response };
+    if (this.#finish(reply, null)) this.#resolve(reply);
   }
 
   /** Settles with an error (timeout, abort, closed channel or socket). */
   fail(error: PhoenixChannelError): void {
-    if (this.#finish()) this.#reject(error);
+    if (this.#finish(null, error)) this.#reject(error);
   }
 
-  #finish(): boolean {
+  #finish(reply: PushReply | null, error: PhoenixChannelError | null): boolean {
     if (this.#settled) return false;
     this.#settled = true;
     clearTimeout(this.#timer);
@@ -109,7 +116,7 @@ export class Push {
     this.#signal = undefined;
     const onSettled = this.#onSettled;
     this.#onSettled = undefined;
-    onSettled?.(this);
+    onSettled?.(this, reply, error);
     return true;
   }
 }

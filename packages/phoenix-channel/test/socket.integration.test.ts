@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Channel,
-  type JoinRefusedError,
   type PhoenixChannelError,
   Socket,
   type SocketCloseEvent,
@@ -332,10 +331,14 @@ describe('Socket#close', () => {
   it('stops a pending reconnect and can connect again afterwards', async () => {
     const srv = await server();
     srv.refuse = { status: 503 };
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
     const { socket } = openSocket(srv.url, { reconnectAfterMs: () => 100_000 });
     socket.connect();
     await nextSocketEvent(socket, 'reconnecting');
+    expect(timers()).toBe(before + 1);
     await socket.close();
+    expect(timers()).toBe(before);
     expect(socket.state).toBe('idle');
     srv.refuse = null;
     socket.connect();

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { Socket } from './socket.js';
+
+const url = 'ws://127.0.0.1:9/socket/websocket';
+
+describe('Socket', () => {
+  describe('constructor', () => {
+    it.each([
+      ['a relative URL', () => new Socket('/socket')],
+      ['an ftp URL', () => new Socket('ftp://h/x')],
+      ['a zero heartbeat interval', () => new Socket(url, { heartbeatIntervalMs: 0 })],
+      ['a negative connect timeout', () => new Socket(url, { connectTimeoutMs: -1 })],
+      ['a non-function backoff', () => new Socket(url, { reconnectAfterMs: 5 as never })],
+      ['params as an array', () => new Socket(url, { params: [] as never })],
+      ['headers as a string', () => new Socket(url, { headers: 'x' as never })],
+      ['tls as a string', () => new Socket(url, { tls: 'x' as never })],
+      ['maxFrameBytes NaN', () => new Socket(url, { maxFrameBytes: Number.NaN })],
+    ])('refuses %s with `PHX_INVALID_ARGUMENT`', (_name, make) => {
+      expect(make).toThrow(expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }));
+    });
+
+    it('starts idle and not connected', () => {
+      const socket = new Socket(url);
+      expect(socket.state).toBe('idle');
+      expect(socket.isConnected()).toBe(false);
+    });
+  });
+
+  describe('#channel', () => {
+    it('refuses a second live channel on one topic with `PHX_INVALID_STATE`', () => {
+      const socket = new Socket(url);
+      socket.channel('room');
+      expect(() => socket.channel('room')).toThrow(expect.objectContaining({ code: 'PHX_INVALID_STATE' }));
+    });
+  });
+
+  describe('#close', () => {
+    it('resolves at once when never connected', async () => {
+      const socket = new Socket(url);
+      await socket.close();
+      expect(socket.state).toBe('idle');
+    });
+  });
+
+  describe('#flush', () => {
+    it('resolves true at once with nothing queued', async () => {
+      await expect(new Socket(url).flush()).resolves.toBe(true);
+    });
+
+    it('validates `timeoutMs`', () => {
+      expect(() => new Socket(url).flush({ timeoutMs: -1 })).toThrow(
+        expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }),
+      );
+    });
+  });
+});

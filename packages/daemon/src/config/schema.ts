@@ -65,11 +65,9 @@ export function readConfig(document: Table, file: string, problems: string[]): C
   const uri = readUri(top);
   const dataDir =
     top.string('data_dir', 'a directory path for downloads and state') ?? CONFIG_DEFAULTS.dataDir;
-  const tlsVersion = top.oneOf(
-    'tls_version',
-    ['TLSv1.2', 'TLSv1.3', 'any'] as const,
-    CONFIG_DEFAULTS.tlsVersion,
-  );
+  const tlsVersion =
+    top.oneOf('tls_version', ['TLSv1.2', 'TLSv1.3', 'any'] as const, CONFIG_DEFAULTS.tlsVersion) ??
+    CONFIG_DEFAULTS.tlsVersion;
   const heartbeatIntervalMs = top.integer(
     'heartbeat_interval_ms',
     CONFIG_DEFAULTS.heartbeatIntervalMs,

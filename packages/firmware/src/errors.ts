@@ -1,0 +1,54 @@
+/** Every failure this package reports. Codes are stable; messages are for people. */
+export type FirmwareErrorCode =
+  // download
+  | 'FW_URL_INVALID'
+  | 'FW_HTTP_NOT_ALLOWED'
+  | 'FW_URL_EXPIRED'
+  | 'FW_HTTP_STATUS'
+  | 'FW_TOO_MANY_REDIRECTS'
+  | 'FW_NETWORK'
+  | 'FW_STALLED'
+  | 'FW_SIZE_MISMATCH'
+  | 'FW_CHECKSUM_MISMATCH'
+  | 'FW_NO_SPACE'
+  | 'FW_WRITE_FAILED'
+  | 'FW_ABORTED'
+  // fwup
+  | 'FW_FWUP_NOT_FOUND'
+  | 'FW_FWUP_VERIFY_FAILED'
+  | 'FW_FWUP_FAILED'
+  | 'FW_FWUP_HUNG'
+  | 'FW_FWUP_PROTOCOL'
+  // metadata
+  | 'FW_METADATA_UNAVAILABLE'
+  | 'FW_METADATA_INCOMPLETE';
+
+export interface FirmwareErrorOptions {
+  readonly cause?: unknown;
+  /** HTTP status of the response that failed the attempt, if any. */
+  readonly statusCode?: number;
+  /** How many download attempts were made before giving up. */
+  readonly attempts?: number;
+  /** fwup's own error text (from its `ER` packet or stderr), for the status reported to the server. */
+  readonly fwupMessage?: string;
+  /** fwup's exit code, when it exited. */
+  readonly exitCode?: number;
+}
+
+export class FirmwareError extends Error {
+  override readonly name = 'FirmwareError';
+  readonly code: FirmwareErrorCode;
+  readonly statusCode: number | undefined;
+  readonly attempts: number | undefined;
+  readonly fwupMessage: string | undefined;
+  readonly exitCode: number | undefined;
+
+  constructor(code: FirmwareErrorCode, message: string, options: FirmwareErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.statusCode = options.statusCode;
+    this.attempts = options.attempts;
+    this.fwupMessage = options.fwupMessage;
+    this.exitCode = options.exitCode;
+  }
+}

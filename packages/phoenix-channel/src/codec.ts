@@ -25,13 +25,15 @@ export interface DecodeOptions {
 
 /** Encodes a message into the text of one WebSocket frame. Throws `PHX_ENCODE_FAILED` on a bad field or payload. */
 export function encode(message: Message): string {
-  return encodeFrame(
-    message.joinRef,
-    message.ref,
-    message.topic,
-    message.event,
-    encodePayload(message.payload),
-  );
+  checkFields(message.joinRef, message.ref, message.topic, message.event);
+  let text: string;
+  try {
+    // One stringify of the whole array is faster than stringifying the five parts and joining them.
+    text = JSON.stringify([message.joinRef, message.ref, message.topic, message.event, message.payload]);
+  } catch (error) {
+    throw new PhoenixChannelError('PHX_ENCODE_FAILED', 'payload cannot be encoded as JSON', { cause: error });
+  }
+  return text;
 }
 
 /**
@@ -56,10 +58,7 @@ export function encodeFrame(
   event: string,
   payloadJson: string,
 ): string {
-  if (joinRef !== null && typeof joinRef !== 'string') throw fieldError('joinRef', 'a string or null');
-  if (ref !== null && typeof ref !== 'string') throw fieldError('ref', 'a string or null');
-  if (typeof topic !== 'string') throw fieldError('topic', 'a string');
-  if (typeof event !== 'string') throw fieldError('event', 'a string');
+  checkFields(joinRef, ref, topic, event);
   return `[${joinRef === null ? 'null' : JSON.stringify(joinRef)},${ref === null ? 'null' : JSON.stringify(ref)},${JSON.stringify(topic)},${JSON.stringify(event)},${payloadJson}]`;
 }
 
@@ -127,6 +126,13 @@ function frameText(
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buffer.toString('utf8');
+}
+
+function checkFields(joinRef: unknown, ref: unknown, topic: unknown, event: unknown): void {
+  if (joinRef !== null && typeof joinRef !== 'string') throw fieldError('joinRef', 'a string or null');
+  if (ref !== null && typeof ref !== 'string') throw fieldError('ref', 'a string or null');
+  if (typeof topic !== 'string') throw fieldError('topic', 'a string');
+  if (typeof event !== 'string') throw fieldError('event', 'a string');
 }
 
 function oversized(size: number, maxBytes: number): PhoenixChannelError {

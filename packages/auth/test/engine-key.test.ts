@@ -1,8 +1,10 @@
 // Device keys inside an HSM, through OpenSSL's pkcs11 engine and SoftHSM. CI installs softhsm2 and
 // libengine-pkcs11-openssl; elsewhere the suite is skipped with the reason printed.
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startTestServer, type TestServer } from '@nerves-hub-link/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki, type Pki } from './support/pki.js';
 import { createSoftHsmToken, softHsmUnavailable, TOKEN_LABEL, USER_PIN } from './support/softhsm.js';
@@ -31,8 +33,16 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)(
 
     const keyId = (attributes: string) =>
       `pkcs11:token=${TOKEN_LABEL};object=device-key;type=private${attributes}`;
-    async function load(certFile: string, engine: string, id: string) {
-      const running = promisify(execFile)(process.execPath, [probe, certFile, engine, id], { env });
+    async function load(
+      certFile: string,
+      engine: string,
+      id: string,
+      url?: string,
+      caFile?: string,
+      processEnv = env,
+    ) {
+      const args = [probe, certFile, engine, id, ...(url && caFile ? [url, caFile] : [])];
+      const running = promisify(execFile)(process.execPath, args, { env: processEnv });
       // As under systemd: no terminal to prompt for a PIN on.
       running.child.stdin?.end();
       const { stdout } = await running;
@@ -66,6 +76,29 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)(
       expect((await load(other.certFile, 'pkcs11', keyId(`;pin-value=${USER_PIN}`))).code).toBe(
         'AUTH_KEY_MISMATCH',
       );
+    });
+
+    it('joins the test-server over mTLS with the key inside the HSM', async () => {
+      const server: TestServer = await startTestServer();
+      try {
+        const issued = await server.issueDeviceCertificate('dev-hsm-joined');
+        // The token of this test holds the key the test-server's certificate was issued for.
+        const tokenEnv = createSoftHsmToken(join(pki.dir, 'joined'), issued.keyFile, 'joined-key');
+        delete tokenEnv.OPENSSL_ENGINES;
+        const id = `pkcs11:token=${TOKEN_LABEL};object=joined-key;type=private;pin-value=${USER_PIN}`;
+        const result = await load(
+          issued.certFile,
+          'pkcs11',
+          id,
+          server.mtlsUrl,
+          server.ca.certFile,
+          tokenEnv,
+        );
+        expect(result).toEqual({ ok: true, cn: 'dev-hsm-joined' });
+        expect(server.device('dev-hsm-joined').joins).toHaveLength(1);
+      } finally {
+        await server.close();
+      }
     });
 
     it('reports an engine that is not installed', async () => {

@@ -35,12 +35,16 @@ export class DeviceChannel {
     this.#ws = ws;
     this.#hooks = hooks;
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return hooks.onFrameError('binary frame');
+      if (isBinary) {
+        hooks.onFrameError('binary frame');
+        return;
+      }
       let message: Message;
       try {
         message = decode(data as Buffer);
       } catch (error) {
-        return hooks.onFrameError((error as Error).message);
+        hooks.onFrameError((error as Error).message);
+        return;
       }
       this.#receive(message);
     });
@@ -96,12 +100,16 @@ export class DeviceChannel {
       return;
     }
     if (event === 'phx_join') {
-      if (topic !== 'device') return this.#reply(message, 'error', { reason: 'unmatched topic' });
-      const problem = joinProblem(payload);
-      if (problem) return this.#reply(message, 'error', { reason: 'join crashed' });
-      this.#joinRef = joinRef ?? ref;
-      this.#hooks.onJoin(payload as Record<string, unknown>);
-      return this.#reply(message, 'ok', {});
+      if (topic !== 'device') {
+        this.#reply(message, 'error', { reason: 'unmatched topic' });
+      } else if (joinProblem(payload)) {
+        this.#reply(message, 'error', { reason: 'join crashed' });
+      } else {
+        this.#joinRef = joinRef ?? ref;
+        this.#hooks.onJoin(payload as Record<string, unknown>);
+        this.#reply(message, 'ok', {});
+      }
+      return;
     }
     if (topic !== 'device' || this.#joinRef === null || joinRef !== this.#joinRef) {
       // Phoenix answers pushes on a topic that is not joined with phx_close... only for refs it knows; ignore.

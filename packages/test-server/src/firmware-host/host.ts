@@ -173,10 +173,12 @@ export class FirmwareHost {
     const source = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
     const counted = this.#counter(record);
     const done =
-      fault && ['stall', 'drop', 'corrupt', 'slow'].includes(fault.kind)
+      fault && ['stall', 'drop', 'corrupt', 'slow', 'wrong-length'].includes(fault.kind)
         ? pipeline(source, this.#misbehave(fault, res), counted, res)
         : pipeline(source, counted, res);
     await done.catch(() => res.destroy());
+    // A body longer than advertised is cut at the advertised length; a shorter one ends with a dropped connection.
+    if (fault?.kind === 'wrong-length' && fault.contentLength > file.size) res.destroy();
   }
 
   #counter(record: FirmwareRequestRecord): Transform {
@@ -197,6 +199,10 @@ export class FirmwareHost {
       transform(chunk: Buffer, _encoding, done) {
         const start = position;
         position += chunk.length;
+        if (fault.kind === 'wrong-length') {
+          const keep = Math.max(0, Math.min(chunk.length, fault.contentLength - start));
+          return done(null, chunk.subarray(0, keep));
+        }
         if (fault.kind === 'corrupt' && fault.atByte >= start && fault.atByte < position) {
           const copy = Buffer.from(chunk);
           copy[fault.atByte - start] = copy[fault.atByte - start]! ^ 0xff;

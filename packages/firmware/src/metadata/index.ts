@@ -1,1 +1,8 @@
-export {};
+export {
+  type FirmwareMetadata,
+  interpretEnvironment,
+  parseEnvironment,
+  REQUIRED_FIRMWARE_KEYS,
+  type ReadFirmwareMetadataOptions,
+  readFirmwareMetadata,
+} from './firmware-metadata.js';

@@ -1,0 +1,59 @@
+/** When a failed download attempt is worth repeating, and after how long. */
+import { FirmwareError } from '../errors.js';
+
+export interface RetryOptions {
+  /** @default 5 */
+  readonly maxAttempts?: number;
+  /** No body bytes for this long ends the attempt (FW_STALLED). @default 30000 */
+  readonly idleTimeoutMs?: number;
+  /** @default 1000 */
+  readonly baseDelayMs?: number;
+  /** @default 30000 */
+  readonly maxDelayMs?: number;
+}
+
+export const RETRY_DEFAULTS = {
+  maxAttempts: 5,
+  idleTimeoutMs: 30_000,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+};
+
+/** Network trouble, stalls, 5xx/429 and damaged bodies are retried; refusals and other 4xx are not. */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof FirmwareError)) return true;
+  switch (error.code) {
+    case 'FW_NETWORK':
+    case 'FW_STALLED':
+    case 'FW_SIZE_MISMATCH':
+    case 'FW_CHECKSUM_MISMATCH':
+      return true;
+    case 'FW_HTTP_STATUS':
+      return error.statusCode === 429 || (error.statusCode ?? 0) >= 500;
+    default:
+      return false;
+  }
+}
+
+/** Exponential backoff with up to 50 % jitter, or the server's `Retry-After` (capped by maxDelayMs). */
+export function retryDelayMs(
+  attempt: number,
+  options: Required<RetryOptions>,
+  retryAfterMs?: number,
+): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, options.maxDelayMs);
+  const base = Math.min(options.baseDelayMs * 2 ** (attempt - 1), options.maxDelayMs);
+  return Math.round(base * (1 + Math.random() * 0.5));
+}
+
+/** `Retry-After` in seconds or as an HTTP date. */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  nowMs = Date.now(),
+): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const date = Date.parse(text);
+  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}

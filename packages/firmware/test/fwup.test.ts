@@ -1,0 +1,125 @@
+// verify / apply / version with a fwup executable (the test-server's fake, same contract as fwup 1.16.0).
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fakeFwupPath } from '@nerves-hub-link/test-server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyFirmware, fwupVersion, verifyFirmware } from '../src/index.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const key = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
+const wrongKey = readFileSync(fixture('wrong-key.pub'), 'utf8').trim();
+const dir = mkdtempSync(join(tmpdir(), 'fwup-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('fwupVersion', () => {
+  it('reads the version', async () => {
+    expect(await fwupVersion(fakeFwupPath)).toBe('1.16.0');
+  });
+  it('says clearly when fwup is missing', async () => {
+    await expect(fwupVersion('/nonexistent/fwup')).rejects.toMatchObject({ code: 'FW_FWUP_NOT_FOUND' });
+  });
+});
+
+describe('verifyFirmware', () => {
+  it('accepts a good archive, signed or not', async () => {
+    expect(
+      await verifyFirmware({ fwupPath: fakeFwupPath, file: fixture('small.fw'), publicKeys: [] }),
+    ).toContain('Valid');
+    expect(
+      await verifyFirmware({ fwupPath: fakeFwupPath, file: fixture('small-signed.fw'), publicKeys: [key] }),
+    ).toBe('Valid archive with a good signature');
+  });
+
+  for (const [label, file, keys, message] of [
+    ['a corrupt payload', 'small-corrupt.fw', [], 'ZIP bad CRC: 0x390e150b should be 0x4d9fafdc'],
+    [
+      'a tampered payload',
+      'small-signed-tampered.fw',
+      [key],
+      'Detected blake2b digest mismatch for system.img',
+    ],
+    [
+      'the wrong key',
+      'small-signed.fw',
+      [wrongKey],
+      "Firmware archive's meta.conf fails digital signature verification.",
+    ],
+    ['an unsigned archive when keys are set', 'small.fw', [key], 'Expecting signed firmware archive.'],
+  ] as const) {
+    it(`rejects ${label} with fwup's message`, async () => {
+      const error = await verifyFirmware({
+        fwupPath: fakeFwupPath,
+        file: fixture(file),
+        publicKeys: keys,
+      }).catch((e) => e);
+      expect(error.code).toBe('FW_FWUP_VERIFY_FAILED');
+      expect(error.fwupMessage).toBe(message);
+    });
+  }
+});
+
+describe('applyFirmware', () => {
+  it('writes the firmware and reports progress and warnings', async () => {
+    const devpath = join(dir, 'ok.img');
+    const progress: number[] = [];
+    const warnings: string[] = [];
+    await applyFirmware({
+      fwupPath: fakeFwupPath,
+      file: fixture('small-signed.fw'),
+      devpath,
+      publicKeys: [key],
+      onProgress: (value) => progress.push(value),
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(statSync(devpath).size).toBe(262144);
+    expect(progress[0]).toBe(0);
+    expect(progress.at(-1)).toBe(100);
+    expect(warnings).toEqual(['upgrade: done']);
+  });
+
+  it('fails with fwup error text and exit code', async () => {
+    const error = await applyFirmware({
+      fwupPath: fakeFwupPath,
+      file: fixture('small.fw'),
+      devpath: join(dir, 'task.img'),
+      task: 'nosuchtask',
+      publicKeys: [],
+    }).catch((e) => e);
+    expect(error.code).toBe('FW_FWUP_FAILED');
+    expect(error.exitCode).toBe(1);
+    expect(error.fwupMessage).toContain("Couldn't find applicable task 'nosuchtask'");
+  });
+
+  it('treats an exit without OK as a failure and keeps unframed output for the reason', async () => {
+    const broken = join(dir, 'broken-fwup.sh');
+    writeFileSync(broken, '#!/bin/sh\necho "Usage: fwup ..."\nexit 1\n');
+    chmodSync(broken, 0o755);
+    const error = await applyFirmware({
+      fwupPath: broken,
+      file: fixture('small.fw'),
+      devpath: join(dir, 'b.img'),
+      publicKeys: [],
+    }).catch((e) => e);
+    expect(error.code).toBe('FW_FWUP_FAILED');
+    expect(error.fwupMessage).toContain('fwup exited with status 1');
+  });
+
+  it('is never killed: an abort is not an option, a silent fwup is only reported', async () => {
+    const slow = join(dir, 'slow-fwup.sh');
+    writeFileSync(slow, `#!/bin/sh\nsleep 0.6\nexec ${process.execPath} ${fakeFwupPath} "$@"\n`);
+    chmodSync(slow, 0o755);
+    const hangs: number[] = [];
+    await applyFirmware({
+      fwupPath: slow,
+      file: fixture('small.fw'),
+      devpath: join(dir, 'slow.img'),
+      publicKeys: [],
+      hangTimeoutMs: 200,
+      onHang: (ms) => hangs.push(ms),
+    });
+    expect(hangs.length).toBeGreaterThan(0);
+    expect(statSync(join(dir, 'slow.img')).size).toBe(262144);
+  });
+});

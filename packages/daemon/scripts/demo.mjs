@@ -1,8 +1,122 @@
-// The demo starts a local test-server with fresh certificates, writes a device
-// config, serves a firmware and runs the daemon through a full update cycle.
-// The daemon and test-server are not built yet, so there is nothing to run.
-console.error(
-  'pnpm demo: not available yet. When the daemon lands it will start a local test-server,\n' +
-    'run nerves-hub-link against it and show a complete firmware update cycle.',
+// pnpm demo: a whole update cycle on this machine. It starts the test-server (a fake NervesHub) with
+// fresh certificates, writes a device config, serves a real .fw file, runs the bundled daemon against
+// it, and shows progress, the statuses the server receives, and the reboot the daemon would do.
+// Everything lives in a temporary folder that is removed at the end; nothing is left running.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const bundle = here('../dist/nerves-hub-link.mjs');
+const firmwareFile = here('../test/fixtures/small.fw');
+const IDENTIFIER = 'demo-device-0001';
+const RUNNING_UUID = '0a6f1b4e-0000-4000-8000-000000000001';
+
+const say = (text) => process.stdout.write(`\x1b[1m[demo]\x1b[0m ${text}\n`);
+
+if (!existsSync(bundle)) {
+  say(`${bundle} is missing: run pnpm build first`);
+  process.exit(1);
+}
+
+const fwupOnPath = spawnSync('fwup', ['--version'], { encoding: 'utf8' });
+const fwupPath = fwupOnPath.status === 0 ? 'fwup' : fakeFwupPath;
+say(
+  fwupPath === 'fwup'
+    ? `using the real fwup ${fwupOnPath.stdout.trim()} found on PATH`
+    : 'fwup is not installed here: using the fake fwup of the test suite (same CLI contract, same output bytes)',
 );
-process.exit(1);
+
+const dir = join(tmpdir(), `nerves-hub-link-demo-${process.pid}`);
+mkdirSync(dir, { recursive: true });
+let server;
+let daemon;
+const started = Date.now();
+try {
+  server = await startTestServer({ dir: join(dir, 'server') });
+  const device = await server.issueDeviceCertificate(IDENTIFIER);
+  const firmware = await server.addFirmware(firmwareFile);
+  say(`test-server up: devices at ${server.mtlsUrl}, firmware host at ${server.url}`);
+  say(`serving firmware ${firmware.meta.uuid} (${firmware.meta.version}), ${firmware.size} bytes`);
+
+  // What fw_printenv would print on a device running firmware A.
+  const disk = join(dir, 'disk.img');
+  writeFileSync(
+    join(dir, 'uboot.env'),
+    [
+      'nerves_fw_active=a',
+      `nerves_fw_devpath=${disk}`,
+      `a.nerves_fw_uuid=${RUNNING_UUID}`,
+      'a.nerves_fw_product=demo',
+      'a.nerves_fw_version=1.0.0',
+      'a.nerves_fw_platform=host',
+      'a.nerves_fw_architecture=x86_64',
+      'a.nerves_fw_validated=1',
+      '',
+    ].join('\n'),
+  );
+  const configFile = join(dir, 'config.toml');
+  writeFileSync(
+    configFile,
+    [
+      `uri = "${server.mtlsUrl}"`,
+      `data_dir = "${join(dir, 'data')}"`,
+      '[identity]',
+      `serial = "${IDENTIFIER}"`,
+      '[auth]',
+      'method = "mtls"',
+      `cert_file = "${device.certFile}"`,
+      `key_file = "${device.keyFile}"`,
+      `ca_file = "${server.ca.certFile}"`,
+      '[fwup]',
+      `path = "${fwupPath}"`,
+      '[metadata]',
+      `file = "${join(dir, 'uboot.env')}"`,
+      '[commands]',
+      'reboot = ["echo", "would reboot now"]',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  say(`device config written to ${configFile}`);
+
+  server.onDeviceEvent?.(IDENTIFIER, (event, payload) => {
+    if (event === 'status_update') say(`server received status_update ${JSON.stringify(payload)}`);
+  });
+  daemon = spawn(process.execPath, [bundle, 'run', '--config', configFile], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
+
+  await server.waitForJoin(IDENTIFIER, { timeoutMs: 20_000 });
+  say(`device joined; pushing the update`);
+  server.sendUpdate(IDENTIFIER, firmware.id);
+
+  const result = await Promise.race([
+    exited,
+    new Promise((resolve) => setTimeout(() => resolve({ timeout: true }), 60_000)),
+  ]);
+  if (result.timeout) throw new Error('the daemon did not finish the update within 60 s');
+  if (result.code !== 0) throw new Error(`the daemon exited with ${result.code ?? result.signal}`);
+
+  const statuses = server
+    .device(IDENTIFIER)
+    .events.filter((event) => event.event === 'status_update')
+    .map((event) => event.payload.status);
+  const written = readFileSync(disk);
+  const payloadHash = createHash('sha256').update(written).digest('hex').slice(0, 16);
+  say(`statuses the server saw: ${statuses.join(' → ')}`);
+  say(`${disk}: ${written.length} bytes written by fwup (sha256 ${payloadHash}…)`);
+  say(`update cycle complete in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} catch (error) {
+  say(`failed: ${error.message}`);
+  process.exitCode = 1;
+} finally {
+  if (daemon && daemon.exitCode === null) daemon.kill('SIGTERM');
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+}

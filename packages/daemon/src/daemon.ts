@@ -1,0 +1,195 @@
+import type { Config } from './config/schema.js';
+import { FLUSH_BEFORE_REBOOT_MS } from './constants.js';
+import { DeviceSession } from './device-session.js';
+import type { DeviceSetup } from './device-setup.js';
+import { buildJoinParams } from './join-params.js';
+import type { DaemonLogger } from './log.js';
+import { runCommand } from './run-command.js';
+import { StatusReporter } from './status-reporter.js';
+import { UpdateManager } from './update-manager.js';
+
+/** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
+const VALIDATION_POLL_MS = 10_000;
+
+export type DaemonExit = { readonly reason: 'rebooting' | 'signal'; readonly exitCode: number };
+
+/**
+ * The running daemon: one device session, one update manager, the handlers of server requests, and the
+ * way out (reboot after an update, or a signal).
+ */
+export class Daemon {
+  readonly #config: Config;
+  readonly #setup: DeviceSetup;
+  readonly #logger: DaemonLogger;
+  readonly #session: DeviceSession;
+  readonly #updates: UpdateManager;
+  readonly #exit = deferred<DaemonExit>();
+  #firmwareValidated: boolean | undefined;
+  #validationTimer: NodeJS.Timeout | undefined;
+  #serverKeys: readonly string[] = [];
+  #stopping = false;
+  #rebootRequested = false;
+
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+    this.#config = config;
+    this.#setup = setup;
+    this.#logger = logger;
+    this.#firmwareValidated = setup.metadata.firmwareValidated;
+    this.#session = new DeviceSession({
+      url: setup.connection.url,
+      socket: { ...setup.connection.socketOptions, heartbeatIntervalMs: config.heartbeatIntervalMs },
+      joinParams: () => this.#joinParams(),
+      logger,
+      handlers: {
+        update: (payload) => this.#updates.offer(payload),
+        reboot: () => void this.#onRebootRequest(),
+        identify: () => void this.#onIdentify(),
+        fwupPublicKeys: (keys) => this.#onServerKeys(keys),
+      },
+      onConnectionError: (error) => setup.connection.onConnectionError(error),
+      describeError: (error) => setup.connection.describeError(error),
+      onJoined: () => this.#afterJoin(),
+    });
+    const reporter = new StatusReporter((event, payload) =>
+      // Progress is worthless later; statuses wait for the next join (bounded buffer).
+      this.#session.send(event, payload, { buffer: event !== 'fwup_progress' }),
+    );
+    this.#updates = new UpdateManager({
+      steps: setup.updateSteps(() => this.#publicKeys(), logger),
+      reporter,
+      logger,
+      runningUuid: setup.metadata.firmware.nerves_fw_uuid,
+      requestFreshOffer: () => void this.#session.rejoin().catch(() => {}),
+      onApplied: () => void this.#reboot('the new firmware is written'),
+    });
+  }
+
+  /** Resolves when the daemon should end, with the exit code. */
+  run(): Promise<DaemonExit> {
+    this.#session.start().catch(() => {});
+    return this.#exit.promise;
+  }
+
+  /** SIGTERM / SIGINT: stop a download (deleting it), wait for a running fwup, leave cleanly. */
+  async stop(signal: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#logger.info(
+      this.#updates.isApplying
+        ? `${signal}: waiting for fwup to finish before exiting`
+        : `${signal}: shutting down`,
+    );
+    this.#stopValidationPolling();
+    await this.#updates.shutdown();
+    await this.#session.flush(2_000);
+    await this.#session.close();
+    this.#exit.resolve({ reason: 'signal', exitCode: 0 });
+  }
+
+  #joinParams(): Record<string, unknown> {
+    const { metadata } = this.#setup;
+    return buildJoinParams({
+      firmware: metadata.firmware,
+      fwupVersion: this.#setup.fwupVersion,
+      currentlyDownloadingUuid: this.#updates.currentlyDownloadingUuid,
+      firmwareValidated: this.#firmwareValidated,
+      autoRevertDetected: metadata.autoRevertDetected,
+      requestFwupPublicKeys: this.#config.fwup.publicKeys.length === 0,
+    });
+  }
+
+  #publicKeys(): readonly string[] {
+    return this.#config.fwup.publicKeys.length > 0 ? this.#config.fwup.publicKeys : this.#serverKeys;
+  }
+
+  #onServerKeys(keys: readonly string[]): void {
+    // An empty list never clears keys (nerves_hub_link socket.ex, update_public_keys).
+    if (keys.length === 0 || this.#config.fwup.publicKeys.length > 0) return;
+    this.#serverKeys = keys;
+    this.#logger.info(`received ${keys.length} fwup public key(s) from the server`);
+  }
+
+  #afterJoin(): void {
+    if (this.#firmwareValidated === false) this.#startValidationPolling();
+  }
+
+  /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
+  #startValidationPolling(): void {
+    if (this.#validationTimer) return;
+    this.#validationTimer = setInterval(async () => {
+      try {
+        const validated = await this.#setup.readFirmwareValidated();
+        if (validated !== false) {
+          this.#firmwareValidated = true;
+          this.#stopValidationPolling();
+          this.#session.send('firmware_validated', {});
+          this.#logger.info('the running firmware is now validated');
+        }
+      } catch (error) {
+        this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
+      }
+    }, VALIDATION_POLL_MS);
+    this.#validationTimer.unref();
+  }
+
+  #stopValidationPolling(): void {
+    clearInterval(this.#validationTimer);
+    this.#validationTimer = undefined;
+  }
+
+  async #onRebootRequest(): Promise<void> {
+    if (this.#rebootRequested) return;
+    if (this.#updates.isApplying) {
+      this.#logger.warn('the server asked for a reboot; waiting for fwup to finish first');
+      this.#rebootRequested = true;
+      await this.#updates.shutdown();
+    }
+    await this.#reboot('the server asked for it');
+  }
+
+  async #onIdentify(): Promise<void> {
+    const { identify, timeoutMs } = this.#config.commands;
+    if (!identify) {
+      this.#logger.info('the server asked the device to identify itself; no identify command is configured');
+      return;
+    }
+    this.#logger.info('identifying the device');
+    try {
+      await runCommand(identify, { timeoutMs });
+    } catch (error) {
+      this.#logger.warn((error as Error).message);
+    }
+  }
+
+  async #reboot(why: string): Promise<void> {
+    if (this.#stopping) {
+      // A signal came in while fwup wrote: the system is going down anyway, the new firmware boots next.
+      this.#logger.info(`${why}; not rebooting ourselves, since the daemon is stopping`);
+      return;
+    }
+    this.#stopping = true;
+    this.#stopValidationPolling();
+    this.#session.send('rebooting', {});
+    await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);
+    await this.#session.close();
+    this.#logger.info(`rebooting: ${why}`);
+    try {
+      const { stdout } = await runCommand(this.#config.commands.reboot, {
+        timeoutMs: this.#config.commands.timeoutMs,
+      });
+      if (stdout.trim()) this.#logger.info(stdout.trim());
+      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+    } catch (error) {
+      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
+      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+    }
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}

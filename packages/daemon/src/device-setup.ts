@@ -1,0 +1,247 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type CertificateReport,
+  createTlsOptions,
+  describeTlsError,
+  type IdentifierSource,
+  readSecretFile,
+  resolveIdentifier,
+  ServerClock,
+  signSharedSecretHeaders,
+  type TlsOptions,
+} from '@nerves-hub-link/auth';
+import {
+  applyFirmware,
+  downloadFirmware,
+  type FirmwareMetadata,
+  fwupVersion,
+  interpretEnvironment,
+  REQUIRED_FIRMWARE_KEYS,
+  readFirmwareMetadata,
+  verifyFirmware,
+} from '@nerves-hub-link/firmware';
+import type { SocketOptions } from '@nerves-hub-link/phoenix-channel';
+import type { Config } from './config/schema.js';
+import type { DaemonLogger, Logger } from './log.js';
+import type { UpdateSteps } from './update-manager.js';
+
+export interface FirmwareState {
+  /** Join metadata of the running firmware: nerves_fw_* keys without the slot prefix. */
+  readonly firmware: Readonly<Record<string, string>>;
+  readonly firmwareValidated: boolean | undefined;
+  readonly autoRevertDetected: boolean;
+  readonly devpath: string | undefined;
+}
+
+export interface Connection {
+  readonly url: string;
+  readonly socketOptions: SocketOptions;
+  /** Learns from failed attempts (the server clock from a 401's Date header). */
+  onConnectionError(error: Error): void;
+  /** A failed attempt explained for the operator (TLS failures get their likely fix). */
+  describeError(error: Error): string;
+}
+
+/** Everything the daemon resolves once at start, before it connects. */
+export interface DeviceSetup {
+  readonly identifier: string;
+  /** The device certificate (mTLS), checked: dates, key match. */
+  readonly certificate: CertificateReport | undefined;
+  readonly metadata: FirmwareState;
+  readonly fwupVersion: string;
+  readonly devpath: string;
+  readonly connection: Connection;
+  readFirmwareValidated(): Promise<boolean | undefined>;
+  updateSteps(publicKeys: () => readonly string[], logger: Logger): UpdateSteps;
+}
+
+const DOWNLOAD_DIR = 'downloads';
+
+/**
+ * Resolves identifier, firmware metadata, fwup and credentials, in that order, each failure with a
+ * message that says what to fix. Shared by `run` and `check`.
+ */
+export async function prepareDevice(config: Config, logger: DaemonLogger): Promise<DeviceSetup> {
+  const tls = await loadTls(config);
+  for (const warning of tls.warnings) logger.warn(warning);
+  const identifier = await resolveIdentifier(identitySource(config));
+  logger.info(`device identifier: ${identifier}`);
+
+  const metadata = await readMetadata(config);
+  const version = await fwupVersion(config.fwup.path);
+  const devpath = config.fwup.devpath ?? metadata.devpath;
+  if (!devpath) {
+    throw Object.assign(
+      new Error(
+        'no device to write firmware to: set fwup.devpath in the config, or nerves_fw_devpath in the firmware metadata',
+      ),
+      { code: 'CONFIG_INVALID' },
+    );
+  }
+
+  const connection = await buildConnection(config, identifier, tls, logger);
+  const downloadDir = join(config.dataDir, DOWNLOAD_DIR);
+  return {
+    identifier,
+    certificate: tls.certificate,
+    metadata,
+    fwupVersion: version,
+    devpath,
+    connection,
+    async readFirmwareValidated() {
+      return (await readMetadata(config)).firmwareValidated;
+    },
+    updateSteps(publicKeys, stepLogger) {
+      return {
+        async download(offer, { signal, onProgress }) {
+          await mkdir(downloadDir, { recursive: true, mode: 0o700 });
+          const result = await downloadFirmware({
+            url: offer.firmwareUrl,
+            directory: downloadDir,
+            ...(offer.size !== undefined ? { expectedSize: offer.size } : {}),
+            ...(offer.checksum !== undefined ? { expectedSha256: offer.checksum } : {}),
+            ca: tls.ca,
+            allowHttp: config.download.allowHttp,
+            signal,
+            onProgress: (progress: { percent?: number; bytes: number; total?: number }) =>
+              onProgress(progress.percent, progress.bytes, progress.total),
+            retry: { maxAttempts: config.download.maxAttempts, idleTimeoutMs: config.download.idleTimeoutMs },
+            logger: stepLogger,
+          });
+          return result.path;
+        },
+        async verify(path) {
+          await verifyFirmware({ fwupPath: config.fwup.path, file: path, publicKeys: publicKeys() });
+        },
+        async apply(path, { onProgress }) {
+          await applyFirmware({
+            fwupPath: config.fwup.path,
+            file: path,
+            devpath,
+            task: config.fwup.task,
+            publicKeys: publicKeys(),
+            noUnmount: config.fwup.noUnmount,
+            hangTimeoutMs: config.fwup.timeoutMs,
+            onProgress,
+            onWarning: (message: string) => stepLogger.info(`fwup: ${message}`),
+            onHang: (silentMs: number) =>
+              stepLogger.warn(
+                `fwup has printed nothing for ${Math.round(silentMs / 1000)} s; still waiting for it`,
+              ),
+          });
+        },
+        async discard(path) {
+          await rm(path, { force: true });
+        },
+      };
+    },
+  };
+}
+
+/** Files left in the download folder by a crash or a power cut: never applied, always removed. */
+export async function removeStaleDownloads(dataDir: string, logger: Logger): Promise<void> {
+  const dir = join(dataDir, DOWNLOAD_DIR);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    await rm(join(dir, name), { force: true, recursive: true });
+    logger.info(`removed ${name}, left over from an earlier run`);
+  }
+}
+
+function identitySource(config: Config): IdentifierSource {
+  const { identity, auth } = config;
+  if (identity.kind === 'command') return { command: identity.command, timeoutMs: identity.timeoutMs };
+  if (identity.kind === 'value') return { value: identity.value };
+  if (auth.method !== 'mtls')
+    throw new Error('a shared-secret device needs identity.serial or serial_command');
+  return { certFile: auth.certFile };
+}
+
+async function readMetadata(config: Config): Promise<FirmwareState> {
+  const { command, file, values } = config.metadata;
+  let result: FirmwareMetadata;
+  if (file === undefined && command === undefined && REQUIRED_FIRMWARE_KEYS.every((key) => values[key])) {
+    // Everything is in the config: no bootloader environment to read (e.g. a device without U-Boot).
+    result = interpretEnvironment({}, values, '[metadata.values]');
+  } else {
+    result = await readFirmwareMetadata({
+      ...(file !== undefined ? { file } : { command: command ?? ['fw_printenv'] }),
+      values,
+    });
+  }
+  return {
+    firmware: result.params,
+    firmwareValidated: result.firmwareValidated,
+    autoRevertDetected: result.autoRevertDetected,
+    devpath: result.devpath,
+  };
+}
+
+/** One secure context for the WebSocket, with the device key for mTLS; trust anchors for both sockets. */
+function loadTls(config: Config): Promise<TlsOptions> {
+  const { auth, tlsVersion } = config;
+  const caFile = auth.caFile ? { caFile: auth.caFile } : {};
+  if (auth.method !== 'mtls') return createTlsOptions({ ...caFile, tlsVersion });
+  const key = auth.keyEngine ? { keyEngine: auth.keyEngine, keyId: auth.keyId! } : { keyFile: auth.keyFile! };
+  return createTlsOptions({ certFile: auth.certFile, ...key, ...caFile, tlsVersion });
+}
+
+async function buildConnection(
+  config: Config,
+  identifier: string,
+  tls: TlsOptions,
+  logger: DaemonLogger,
+): Promise<Connection> {
+  const { auth } = config;
+  const host = hostOf(config.uri);
+  const socketTls = {
+    secureContext: tls.secureContext,
+    minVersion: tls.minVersion,
+    maxVersion: tls.maxVersion,
+  };
+  const describeError = (error: Error) => describeTlsError(error, host)?.message ?? error.message;
+  if (auth.method === 'mtls') {
+    return { url: config.uri, socketOptions: { tls: socketTls }, onConnectionError: () => {}, describeError };
+  }
+  let secret = auth.secret;
+  if (secret === undefined) {
+    const file = await readSecretFile(auth.secretFile!);
+    for (const warning of file.warnings) logger.warn(warning);
+    secret = file.secret;
+  }
+  logger.addSecret(secret);
+  const signingSecret = secret;
+  const clock = new ServerClock();
+  return {
+    url: config.uri,
+    socketOptions: {
+      tls: socketTls,
+      // Signed immediately before every attempt, on the server's clock as far as we know it.
+      headers: () => ({
+        ...signSharedSecretHeaders({
+          key: auth.key,
+          secret: signingSecret,
+          identifier,
+          nowMs: clock.nowMs(),
+        }),
+      }),
+    },
+    onConnectionError(error) {
+      if (clock.observeError(error) && Math.abs(clock.offsetMs) > 5_000) {
+        logger.warn(
+          `the device clock is ${Math.round(clock.offsetMs / 1000)} s off the server's; signing with the server's time`,
+        );
+      }
+    },
+    describeError,
+  };
+}
+
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host;
+  } catch {
+    return uri;
+  }
+}

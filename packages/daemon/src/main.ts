@@ -1,0 +1,48 @@
+import { EXIT, HELP, parseCli } from './cli.js';
+import { checkCommand } from './commands/check.js';
+import { runCommand as runDaemon } from './commands/run.js';
+import { ConfigError, DaemonError, ExitError } from './errors.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+/** The one place that catches, logs and picks the exit code. */
+async function main(argv: readonly string[]): Promise<number> {
+  let options: ReturnType<typeof parseCli>;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    process.stderr.write(`nerves-hub-link: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  if (options.command === 'help') {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (options.command === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const logger = createLogger({ format: options.logFormat ?? 'human', level: options.logLevel ?? 'info' });
+  try {
+    return options.command === 'run' ? await runDaemon(options, logger) : await checkCommand(options, logger);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.error(`invalid configuration: ${error.message}`, { code: error.code });
+      return EXIT.config;
+    }
+    if (error instanceof ExitError) {
+      logger.error(error.message, { code: error.code });
+      return error.exitCode;
+    }
+    if (error instanceof DaemonError || (error as { code?: unknown })?.code !== undefined) {
+      logger.error((error as Error).message, { code: (error as { code: unknown }).code });
+      return EXIT.failure;
+    }
+    logger.error(`unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    return EXIT.failure;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// Everything is closed by now; should a handle still be open, do not hang around after the work is done.
+setTimeout(() => process.exit(), 5_000).unref();

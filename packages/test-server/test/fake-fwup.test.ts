@@ -14,7 +14,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function fwup(args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [fakeFwupPath, ...args], { encoding: 'buffer' }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr: stderr.toString() });
+      resolve({
+        code: error ? ((error as { code?: number }).code ?? null) : 0,
+        stdout,
+        stderr: stderr.toString(),
+      });
     });
   });
 }
@@ -48,8 +52,19 @@ describe('fake fwup: apply', () => {
   });
 
   it('names a missing task like fwup', async () => {
-    const result = await fwup(['-a', '--framing', '-i', fixture('small.fw'), '-d', join(dir, 't.img'), '-t', 'nosuchtask']);
-    expect(result.stdout.equals(readFileSync(fixture('transcripts/apply-missing-task.framed.bin')))).toBe(true);
+    const result = await fwup([
+      '-a',
+      '--framing',
+      '-i',
+      fixture('small.fw'),
+      '-d',
+      join(dir, 't.img'),
+      '-t',
+      'nosuchtask',
+    ]);
+    expect(result.stdout.equals(readFileSync(fixture('transcripts/apply-missing-task.framed.bin')))).toBe(
+      true,
+    );
   });
 });
 
@@ -65,9 +80,19 @@ describe('fake fwup: verify', () => {
   ];
   for (const [transcript, [file, key]] of verifyCases) {
     it(`reproduces ${transcript}`, async () => {
-      const result = await fwup(['-V', '--framing', '-i', fixture(file!), ...(key ? ['-p', fixture(key)] : [])]);
+      const result = await fwup([
+        '-V',
+        '--framing',
+        '-i',
+        fixture(file!),
+        ...(key ? ['-p', fixture(key)] : []),
+      ]);
       expect(result.stdout.equals(readFileSync(fixture(`transcripts/${transcript}.framed.bin`)))).toBe(true);
-      expect(result.code).toBe(transcript.includes('ok') || transcript.includes('no-key') || transcript === 'verify-unsigned' ? 0 : 1);
+      expect(result.code).toBe(
+        transcript.includes('ok') || transcript.includes('no-key') || transcript === 'verify-unsigned'
+          ? 0
+          : 1,
+      );
     });
   }
 

@@ -31,18 +31,28 @@ function fetchRaw(url: string, idleMs = 1500): Promise<Result> {
       });
       const done = (error?: Error) => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks), ...(error ? { error: error.message } : {}) });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          bytes: Buffer.concat(chunks),
+          ...(error ? { error: error.message } : {}),
+        });
       };
       res.on('end', () => done());
       res.on('error', done);
       res.on('aborted', () => done(new Error('aborted')));
     });
-    req.on('error', (error) => resolve({ status: 0, headers: {}, bytes: Buffer.concat(chunks), error: error.message }));
+    req.on('error', (error) =>
+      resolve({ status: 0, headers: {}, bytes: Buffer.concat(chunks), error: error.message }),
+    );
   });
 }
 
 const url = (fault?: FirmwareFault, expiresInSeconds?: number) =>
-  server.firmwareUrl(id, { ...(fault ? { fault } : {}), ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) });
+  server.firmwareUrl(id, {
+    ...(fault ? { fault } : {}),
+    ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}),
+  });
 
 describe('firmware host', () => {
   it('serves the file with Content-Length', async () => {
@@ -53,7 +63,10 @@ describe('firmware host', () => {
   });
 
   it('refuses a tampered signature and an expired URL with 403', async () => {
-    expect((await fetchRaw(url().replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`))).status).toBe(403);
+    expect(
+      (await fetchRaw(url().replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`)))
+        .status,
+    ).toBe(403);
     const expired = await fetchRaw(url(undefined, -1));
     expect(expired.status).toBe(403);
     expect(expired.bytes.toString()).toContain('Request has expired');

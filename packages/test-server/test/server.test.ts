@@ -19,10 +19,16 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 function open(path = '?vsn=2.0.0', identity = device): Promise<WebSocket> {
-  const ws = new WebSocket(`${server.mtlsUrl}${path}`, { ca: server.ca.certPem, cert: identity.certPem, key: identity.keyPem });
+  const ws = new WebSocket(`${server.mtlsUrl}${path}`, {
+    ca: server.ca.certPem,
+    cert: identity.certPem,
+    key: identity.keyPem,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error('refused'), { status: res.statusCode })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error('refused'), { status: res.statusCode })),
+    );
     ws.once('error', reject);
   });
 }
@@ -44,8 +50,12 @@ describe('NH1 verification', () => {
       const keys = { product: new Map([[key, secret]]), device: new Map() };
       const result = verifySharedSecret(headers, keys, { nowMs: signed_at * 1000 + 1000 });
       expect(result).toEqual({ ok: true, identifier, keyKind: 'product' });
-      expect(verifySharedSecret(headers, keys, { nowMs: signed_at * 1000 + 91_000 })).toMatchObject({ ok: false });
-      expect(verifySharedSecret(headers, keys, { nowMs: signed_at * 1000 - 1000 })).toMatchObject({ ok: false });
+      expect(verifySharedSecret(headers, keys, { nowMs: signed_at * 1000 + 91_000 })).toMatchObject({
+        ok: false,
+      });
+      expect(verifySharedSecret(headers, keys, { nowMs: signed_at * 1000 - 1000 })).toMatchObject({
+        ok: false,
+      });
       expect(decodePayload(Buffer.from(vector.outputs.payload_etf_hex, 'hex'))?.identifier).toBe(identifier);
     });
   }
@@ -62,7 +72,15 @@ describe('device socket', () => {
     expect(await next(ws)).toEqual([null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
     ws.send(JSON.stringify(['2', '2', 'console', 'phx_join', {}]));
     expect(((await next(ws))[4] as any).status).toBe('error');
-    ws.send(JSON.stringify(['3', '3', 'device', 'phx_join', { nerves_fw_uuid: 'abc', device_api_version: '2.0.0' }]));
+    ws.send(
+      JSON.stringify([
+        '3',
+        '3',
+        'device',
+        'phx_join',
+        { nerves_fw_uuid: 'abc', device_api_version: '2.0.0' },
+      ]),
+    );
     expect(await next(ws)).toEqual(['3', '3', 'device', 'phx_reply', { status: 'ok', response: {} }]);
     expect(server.device('raw-1').joins.at(-1)).toMatchObject({ nerves_fw_uuid: 'abc' });
     server.setHeartbeatReplies(false);
@@ -103,7 +121,11 @@ describe('device socket', () => {
     const firmware = await server.addFirmware(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
     expect(firmware.size).toBe(262928);
     expect(firmware.checksum).toBe('2AC86E00ACE15C11E043BD79A3E91A48482C52BDD52BD91AB826EA2CFE394F86');
-    expect(firmware.meta).toMatchObject({ uuid: 'd53074ae-a7ac-5d9b-9c01-44dd0c41c745', product: 'demo', version: '1.0.1' });
+    expect(firmware.meta).toMatchObject({
+      uuid: 'd53074ae-a7ac-5d9b-9c01-44dd0c41c745',
+      product: 'demo',
+      version: '1.0.1',
+    });
     const ws = await open();
     ws.send(JSON.stringify(['1', '1', 'device', 'phx_join', {}]));
     await next(ws);
@@ -111,7 +133,15 @@ describe('device socket', () => {
     const [joinRef, ref, topic, event, payload] = (await next(ws)) as [null, null, string, string, any];
     expect([joinRef, ref, topic, event]).toEqual([null, null, 'device', 'update']);
     expect(Object.keys(payload).sort()).toEqual(
-      ['checksum', 'deployment_id', 'firmware_meta', 'firmware_url', 'partials_checksums', 'size', 'update_available'].sort(),
+      [
+        'checksum',
+        'deployment_id',
+        'firmware_meta',
+        'firmware_url',
+        'partials_checksums',
+        'size',
+        'update_available',
+      ].sort(),
     );
     expect(payload.firmware_url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/firmware\/.+X-Amz-Signature=/);
     ws.close();

@@ -33,11 +33,13 @@ export async function describeFirmware(path: string): Promise<FirmwareFile> {
   }
   if (inPart > 0) parts.push(part.digest('hex').toUpperCase());
   const meta = await readMeta(path);
+  const checksum = whole.digest('hex').toUpperCase();
   return {
-    id: meta.uuid,
+    // Two files may carry the same meta.conf (a corrupt copy, a re-signed archive): the content names the file.
+    id: checksum.slice(0, 16).toLowerCase(),
     path,
     size,
-    checksum: whole.digest('hex').toUpperCase(),
+    checksum,
     partialsChecksums: parts,
     meta,
   };

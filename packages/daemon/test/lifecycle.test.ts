@@ -1,0 +1,144 @@
+// The daemon over time: server restarts, a silent server, signals mid-update, a second instance, check.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FirmwareFile, startTestServer, type TestServer } from '@nerves-hub-link/test-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevice, fixture, runDaemon, startDaemon, statuses } from './support/harness.js';
+
+let server: TestServer;
+let firmware: FirmwareFile;
+let root: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  firmware = await server.addFirmware(fixture('small.fw'));
+  root = mkdtempSync(join(tmpdir(), 'daemon-lifecycle-'));
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('connection', () => {
+  it('rejoins after the test-server restarts while idle', async () => {
+    const device = await createDevice(server, root, 'restart-idle');
+    const daemon = runDaemon(device);
+    await server.waitForJoin(device.identifier);
+    await server.restart();
+    await server.waitForJoin(device.identifier, { count: 2, timeoutMs: 15_000 });
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+  });
+
+  it('finishes an update when the server restarts during the download', async () => {
+    const device = await createDevice(server, root, 'restart-download');
+    const daemon = runDaemon(device);
+    await server.waitForJoin(device.identifier);
+    server.sendUpdate(device.identifier, firmware.id, {
+      fault: { kind: 'slow', bytesPerSecond: 200_000, times: 1 },
+    });
+    await server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
+    await server.restart();
+    expect((await daemon.exited).code).toBe(0);
+    expect(readFileSync(device.disk).length).toBe(262144);
+    // The rejoin told the server which update was in flight.
+    const rejoin = server.device(device.identifier).joins[1];
+    expect(rejoin?.currently_downloading_uuid).toBe(firmware.meta.uuid);
+  });
+
+  it('reconnects when the server stops answering heartbeats', async () => {
+    const device = await createDevice(server, root, 'silent-server');
+    const daemon = runDaemon(device);
+    await server.waitForJoin(device.identifier);
+    server.setHeartbeatReplies(false);
+    try {
+      await daemon.waitForOutput(/heartbeat|disconnected/i, 10_000);
+    } finally {
+      server.setHeartbeatReplies(true);
+    }
+    await server.waitForJoin(device.identifier, { count: 2, timeoutMs: 15_000 });
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+  });
+});
+
+describe('signals', () => {
+  it('SIGTERM during a download: stops, deletes the partial file, reports, exits 0', async () => {
+    const device = await createDevice(server, root, 'term-download');
+    const daemon = runDaemon(device);
+    await server.waitForJoin(device.identifier);
+    server.sendUpdate(device.identifier, firmware.id, { fault: { kind: 'slow', bytesPerSecond: 50_000 } });
+    await server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    expect(device.downloads()).toEqual([]);
+    expect(device.fwupRuns()).toEqual([]);
+    const failed = server
+      .device(device.identifier)
+      .events.find((event) => event.payload?.status === 'failed');
+    expect(failed?.payload.reason).toContain('shutting down');
+  });
+
+  it('SIGTERM during apply: waits for fwup to finish, never kills it', async () => {
+    const device = await createDevice(server, root, 'term-apply');
+    const daemon = runDaemon(device, { FAKE_FWUP_DELAY_MS: '60' });
+    await server.waitForJoin(device.identifier);
+    server.sendUpdate(device.identifier, firmware.id);
+    await server.waitForEvent(
+      device.identifier,
+      (event) => event.event === 'fwup_progress' && event.payload.stage === 'updating',
+    );
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    expect(daemon.output()).toMatch(/waiting for fwup/);
+    expect(readFileSync(device.disk).length).toBe(262144);
+    expect(statuses(server, device.identifier)).toContain('completed');
+  });
+});
+
+describe('single instance and check', () => {
+  it('refuses a second daemon on the same data_dir', async () => {
+    const device = await createDevice(server, root, 'twice');
+    const first = runDaemon(device);
+    await server.waitForJoin(device.identifier);
+    const second = runDaemon(device);
+    const exit = await second.exited;
+    expect(exit.code).not.toBe(0);
+    expect(second.output()).toMatch(/another nerves-hub-link \(pid \d+\) is running/);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+  });
+
+  it('check: validates everything, joins once, prints the join payload, exits 0', async () => {
+    const device = await createDevice(server, root, 'checked');
+    const check = startDaemon(['check', '--config', device.configFile]);
+    expect((await check.exited).code).toBe(0);
+    expect(check.output()).toMatch(/ok {3}certificate CN=checked, key matches/);
+    expect(check.output()).toMatch(/ok {3}joined "device"/);
+    expect(check.output()).toContain('"fwup_version": "1.16.0"');
+  });
+
+  it('check: fails with the reason when the server is not trusted', async () => {
+    const device = await createDevice(server, root, 'untrusting');
+    const config = readFileSync(device.configFile, 'utf8').replace(/ca_file = ".*"\n/, '');
+    writeFileSync(device.configFile, config);
+    const check = startDaemon(['check', '--config', device.configFile]);
+    expect((await check.exited).code).toBe(69);
+    expect(check.output()).toMatch(/not signed by a trusted CA/);
+  });
+
+  it('check: fails when the key does not belong to the certificate', async () => {
+    const device = await createDevice(server, root, 'mismatched');
+    const other = await server.issueDeviceCertificate('someone-else');
+    const config = readFileSync(device.configFile, 'utf8').replace(
+      /key_file = ".*"/,
+      `key_file = "${other.keyFile}"`,
+    );
+    writeFileSync(device.configFile, config);
+    const check = startDaemon(['check', '--config', device.configFile]);
+    expect((await check.exited).code).toBe(1);
+    expect(check.output()).toMatch(/does not belong to the certificate/);
+  });
+});

@@ -1,12 +1,11 @@
 /** One download attempt: GET, follow redirects, write the body to a `.part` file while hashing it. */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type Dispatcher, request } from 'undici';
+import { type FileHandle, open, rm } from 'node:fs/promises';
+import type { Dispatcher } from 'undici';
 import { FirmwareError } from '../errors.js';
+import { BlockWriter } from './block-writer.js';
 import { ensureFreeSpace } from './free-space.js';
+import { type BodySink, httpGet } from './http-get.js';
 import { redactUrl } from './redact-url.js';
 import { parseRetryAfter } from './retry-policy.js';
 
@@ -49,23 +48,31 @@ export async function downloadAttempt(options: AttemptOptions): Promise<AttemptR
   const seen = new Set<string>();
   for (let hop = 0; ; hop++) {
     checkScheme(url, options.allowHttp);
-    const response = await send(url, options);
-    const { statusCode, headers, body } = response;
+    const body = new BodyToFile(options);
+    let response: Awaited<ReturnType<typeof httpGet>>;
+    try {
+      response = await httpGet(url, {
+        dispatcher: options.dispatcher,
+        headers: { 'user-agent': options.userAgent, 'x-retry-number': String(options.attempt - 1) },
+        idleTimeoutMs: options.idleTimeoutMs,
+        signal: options.signal,
+        sinkFor: (statusCode, headers) => (statusCode === 200 ? body.start(headers) : undefined),
+      });
+    } catch (cause) {
+      throw transportError(cause, url, options.signal);
+    }
+    const { statusCode, headers } = response;
     if (statusCode >= 300 && statusCode < 400 && headers.location) {
-      await body.dump();
-      const next = new URL(String(headers.location), url);
+      const next = new URL(headers.location, url);
       if (seen.has(next.href) || hop >= options.maxRedirects) {
-        throw new FirmwareError(
-          'FW_TOO_MANY_REDIRECTS',
-          `${redactUrl(options.url)}: ${seen.has(next.href) ? 'redirect loop' : `more than ${options.maxRedirects} redirects`}`,
-        );
+        const why = seen.has(next.href) ? 'redirect loop' : `more than ${options.maxRedirects} redirects`;
+        throw new FirmwareError('FW_TOO_MANY_REDIRECTS', `${redactUrl(options.url)}: ${why}`);
       }
       seen.add(next.href);
       url = next;
       continue;
     }
     if (statusCode !== 200) {
-      await body.dump().catch(() => {});
       const where = redactUrl(url);
       if (statusCode === 401 || statusCode === 403) {
         throw new HttpStatusError(
@@ -81,17 +88,96 @@ export async function downloadAttempt(options: AttemptOptions): Promise<AttemptR
         parseRetryAfter(headers['retry-after']),
       );
     }
-    const contentLength =
+    return await body.complete(response, url);
+  }
+}
+
+/** The 200 response body on its way to the `.part` file: free-space check, hashing, block writes, fsync. */
+class BodyToFile {
+  readonly #options: AttemptOptions;
+  readonly #hash = createHash('sha256');
+  #file: Promise<FileHandle> | undefined;
+  #writer: BlockWriter | undefined;
+  #contentLength: number | undefined;
+  #size = 0;
+
+  constructor(options: AttemptOptions) {
+    this.#options = options;
+  }
+
+  /** Called with the response headers; returns the sink the body flows into. */
+  start(headers: Record<string, string | undefined>): BodySink {
+    const { directory, partPath, expectedSize } = this.#options;
+    this.#contentLength =
       headers['content-length'] !== undefined ? Number(headers['content-length']) : undefined;
-    const total = options.expectedSize ?? contentLength;
-    if (total !== undefined) {
-      // Refused before a byte is written; the unread body must be released or the connection stays busy.
-      await ensureFreeSpace(options.directory, total).catch((error) => {
-        body.destroy();
-        throw error;
+    const total = expectedSize ?? this.#contentLength;
+    this.#file = (async () => {
+      if (total !== undefined) await ensureFreeSpace(directory, total);
+      return open(partPath, 'w', 0o600);
+    })();
+    this.#file.catch(() => {});
+    const queued: Buffer[] = [];
+    let paused: (() => void) | undefined;
+    // Until the file is open, chunks wait in memory; reading pauses after the first one.
+    void this.#file.then(
+      (file) => {
+        this.#writer = new BlockWriter(file);
+        for (const chunk of queued.splice(0)) this.#writer.push(chunk);
+        paused?.();
+      },
+      () => {},
+    );
+    return {
+      push: (chunk) => {
+        this.#hash.update(chunk);
+        this.#size += chunk.length;
+        this.#options.onBytes(this.#size, total);
+        if (!this.#writer) {
+          queued.push(chunk);
+          return false;
+        }
+        return this.#writer.push(chunk);
+      },
+      onDrain: (resume) => {
+        if (!this.#writer) paused = resume;
+        else this.#writer.onDrain(resume);
+      },
+    };
+  }
+
+  async complete(response: { ended: Promise<void>; abort(): void }, url: URL): Promise<AttemptResult> {
+    const { ended } = response;
+    const { partPath, directory, signal } = this.#options;
+    let file: FileHandle | undefined;
+    try {
+      file = await this.#file!.catch((cause) => {
+        throw cause instanceof FirmwareError ? cause : writeError(cause, directory);
       });
+      try {
+        await ended;
+      } catch (cause) {
+        throw transportError(cause, url, signal, this.#size);
+      }
+      await this.#writer!.finish().catch((cause) => {
+        throw writeError(cause, directory);
+      });
+      // On disk before fwup sees it: a power cut between download and apply must not leave a torn file.
+      await file.sync();
+      await file.close();
+      file = undefined;
+    } catch (error) {
+      response.abort();
+      await file?.close().catch(() => {});
+      await rm(partPath, { force: true });
+      throw error;
     }
-    return await writeBody(body, contentLength, total, url, options);
+    if (this.#contentLength !== undefined && this.#size !== this.#contentLength) {
+      throw new FirmwareError(
+        'FW_SIZE_MISMATCH',
+        `${redactUrl(url)}: got ${this.#size} bytes, Content-Length said ${this.#contentLength}`,
+      );
+    }
+    return { size: this.#size, sha256: this.#hash.digest('hex').toUpperCase() };
   }
 }
 
@@ -106,74 +192,19 @@ function checkScheme(url: URL, allowHttp: boolean): void {
   );
 }
 
-async function send(url: URL, options: AttemptOptions) {
-  try {
-    return await request(url, {
-      method: 'GET',
-      dispatcher: options.dispatcher,
-      headers: { 'user-agent': options.userAgent, 'x-retry-number': String(options.attempt - 1) },
-      headersTimeout: options.idleTimeoutMs,
-      bodyTimeout: options.idleTimeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
+function writeError(cause: unknown, directory: string): FirmwareError {
+  if ((cause as NodeJS.ErrnoException).code === 'ENOSPC') {
+    return new FirmwareError('FW_NO_SPACE', `the disk filled up while writing the firmware to ${directory}`, {
+      cause,
     });
-  } catch (cause) {
-    throw transportError(cause, url, options.signal);
   }
-}
-
-async function writeBody(
-  body: Dispatcher.ResponseData['body'],
-  contentLength: number | undefined,
-  total: number | undefined,
-  url: URL,
-  options: AttemptOptions,
-): Promise<AttemptResult> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      options.onBytes(size, total);
-      done(null, chunk);
+  return new FirmwareError(
+    'FW_WRITE_FAILED',
+    `cannot write the firmware to ${directory}: ${(cause as Error).message}`,
+    {
+      cause,
     },
-  });
-  try {
-    await pipeline(
-      body,
-      meter,
-      createWriteStream(options.partPath, { mode: 0o600, highWaterMark: 1024 * 1024 }),
-    );
-  } catch (cause) {
-    await rm(options.partPath, { force: true });
-    if ((cause as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new FirmwareError(
-        'FW_NO_SPACE',
-        `the disk filled up while writing the firmware to ${options.directory}`,
-        { cause },
-      );
-    }
-    if (
-      ['EACCES', 'EROFS', 'EIO', 'EISDIR', 'ENOENT'].includes((cause as NodeJS.ErrnoException).code ?? '')
-    ) {
-      throw new FirmwareError(
-        'FW_WRITE_FAILED',
-        `cannot write the firmware to ${options.directory}: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    throw transportError(cause, url, options.signal, size);
-  }
-  // The file must be on disk before it is handed to fwup: a power cut between download and apply is survivable.
-  const handle = await open(options.partPath, 'r');
-  await handle.sync().finally(() => handle.close());
-  if (contentLength !== undefined && size !== contentLength) {
-    throw new FirmwareError(
-      'FW_SIZE_MISMATCH',
-      `${redactUrl(url)}: got ${size} bytes, Content-Length said ${contentLength}`,
-    );
-  }
-  return { size, sha256: hash.digest('hex').toUpperCase() };
+  );
 }
 
 function transportError(
@@ -182,6 +213,7 @@ function transportError(
   signal: AbortSignal | undefined,
   received?: number,
 ): FirmwareError {
+  if (cause instanceof FirmwareError) return cause;
   if (signal?.aborted) return new FirmwareError('FW_ABORTED', 'download cancelled', { cause });
   const code = String((cause as { code?: unknown })?.code ?? '');
   const after = received !== undefined ? ` after ${received} bytes` : '';
@@ -192,6 +224,8 @@ function transportError(
   return new FirmwareError(
     'FW_NETWORK',
     `${redactUrl(url)}: ${code || text}${after}`.replace(url.search, ''),
-    { cause },
+    {
+      cause,
+    },
   );
 }

@@ -1,0 +1,93 @@
+/**
+ * One GET through undici's dispatcher API. The body goes straight from undici's parser to the caller, with
+ * pause/resume for back-pressure: about twice the throughput of consuming a Readable body.
+ */
+import type { Dispatcher } from 'undici';
+
+export interface GetResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Settles when the body has ended (or failed); only meaningful when a sink was attached. */
+  readonly ended: Promise<void>;
+  /** Stops the body (the connection is dropped); `ended` then rejects. */
+  abort(): void;
+}
+
+export interface BodySink {
+  /** false: pause reading until `resume` is called. */
+  push(chunk: Buffer): boolean;
+  onDrain(resume: () => void): void;
+}
+
+export interface GetOptions {
+  readonly dispatcher: Dispatcher;
+  readonly headers: Record<string, string>;
+  readonly idleTimeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** Called with the status and headers; returns where the body goes, or undefined to drop it. */
+  readonly sinkFor: (statusCode: number, headers: Record<string, string | undefined>) => BodySink | undefined;
+}
+
+export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
+  return new Promise((resolveHeaders, rejectHeaders) => {
+    let endBody!: () => void;
+    let failBody!: (error: unknown) => void;
+    const ended = new Promise<void>((resolve, reject) => {
+      endBody = resolve;
+      failBody = reject;
+    });
+    ended.catch(() => {});
+    let headersSeen = false;
+    let sink: BodySink | undefined;
+    let abortController: { abort(reason?: Error): void } | undefined;
+    const onAbort = () => abortController?.abort(options.signal?.reason ?? new Error('aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const cleanup = () => options.signal?.removeEventListener('abort', onAbort);
+
+    options.dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: options.headers,
+        headersTimeout: options.idleTimeoutMs,
+        bodyTimeout: options.idleTimeoutMs,
+      },
+      {
+        onRequestStart(controller) {
+          abortController = controller;
+          if (options.signal?.aborted) onAbort();
+        },
+        onResponseStart(controller, statusCode, rawHeaders) {
+          const headers: Record<string, string | undefined> = {};
+          for (const [name, value] of Object.entries(rawHeaders)) {
+            headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          headersSeen = true;
+          sink = options.sinkFor(statusCode, headers);
+          resolveHeaders({
+            statusCode,
+            headers,
+            ended,
+            abort: () => controller.abort(new Error('download stopped')),
+          });
+        },
+        onResponseData(controller, chunk) {
+          if (sink && !sink.push(chunk)) {
+            controller.pause();
+            sink.onDrain(() => controller.resume());
+          }
+        },
+        onResponseEnd() {
+          cleanup();
+          endBody();
+        },
+        onResponseError(_controller, error) {
+          cleanup();
+          if (headersSeen) failBody(error);
+          else rejectHeaders(error);
+        },
+      },
+    );
+  });
+}

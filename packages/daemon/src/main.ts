@@ -43,6 +43,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
-// Everything is closed by now; should a handle still be open, do not hang around after the work is done.
-setTimeout(() => process.exit(), 5_000).unref();
+// No top-level await: the same entry also builds as CommonJS (single executable applications need that).
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // Everything is closed by now; should a handle still be open, do not hang around after the work is done.
+  setTimeout(() => process.exit(), 5_000).unref();
+});

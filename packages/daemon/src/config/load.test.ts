@@ -33,7 +33,7 @@ describe('parseConfig', () => {
       keyFile: '/etc/nerves-hub-link/key.pem',
     });
     expect(config.identity).toEqual({ kind: 'certificate' });
-    expect(config.fwup).toMatchObject({ path: 'fwup', task: 'upgrade', publicKeys: [], noUnmount: false });
+    expect(config.fwup).toMatchObject({ path: 'fwup', task: 'upgrade', publicKeys: [], noUnmount: true });
     expect(config.fwup.devpath).toBeUndefined();
     expect(config.metadata).toEqual({ command: ['fw_printenv'], values: {} });
     expect(config.commands.reboot).toEqual(['reboot']);

@@ -214,7 +214,7 @@ function readFwup(fwup: TableReader): Config['fwup'] {
       fwup.string('path', 'the fwup program, a name on PATH or an absolute path') ?? CONFIG_DEFAULTS.fwupPath,
     task: fwup.string('task', 'an fwup task name, e.g. "upgrade"') ?? CONFIG_DEFAULTS.fwupTask,
     publicKeys: publicKeys.map((key) => key.trim()),
-    noUnmount: fwup.boolean('no_unmount', false),
+    noUnmount: fwup.boolean('no_unmount', true),
     timeoutMs: fwup.integer('timeout_ms', CONFIG_DEFAULTS.fwupTimeoutMs, 1000, 24 * 3600_000, 'milliseconds'),
     ...(devpath !== undefined ? { devpath } : {}),
   };

@@ -1,19 +1,19 @@
 /**
  * Writes a stream of chunks to a file in blocks: one disk write per WRITE_BLOCK bytes instead of one per TLS
- * record, the next block filling while the previous one is written. At most two blocks are held, so memory
- * stays flat whatever the size of the firmware.
+ * record, several blocks in flight at their own offsets (pwrite) while the next ones fill. Reading pauses when
+ * MAX_IN_FLIGHT blocks are being written and another is full, so memory stays flat whatever the firmware size.
  */
 import type { FileHandle } from 'node:fs/promises';
 
 const WRITE_BLOCK = 1024 * 1024;
-/** Reading pauses when this much waits for the disk. */
-const MAX_QUEUED = 4 * WRITE_BLOCK;
+const MAX_IN_FLIGHT = 4;
 
 export class BlockWriter {
   readonly #file: FileHandle;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
-  #writing: Promise<void> | undefined;
+  #position = 0;
+  readonly #inFlight = new Set<Promise<void>>();
   #error: unknown;
   #drainWaiters: (() => void)[] = [];
 
@@ -21,31 +21,28 @@ export class BlockWriter {
     this.#file = file;
   }
 
-  /** The first write error, if any (ENOSPC…). */
-  get error(): unknown {
-    return this.#error;
-  }
-
   /** Adds a chunk; returns false when the caller should pause until `onDrain`. */
   push(chunk: Buffer): boolean {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= WRITE_BLOCK && this.#writing === undefined) this.#flush();
-    return this.#pendingBytes < MAX_QUEUED;
+    if (this.#pendingBytes >= WRITE_BLOCK && this.#inFlight.size < MAX_IN_FLIGHT) this.#flush();
+    return !this.#full();
   }
 
   onDrain(resume: () => void): void {
-    this.#drainWaiters.push(resume);
+    if (!this.#full()) resume();
+    else this.#drainWaiters.push(resume);
   }
 
   /** Writes what is left and waits for every write. Throws the first write error. */
   async finish(): Promise<void> {
-    for (;;) {
-      if (this.#error) throw this.#error;
-      if (this.#writing) await this.#writing;
-      else if (this.#pendingBytes > 0) this.#flush();
-      else return;
-    }
+    if (this.#pendingBytes > 0 && !this.#error) this.#flush();
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    if (this.#error) throw this.#error;
+  }
+
+  #full(): boolean {
+    return this.#inFlight.size >= MAX_IN_FLIGHT && this.#pendingBytes >= WRITE_BLOCK;
   }
 
   #flush(): void {
@@ -53,21 +50,26 @@ export class BlockWriter {
       this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#writing = this.#file.write(block).then(
-      () => undefined,
+    const position = this.#position;
+    this.#position += block.length;
+    const write: Promise<void> = this.#file.write(block, 0, block.length, position).then(
+      () => this.#settled(write),
       (error: unknown) => {
         this.#error ??= error;
+        this.#settled(write);
       },
     );
-    this.#writing.then(() => {
-      this.#writing = undefined;
-      if (this.#error) return;
-      if (this.#pendingBytes >= WRITE_BLOCK) this.#flush();
-      if (this.#pendingBytes < MAX_QUEUED) {
-        const waiters = this.#drainWaiters;
-        this.#drainWaiters = [];
-        for (const resume of waiters) resume();
-      }
-    });
+    this.#inFlight.add(write);
+  }
+
+  #settled(write: Promise<void>): void {
+    this.#inFlight.delete(write);
+    if (this.#error) return;
+    if (this.#pendingBytes >= WRITE_BLOCK) this.#flush();
+    if (!this.#full()) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resume of waiters) resume();
+    }
   }
 }

@@ -1,0 +1,118 @@
+// The daemon as shipped (the bundle): its size, process start to a joined channel, and an idle minute's RSS
+// and CPU beside a bare node process holding one WebSocket, all measured in this run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
+
+const STARTS = Number(process.env.BENCH_STARTS ?? 10);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+const bundle = fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
+const bareClient = fileURLToPath(new URL('./bare-client.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'daemon-bench-'));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const TICKS = 100; // USER_HZ on Linux
+
+function procStats(pid) {
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { rss, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS };
+}
+
+const server = await startTestServer();
+try {
+  const device = await server.issueDeviceCertificate('bench-device');
+  writeFileSync(
+    join(dir, 'env'),
+    [
+      'nerves_fw_active=a',
+      'a.nerves_fw_uuid=u',
+      'a.nerves_fw_product=p',
+      'a.nerves_fw_version=1.0.0',
+      'a.nerves_fw_platform=x',
+      'a.nerves_fw_architecture=y',
+      '',
+    ].join('\n'),
+  );
+  const config = (dataDir) =>
+    [
+      `uri = "${server.mtlsUrl}"`,
+      `data_dir = "${dataDir}"`,
+      '[identity]',
+      'serial = "bench-device"',
+      '[auth]',
+      'method = "mtls"',
+      `cert_file = "${device.certFile}"`,
+      `key_file = "${device.keyFile}"`,
+      `ca_file = "${server.ca.certFile}"`,
+      '[fwup]',
+      `path = "${fakeFwupPath}"`,
+      `devpath = "${join(dir, 'disk.img')}"`,
+      '[metadata]',
+      `file = "${join(dir, 'env')}"`,
+      '',
+    ].join('\n');
+  writeFileSync(join(dir, 'config.toml'), config(join(dir, 'data')));
+
+  // Process start to joined.
+  const startTimes = [];
+  for (let i = 0; i < STARTS; i++) {
+    const before = server.device('bench-device').joins.length;
+    const t0 = performance.now();
+    const child = spawn(
+      process.execPath,
+      [bundle, 'run', '--config', join(dir, 'config.toml'), '--log-level', 'warn'],
+      { stdio: 'ignore' },
+    );
+    await server.waitForJoin('bench-device', { count: before + 1, timeoutMs: 10_000 });
+    startTimes.push(performance.now() - t0);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+  }
+  const nodeStart = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await new Promise((resolve) => spawn(process.execPath, ['-e', '0']).on('exit', resolve));
+    nodeStart.push(performance.now() - t0);
+  }
+
+  // An idle minute, side by side.
+  const daemon = spawn(
+    process.execPath,
+    [bundle, 'run', '--config', join(dir, 'config.toml'), '--log-level', 'warn'],
+    { stdio: 'ignore' },
+  );
+  const bare = spawn(
+    process.execPath,
+    [bareClient, server.mtlsUrl, device.certFile, device.keyFile, server.ca.certFile],
+    { stdio: 'ignore' },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const at = [procStats(daemon.pid), procStats(bare.pid)];
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const after = [procStats(daemon.pid), procStats(bare.pid)];
+  daemon.kill('SIGTERM');
+  bare.kill('SIGTERM');
+
+  const MiB = 1024 * 1024;
+  const size = statSync(bundle).size;
+  console.log('daemon benchmark (bundled dist/nerves-hub-link.mjs, mTLS over loopback)');
+  console.log(`  bundle size                 ${(size / 1024).toFixed(0)} KiB`);
+  console.log(
+    `  start to joined             ${median(startTimes).toFixed(0)} ms median of ${STARTS} (node -e 0: ${median(nodeStart).toFixed(0)} ms)`,
+  );
+  console.log(
+    `  idle ${IDLE_SECONDS} s, daemon         RSS ${(after[0].rss / MiB).toFixed(1)} MiB, CPU ${((after[0].cpuSeconds - at[0].cpuSeconds) * 1000).toFixed(0)} ms`,
+  );
+  console.log(
+    `  idle ${IDLE_SECONDS} s, bare ws client RSS ${(after[1].rss / MiB).toFixed(1)} MiB, CPU ${((after[1].cpuSeconds - at[1].cpuSeconds) * 1000).toFixed(0)} ms`,
+  );
+  console.log(
+    `  RSS ratio daemon / bare     ${(after[0].rss / after[1].rss).toFixed(2)}x (goal <= 1.2x); start goal <= 300 ms`,
+  );
+} finally {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,31 +1,8 @@
-// What the server hears when an update goes wrong, and that the daemon stays connected for the next one.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type FirmwareFault,
-  type FirmwareFile,
-  startTestServer,
-  type TestServer,
-} from '@nerves-hub-link/test-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, fixture, runDaemon, statuses } from './support/harness.js';
+import type { FirmwareFault } from '@nerves-hub-link/test-server';
+import { describe, expect, it } from 'vitest';
+import { createDevice, runDaemon, statuses, useTestServer } from './support/harness.js';
 
-let server: TestServer;
-let firmware: FirmwareFile;
-let corrupt: FirmwareFile;
-let root: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  firmware = await server.addFirmware(fixture('small.fw'));
-  corrupt = await server.addFirmware(fixture('small-corrupt.fw'));
-  root = mkdtempSync(join(tmpdir(), 'daemon-failures-'));
-});
-afterAll(async () => {
-  await server?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const e2e = useTestServer('daemon-failures-', ['small.fw', 'small-corrupt.fw']);
 
 const cases: [string, FirmwareFault, RegExp][] = [
   ['a 404', { kind: 'status', status: 404 }, /^Download failed : .*HTTP 404/],
@@ -39,13 +16,13 @@ const cases: [string, FirmwareFault, RegExp][] = [
 describe('download failures', () => {
   for (const [label, fault, reason] of cases) {
     it(`${label}: failed with a reason, nothing applied, nothing left, still connected`, async () => {
-      const device = await createDevice(server, root, `fail-${label.replace(/\W+/g, '-')}`, {
+      const device = await createDevice(e2e.server, e2e.root, `fail-${label.replace(/\W+/g, '-')}`, {
         downloadLines: ['max_attempts = 2'],
       });
       const daemon = runDaemon(device);
-      await server.waitForJoin(device.identifier);
-      server.sendUpdate(device.identifier, firmware.id, { fault });
-      const failed = await server.waitForEvent(
+      await e2e.server.waitForJoin(device.identifier);
+      e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, { fault });
+      const failed = await e2e.server.waitForEvent(
         device.identifier,
         (event) => event.payload?.status === 'failed',
         {
@@ -56,48 +33,50 @@ describe('download failures', () => {
       expect(failed.payload.reason).not.toContain('X-Amz');
       expect(device.fwupRuns()).toEqual([]);
       expect(device.downloads()).toEqual([]);
-      expect(server.device(device.identifier).connected).toBe(true);
+      expect(e2e.server.device(device.identifier).connected).toBe(true);
       daemon.child.kill('SIGTERM');
       expect((await daemon.exited).code).toBe(0);
     });
   }
 
   it('retries a dropped connection and completes', async () => {
-    const device = await createDevice(server, root, 'retry-drop');
+    const device = await createDevice(e2e.server, e2e.root, 'retry-drop');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.sendUpdate(device.identifier, firmware.id, { fault: { kind: 'drop', atByte: 50_000, times: 1 } });
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
+      fault: { kind: 'drop', atByte: 50_000, times: 1 },
+    });
     expect((await daemon.exited).code).toBe(0);
-    expect(statuses(server, device.identifier)).toEqual(['received', 'started', 'completed']);
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
   });
 
   it('an expired URL: rejoins without an in-flight uuid and completes with the fresh offer', async () => {
-    const device = await createDevice(server, root, 'expired');
+    const device = await createDevice(e2e.server, e2e.root, 'expired');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.sendUpdate(device.identifier, firmware.id, { fault: { kind: 'expired' } });
-    const rejoin = await server.waitForJoin(device.identifier, { count: 2 });
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, { fault: { kind: 'expired' } });
+    const rejoin = await e2e.server.waitForJoin(device.identifier, { count: 2 });
     expect(rejoin.currently_downloading_uuid).toBeNull();
-    server.sendUpdate(device.identifier, firmware.id);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
     expect((await daemon.exited).code).toBe(0);
-    expect(statuses(server, device.identifier)).not.toContain('failed');
+    expect(statuses(e2e.server, device.identifier)).not.toContain('failed');
   });
 
   it('a corrupt archive with a matching checksum is stopped by fwup -V before the device is written', async () => {
-    const device = await createDevice(server, root, 'verify-fails');
+    const device = await createDevice(e2e.server, e2e.root, 'verify-fails');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.sendUpdate(device.identifier, corrupt.id);
-    const failed = await server.waitForEvent(
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-corrupt.fw').id);
+    const failed = await e2e.server.waitForEvent(
       device.identifier,
       (event) => event.payload?.status === 'failed',
     );
     expect(failed.payload.reason).toBe('FWUP error : "ZIP bad CRC: 0x390e150b should be 0x4d9fafdc"');
     expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V']);
     // The same broken update again is not retried at once.
-    server.sendUpdate(device.identifier, corrupt.id);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-corrupt.fw').id);
     await daemon.waitForOutput(/(again|cooldown|wait)/i);
-    expect(statuses(server, device.identifier).filter((status) => status === 'received')).toHaveLength(1);
+    expect(statuses(e2e.server, device.identifier).filter((status) => status === 'received')).toHaveLength(1);
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   });

@@ -1,63 +1,48 @@
-// The daemon over time: server restarts, a silent server, signals mid-update, a second instance, check.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type FirmwareFile, startTestServer, type TestServer } from '@nerves-hub-link/test-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, fixture, runDaemon, startDaemon, statuses } from './support/harness.js';
+// The daemon over time: server restarts, a silent e2e.server, signals mid-update, a second instance, check.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createDevice, runDaemon, startDaemon, statuses, useTestServer } from './support/harness.js';
 
-let server: TestServer;
-let firmware: FirmwareFile;
-let root: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  firmware = await server.addFirmware(fixture('small.fw'));
-  root = mkdtempSync(join(tmpdir(), 'daemon-lifecycle-'));
-});
-afterAll(async () => {
-  await server?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const e2e = useTestServer('daemon-lifecycle-', ['small.fw']);
 
 describe('connection', () => {
   it('rejoins after the test-server restarts while idle', async () => {
-    const device = await createDevice(server, root, 'restart-idle');
+    const device = await createDevice(e2e.server, e2e.root, 'restart-idle');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    await server.restart();
-    await server.waitForJoin(device.identifier, { count: 2, timeoutMs: 15_000 });
+    await e2e.server.waitForJoin(device.identifier);
+    await e2e.server.restart();
+    await e2e.server.waitForJoin(device.identifier, { count: 2, timeoutMs: 15_000 });
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
   });
 
   it('finishes an update when the server restarts during the download', async () => {
-    const device = await createDevice(server, root, 'restart-download');
+    const device = await createDevice(e2e.server, e2e.root, 'restart-download');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.sendUpdate(device.identifier, firmware.id, {
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
       fault: { kind: 'slow', bytesPerSecond: 200_000, times: 1 },
     });
-    await server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
-    await server.restart();
+    await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
+    await e2e.server.restart();
     expect((await daemon.exited).code).toBe(0);
     expect(readFileSync(device.disk).length).toBe(262144);
     // The rejoin told the server which update was in flight.
-    const rejoin = server.device(device.identifier).joins[1];
-    expect(rejoin?.currently_downloading_uuid).toBe(firmware.meta.uuid);
+    const rejoin = e2e.server.device(device.identifier).joins[1];
+    expect(rejoin?.currently_downloading_uuid).toBe(e2e.firmware('small.fw').meta.uuid);
   });
 
   it('reconnects when the server stops answering heartbeats', async () => {
-    const device = await createDevice(server, root, 'silent-server');
+    const device = await createDevice(e2e.server, e2e.root, 'silent-server');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.setHeartbeatReplies(false);
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.setHeartbeatReplies(false);
     try {
       await daemon.waitForOutput(/heartbeat|disconnected/i, 10_000);
     } finally {
-      server.setHeartbeatReplies(true);
+      e2e.server.setHeartbeatReplies(true);
     }
-    await server.waitForJoin(device.identifier, { count: 2, timeoutMs: 15_000 });
+    await e2e.server.waitForJoin(device.identifier, { count: 2, timeoutMs: 15_000 });
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   });
@@ -65,28 +50,30 @@ describe('connection', () => {
 
 describe('signals', () => {
   it('SIGTERM during a download: stops, deletes the partial file, reports, exits 0', async () => {
-    const device = await createDevice(server, root, 'term-download');
+    const device = await createDevice(e2e.server, e2e.root, 'term-download');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.sendUpdate(device.identifier, firmware.id, { fault: { kind: 'slow', bytesPerSecond: 50_000 } });
-    await server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
+      fault: { kind: 'slow', bytesPerSecond: 50_000 },
+    });
+    await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     await new Promise((resolve) => setTimeout(resolve, 300));
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
     expect(device.downloads()).toEqual([]);
     expect(device.fwupRuns()).toEqual([]);
-    const failed = server
+    const failed = e2e.server
       .device(device.identifier)
       .events.find((event) => event.payload?.status === 'failed');
     expect(failed?.payload.reason).toContain('shutting down');
   });
 
   it('SIGTERM during apply: waits for fwup to finish, never kills it', async () => {
-    const device = await createDevice(server, root, 'term-apply');
+    const device = await createDevice(e2e.server, e2e.root, 'term-apply');
     const daemon = runDaemon(device, { FAKE_FWUP_DELAY_MS: '60' });
-    await server.waitForJoin(device.identifier);
-    server.sendUpdate(device.identifier, firmware.id);
-    await server.waitForEvent(
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
+    await e2e.server.waitForEvent(
       device.identifier,
       (event) => event.event === 'fwup_progress' && event.payload.stage === 'updating',
     );
@@ -94,15 +81,15 @@ describe('signals', () => {
     expect((await daemon.exited).code).toBe(0);
     expect(daemon.output()).toMatch(/waiting for fwup/);
     expect(readFileSync(device.disk).length).toBe(262144);
-    expect(statuses(server, device.identifier)).toContain('completed');
+    expect(statuses(e2e.server, device.identifier)).toContain('completed');
   });
 });
 
 describe('single instance and check', () => {
   it('refuses a second daemon on the same data_dir', async () => {
-    const device = await createDevice(server, root, 'twice');
+    const device = await createDevice(e2e.server, e2e.root, 'twice');
     const first = runDaemon(device);
-    await server.waitForJoin(device.identifier);
+    await e2e.server.waitForJoin(device.identifier);
     const second = runDaemon(device);
     const exit = await second.exited;
     expect(exit.code).not.toBe(0);
@@ -112,7 +99,7 @@ describe('single instance and check', () => {
   });
 
   it('check: validates everything, joins once, prints the join payload, exits 0', async () => {
-    const device = await createDevice(server, root, 'checked');
+    const device = await createDevice(e2e.server, e2e.root, 'checked');
     const check = startDaemon(['check', '--config', device.configFile]);
     expect((await check.exited).code).toBe(0);
     expect(check.output()).toMatch(/ok {3}certificate CN=checked, key matches/);
@@ -121,7 +108,7 @@ describe('single instance and check', () => {
   });
 
   it('check: fails with the reason when the server is not trusted', async () => {
-    const device = await createDevice(server, root, 'untrusting');
+    const device = await createDevice(e2e.server, e2e.root, 'untrusting');
     const config = readFileSync(device.configFile, 'utf8').replace(/ca_file = ".*"\n/, '');
     writeFileSync(device.configFile, config);
     const check = startDaemon(['check', '--config', device.configFile]);
@@ -130,8 +117,8 @@ describe('single instance and check', () => {
   });
 
   it('check: fails when the key does not belong to the certificate', async () => {
-    const device = await createDevice(server, root, 'mismatched');
-    const other = await server.issueDeviceCertificate('someone-else');
+    const device = await createDevice(e2e.server, e2e.root, 'mismatched');
+    const other = await e2e.server.issueDeviceCertificate('someone-else');
     const config = readFileSync(device.configFile, 'utf8').replace(
       /key_file = ".*"/,
       `key_file = "${other.keyFile}"`,

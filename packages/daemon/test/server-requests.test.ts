@@ -1,40 +1,26 @@
 // Requests the server makes of a device: reboot, identify, fwup keys; and the validation report.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FirmwareFile, startTestServer, type TestServer } from '@nerves-hub-link/test-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, fixture, runDaemon, statuses } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { createDevice, fixture, runDaemon, statuses, useTestServer } from './support/harness.js';
 
-let server: TestServer;
-let signed: FirmwareFile;
-let root: string;
 const key = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
-
-beforeAll(async () => {
-  server = await startTestServer();
-  signed = await server.addFirmware(fixture('small-signed.fw'));
-  root = mkdtempSync(join(tmpdir(), 'daemon-requests-'));
-});
-afterAll(async () => {
-  await server?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const e2e = useTestServer('daemon-requests-', ['small-signed.fw']);
 
 describe('server requests', () => {
   it('reboot: sends rebooting, runs the reboot command, exits 0', async () => {
-    const device = await createDevice(server, root, 'rebooted');
+    const device = await createDevice(e2e.server, e2e.root, 'rebooted');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.push(device.identifier, 'reboot', {});
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.push(device.identifier, 'reboot', {});
     expect((await daemon.exited).code).toBe(0);
-    expect(server.device(device.identifier).events.map((event) => event.event)).toEqual(['rebooting']);
+    expect(e2e.server.device(device.identifier).events.map((event) => event.event)).toEqual(['rebooting']);
     expect(daemon.output()).toContain('would reboot now');
   });
 
   it('identify: runs the identify command', async () => {
-    const marker = join(root, 'identified');
-    const device = await createDevice(server, root, 'identified-device');
+    const marker = join(e2e.root, 'identified');
+    const device = await createDevice(e2e.server, e2e.root, 'identified-device');
     writeFileSync(
       device.configFile,
       readFileSync(device.configFile, 'utf8').replace(
@@ -43,8 +29,8 @@ describe('server requests', () => {
       ),
     );
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.push(device.identifier, 'identify', {});
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.push(device.identifier, 'identify', {});
     await daemon.waitForOutput(/identifying the device/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(readFileSync(marker, 'utf8')).toBe('');
@@ -53,14 +39,14 @@ describe('server requests', () => {
   });
 
   it('uses fwup keys sent by the server: signed firmware passes, and the keys reach fwup', async () => {
-    const device = await createDevice(server, root, 'keyed');
+    const device = await createDevice(e2e.server, e2e.root, 'keyed');
     const daemon = runDaemon(device);
-    await server.waitForJoin(device.identifier);
-    server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
     await daemon.waitForOutput(/received 1 fwup public key/);
-    server.sendUpdate(device.identifier, signed.id);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     expect((await daemon.exited).code).toBe(0);
-    expect(statuses(server, device.identifier)).toEqual(['received', 'started', 'completed']);
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().every((argv) => argv.includes('--public-key') && argv.includes(key))).toBe(true);
   });
 
@@ -68,14 +54,14 @@ describe('server requests', () => {
     const wrong = readFileSync(fixture('fwup-key.pub'), 'utf8')
       .trim()
       .replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
-    const device = await createDevice(server, root, 'wrong-key', {
+    const device = await createDevice(e2e.server, e2e.root, 'wrong-key', {
       fwupLines: [`public_keys = ["${wrong}"]`],
     });
     const daemon = runDaemon(device);
-    const joined = await server.waitForJoin(device.identifier);
+    const joined = await e2e.server.waitForJoin(device.identifier);
     expect(joined.fwup_public_keys).toBeUndefined();
-    server.sendUpdate(device.identifier, signed.id);
-    const failed = await server.waitForEvent(
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
+    const failed = await e2e.server.waitForEvent(
       device.identifier,
       (event) => event.payload?.status === 'failed',
     );
@@ -86,20 +72,20 @@ describe('server requests', () => {
   });
 
   it('reports an unvalidated firmware, then firmware_validated once it is validated', async () => {
-    const device = await createDevice(server, root, 'validating');
+    const device = await createDevice(e2e.server, e2e.root, 'validating');
     const envFile = join(device.dir, 'uboot.env');
     writeFileSync(
       envFile,
       readFileSync(envFile, 'utf8').replace('a.nerves_fw_validated=1', 'a.nerves_fw_validated=0'),
     );
     const daemon = runDaemon(device);
-    const joined = await server.waitForJoin(device.identifier);
+    const joined = await e2e.server.waitForJoin(device.identifier);
     expect(joined.meta.firmware_validated).toBe(false);
     writeFileSync(
       envFile,
       readFileSync(envFile, 'utf8').replace('a.nerves_fw_validated=0', 'a.nerves_fw_validated=1'),
     );
-    await server.waitForEvent(device.identifier, (event) => event.event === 'firmware_validated', {
+    await e2e.server.waitForEvent(device.identifier, (event) => event.event === 'firmware_validated', {
       timeoutMs: 15_000,
     });
     daemon.child.kill('SIGTERM');

@@ -6,10 +6,17 @@ import { downloadFirmware } from '../dist/index.js';
 const [url, caFile, directory] = process.argv.slice(2);
 const idleRss = process.memoryUsage().rss;
 let peakRss = idleRss;
+let atPeak = process.memoryUsage();
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const usage = process.memoryUsage();
+  if (usage.rss > peakRss) {
+    peakRss = usage.rss;
+    atPeak = usage;
+  }
 }, 20);
 const result = await downloadFirmware({ url, directory, ca: readFileSync(caFile, 'utf8') });
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
-process.stdout.write(`${JSON.stringify({ size: result.size, idleRss, peakRss, path: result.path })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ size: result.size, idleRss, peakRss, atPeak, path: result.path })}\n`,
+);

@@ -2,10 +2,25 @@
 // run as a real child process against the test-server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeFwupPath, type TestServer } from '@nerves-hub-link/test-server';
+import {
+  type FirmwareFile,
+  fakeFwupPath,
+  startTestServer,
+  type TestServer,
+} from '@nerves-hub-link/test-server';
+import { afterAll, beforeAll } from 'vitest';
 
 export const BUNDLE = fileURLToPath(new URL('../../dist/nerves-hub-link.mjs', import.meta.url));
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -185,4 +200,36 @@ export function statuses(server: TestServer, identifier: string): string[] {
     .device(identifier)
     .events.filter((event) => event.event === 'status_update')
     .map((event) => event.payload.status as string);
+}
+
+export interface E2EContext {
+  /** Set before the tests run. */
+  readonly server: TestServer;
+  readonly root: string;
+  firmware(fixtureName: string): FirmwareFile;
+}
+
+/** Starts a test-server serving `fixtures` and a scratch folder for the suite; both are removed afterwards. */
+export function useTestServer(prefix: string, fixtures: readonly string[]): E2EContext {
+  const state: { server?: TestServer; root?: string; files: Map<string, FirmwareFile> } = {
+    files: new Map(),
+  };
+  beforeAll(async () => {
+    state.server = await startTestServer();
+    for (const name of fixtures) state.files.set(name, await state.server.addFirmware(fixture(name)));
+    state.root = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await state.server?.close();
+    if (state.root) rmSync(state.root, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      return state.server!;
+    },
+    get root() {
+      return state.root!;
+    },
+    firmware: (name) => state.files.get(name)!,
+  };
 }

@@ -1,21 +1,26 @@
 /**
- * Writes a stream of chunks to a file in blocks: one disk write per WRITE_BLOCK bytes instead of one per TLS
- * record, several blocks in flight at their own offsets (pwrite) while the next ones fill. Reading pauses when
- * MAX_IN_FLIGHT blocks are being written and another is full, so memory stays flat whatever the firmware size.
+ * Writes a stream of chunks to a file in blocks: the chunks are copied into a small pool of reused 1 MiB blocks,
+ * and each full block is written at its own offset (pwrite) while the next one fills, up to MAX_IN_FLIGHT at once.
+ * Reading pauses when every block is busy, so memory stays flat whatever the size of the firmware.
  */
 import type { FileHandle } from 'node:fs/promises';
 
-const WRITE_BLOCK = 1024 * 1024;
+const BLOCK_BYTES = 1024 * 1024;
 const MAX_IN_FLIGHT = 4;
 
 export class BlockWriter {
   readonly #file: FileHandle;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #free: Buffer[] = [];
+  #current: Buffer | undefined;
+  #filled = 0;
+  /** Bytes accepted while every block was busy; copied in as blocks come back. */
+  #overflow: Buffer[] = [];
   #position = 0;
-  readonly #inFlight = new Set<Promise<void>>();
+  #inFlight = 0;
+  #allocated = 0;
   #error: unknown;
   #drainWaiters: (() => void)[] = [];
+  #finishing: (() => void) | undefined;
 
   constructor(file: FileHandle) {
     this.#file = file;
@@ -23,53 +28,90 @@ export class BlockWriter {
 
   /** Adds a chunk; returns false when the caller should pause until `onDrain`. */
   push(chunk: Buffer): boolean {
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= WRITE_BLOCK && this.#inFlight.size < MAX_IN_FLIGHT) this.#flush();
-    return !this.#full();
+    if (this.#overflow.length > 0) this.#overflow.push(chunk);
+    else this.#copy(chunk);
+    return this.#overflow.length === 0;
   }
 
   onDrain(resume: () => void): void {
-    if (!this.#full()) resume();
+    if (this.#overflow.length === 0) resume();
     else this.#drainWaiters.push(resume);
   }
 
   /** Writes what is left and waits for every write. Throws the first write error. */
   async finish(): Promise<void> {
-    if (this.#pendingBytes > 0 && !this.#error) this.#flush();
-    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    while (this.#overflow.length > 0 && !this.#error) await this.#settledOnce();
+    if (this.#current && this.#filled > 0 && !this.#error) this.#write(this.#current, this.#filled);
+    while (this.#inFlight > 0) await this.#settledOnce();
     if (this.#error) throw this.#error;
   }
 
-  #full(): boolean {
-    return this.#inFlight.size >= MAX_IN_FLIGHT && this.#pendingBytes >= WRITE_BLOCK;
+  #settledOnce(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#finishing = resolve;
+    });
   }
 
-  #flush(): void {
-    const block =
-      this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+  /** Copies as much of `chunk` as the free blocks hold; the rest waits in `#overflow`. */
+  #copy(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (!this.#current) {
+        const block = this.#free.pop() ?? (this.#allocated < MAX_IN_FLIGHT + 1 ? this.#allocate() : undefined);
+        if (!block) {
+          this.#overflow.push(chunk.subarray(offset));
+          return;
+        }
+        this.#current = block;
+        this.#filled = 0;
+      }
+      const copied = chunk.copy(this.#current, this.#filled, offset);
+      this.#filled += copied;
+      offset += copied;
+      if (this.#filled === BLOCK_BYTES) {
+        const full = this.#current;
+        this.#current = undefined;
+        this.#write(full, BLOCK_BYTES);
+      }
+    }
+  }
+
+  #allocate(): Buffer {
+    this.#allocated += 1;
+    return Buffer.allocUnsafe(BLOCK_BYTES);
+  }
+
+  #write(block: Buffer, length: number): void {
     const position = this.#position;
-    this.#position += block.length;
-    const write: Promise<void> = this.#file.write(block, 0, block.length, position).then(
-      () => this.#settled(write),
+    this.#position += length;
+    this.#inFlight += 1;
+    this.#file.write(block, 0, length, position).then(
+      () => this.#settled(block),
       (error: unknown) => {
         this.#error ??= error;
-        this.#settled(write);
+        this.#settled(block);
       },
     );
-    this.#inFlight.add(write);
   }
 
-  #settled(write: Promise<void>): void {
-    this.#inFlight.delete(write);
-    if (this.#error) return;
-    if (this.#pendingBytes >= WRITE_BLOCK) this.#flush();
-    if (!this.#full()) {
+  #settled(block: Buffer): void {
+    this.#inFlight -= 1;
+    this.#free.push(block);
+    if (!this.#error && this.#overflow.length > 0) {
+      const waiting = this.#overflow;
+      this.#overflow = [];
+      for (const chunk of waiting) {
+        if (this.#overflow.length > 0) this.#overflow.push(chunk);
+        else this.#copy(chunk);
+      }
+    }
+    if (this.#overflow.length === 0 || this.#error) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
       for (const resume of waiters) resume();
     }
+    const finishing = this.#finishing;
+    this.#finishing = undefined;
+    finishing?.();
   }
 }

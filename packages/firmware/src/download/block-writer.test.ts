@@ -1,0 +1,45 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BlockWriter } from './block-writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'block-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('BlockWriter', () => {
+  it('writes every byte in order across many blocks, pausing when the blocks are busy', async () => {
+    const path = join(dir, 'out.bin');
+    const file = await open(path, 'w');
+    const writer = new BlockWriter(file);
+    const expected = createHash('sha256');
+    let total = 0;
+    let pauses = 0;
+    for (let i = 0; i < 400; i++) {
+      const chunk = randomBytes(1 + ((i * 7919) % 70_000));
+      expected.update(chunk);
+      total += chunk.length;
+      if (!writer.push(chunk)) {
+        pauses += 1;
+        await new Promise<void>((resolve) => writer.onDrain(resolve));
+      }
+    }
+    await writer.finish();
+    await file.close();
+    const written = readFileSync(path);
+    expect(written.length).toBe(total);
+    expect(createHash('sha256').update(written).digest('hex')).toBe(expected.digest('hex'));
+    expect(pauses).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports a write error from finish()', async () => {
+    const path = join(dir, 'closed.bin');
+    const file = await open(path, 'w');
+    await file.close();
+    const writer = new BlockWriter(file);
+    writer.push(Buffer.alloc(3 * 1024 * 1024, 1));
+    await expect(writer.finish()).rejects.toThrow();
+  });
+});

@@ -11,6 +11,15 @@ const cases: [string, FirmwareFault, RegExp][] = [
   ['a stalled body', { kind: 'stall', atByte: 2000 }, /^Download failed : .*no data/],
   ['a wrong Content-Length', { kind: 'wrong-length', contentLength: 300_000 }, /^Download failed : /],
   ['a redirect loop', { kind: 'redirect-loop' }, /^Download failed : .*redirect loop/],
+  ['a server error that persists', { kind: 'status', status: 500 }, /^Download failed : .*HTTP 500/],
+];
+
+const recovered: [string, FirmwareFault][] = [
+  ['a dropped connection', { kind: 'drop', atByte: 50_000, times: 1 }],
+  ['a 503 with Retry-After', { kind: 'status', status: 503, retryAfterSeconds: 1, times: 1 }],
+  ['a corrupt byte', { kind: 'corrupt', atByte: 70_000, times: 1 }],
+  ['a redirect chain', { kind: 'redirects', count: 3 }],
+  ['a slow drip', { kind: 'slow', bytesPerSecond: 300_000 }],
 ];
 
 describe('download failures', () => {
@@ -39,15 +48,33 @@ describe('download failures', () => {
     });
   }
 
-  it('retries a dropped connection and completes', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'retry-drop');
+  for (const [label, fault] of recovered) {
+    it(`${label}: recovered, applied, completed`, async () => {
+      const device = await createDevice(e2e.server, e2e.root, `recover-${label.replace(/\W+/g, '-')}`);
+      const daemon = runDaemon(device);
+      await e2e.server.waitForJoin(device.identifier);
+      e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, { fault });
+      expect((await daemon.exited).code).toBe(0);
+      expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
+      expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
+    });
+  }
+
+  it('a firmware larger than the free space fails before a byte is written', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'full-disk');
     const daemon = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
-      fault: { kind: 'drop', atByte: 50_000, times: 1 },
-    });
-    expect((await daemon.exited).code).toBe(0);
-    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
+    const payload = e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small.fw').id);
+    payload.size = 2 ** 52;
+    e2e.server.push(device.identifier, 'update', payload);
+    const failed = await e2e.server.waitForEvent(
+      device.identifier,
+      (event) => event.payload?.status === 'failed',
+    );
+    expect(failed.payload.reason).toMatch(/^Download failed : not enough free space/);
+    expect(device.downloads()).toEqual([]);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
   });
 
   it('an expired URL: rejoins without an in-flight uuid and completes with the fresh offer', async () => {

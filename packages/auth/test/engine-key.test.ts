@@ -21,11 +21,10 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)(
     let device: { certFile: string; keyFile: string };
     let other: { certFile: string; keyFile: string };
 
-    beforeAll(() => {
-      pki = createPki();
-      const ca = pki.ca('hsm-ca');
-      device = pki.leaf('hsm-device', 'dev-hsm', ca);
-      other = pki.leaf('hsm-other', 'dev-other', ca);
+    beforeAll(async () => {
+      pki = await createPki();
+      device = await pki.leaf('dev-hsm');
+      other = await pki.leaf('dev-other');
       env = createSoftHsmToken(pki.dir, device.keyFile, 'device-key');
       delete env.OPENSSL_ENGINES; // the package must find Debian's engine folder by itself
     });

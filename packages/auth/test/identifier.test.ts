@@ -5,8 +5,8 @@ import { resolveIdentifier } from '../src/index.js';
 import { createPki, type Pki } from './support/pki.js';
 
 let pki: Pki;
-beforeAll(() => {
-  pki = createPki();
+beforeAll(async () => {
+  pki = await createPki();
 });
 afterAll(() => pki.cleanup());
 
@@ -70,8 +70,7 @@ describe('resolveIdentifier', () => {
 
   it('takes a literal, or the CN of the device certificate', async () => {
     expect(await resolveIdentifier({ value: ' dev-7 ' })).toBe('dev-7');
-    const ca = pki.ca('id-ca');
-    const device = pki.leaf('id-dev', 'serial-from-cn', ca);
+    const device = await pki.leaf('serial-from-cn');
     expect(await resolveIdentifier({ certFile: device.certFile })).toBe('serial-from-cn');
   });
 });

@@ -14,10 +14,10 @@ let serverCa: { certFile: string; keyFile: string };
 let deviceCa: { certFile: string; keyFile: string };
 
 beforeAll(async () => {
-  pki = createPki();
-  serverCa = pki.ca('server-ca');
-  deviceCa = pki.ca('devices-ca');
-  const serverCert = pki.leaf('server', 'localhost', serverCa, { san: 'DNS:localhost,IP:127.0.0.1' });
+  pki = await createPki();
+  serverCa = pki.serverCa;
+  deviceCa = pki.deviceCa;
+  const serverCert = await pki.store.pair('server');
   server = createServer({
     cert: readFileSync(serverCert.certFile),
     key: readFileSync(serverCert.keyFile),
@@ -62,12 +62,12 @@ async function attempt(
 
 describe('describeTlsError', () => {
   it('server certificate from an unknown CA', async () => {
-    const device = pki.leaf('untrusting', 'dev-u', deviceCa);
+    const device = await pki.leaf('dev-u');
     expect((await attempt({ ...device }))?.code).toBe('AUTH_SERVER_UNTRUSTED');
   });
 
   it('server certificate for another name', async () => {
-    const device = pki.leaf('misnamed', 'dev-m', deviceCa);
+    const device = await pki.leaf('dev-m');
     const error = await attempt({ caFile: serverCa.certFile, ...device }, 'device.example.com');
     expect(error?.code).toBe('AUTH_SERVER_NAME_MISMATCH');
   });
@@ -78,7 +78,7 @@ describe('describeTlsError', () => {
   });
 
   it('a device certificate from a CA the server does not know', async () => {
-    const stranger = pki.leaf('stranger', 'dev-x', pki.ca('stranger-ca'));
+    const stranger = await pki.leaf('dev-x', { otherCa: true });
     const error = await attempt({ caFile: serverCa.certFile, ...stranger });
     // A TLS 1.2 server built on OpenSSL resets the connection rather than sending an alert.
     expect(error?.code).toBe('AUTH_TLS_HANDSHAKE_FAILED');
@@ -86,7 +86,7 @@ describe('describeTlsError', () => {
   });
 
   it('succeeds with the right CA and a device certificate the server knows', async () => {
-    const device = pki.leaf('known', 'dev-ok', deviceCa);
+    const device = await pki.leaf('dev-ok');
     expect(await attempt({ caFile: serverCa.certFile, ...device })).toBeUndefined();
   });
 

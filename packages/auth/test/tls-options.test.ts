@@ -8,15 +8,15 @@ import { createPki, type Pki } from './support/pki.js';
 let pki: Pki;
 let ca: { certFile: string; keyFile: string };
 
-beforeAll(() => {
-  pki = createPki();
-  ca = pki.ca('device-ca');
+beforeAll(async () => {
+  pki = await createPki();
+  ca = pki.deviceCa;
 });
 afterAll(() => pki.cleanup());
 
 describe('createTlsOptions with a key file', () => {
   it('builds a context for a matching certificate and key, with no warnings', async () => {
-    const device = pki.leaf('ok', 'dev-1', ca);
+    const device = await pki.leaf('dev-1');
     const tls = await createTlsOptions({ certFile: device.certFile, keyFile: device.keyFile });
     expect(tls.secureContext).toBeDefined();
     expect(tls.minVersion).toBe('TLSv1.2');
@@ -27,7 +27,7 @@ describe('createTlsOptions with a key file', () => {
   });
 
   it('accepts a certificate followed by its chain', async () => {
-    const device = pki.leaf('chain', 'dev-chain', ca);
+    const device = await pki.leaf('dev-chain');
     const bundle = join(pki.dir, 'chain-bundle.crt');
     writeFileSync(bundle, readFileSync(device.certFile, 'utf8') + readFileSync(ca.certFile, 'utf8'));
     const tls = await createTlsOptions({ certFile: bundle, keyFile: device.keyFile });
@@ -35,8 +35,8 @@ describe('createTlsOptions with a key file', () => {
   });
 
   it('names both files when the key belongs to another certificate', async () => {
-    const a = pki.leaf('a', 'dev-a', ca);
-    const b = pki.leaf('b', 'dev-b', ca);
+    const a = await pki.leaf('dev-a');
+    const b = await pki.leaf('dev-b');
     const error = await createTlsOptions({ certFile: a.certFile, keyFile: b.keyFile }).catch((e) => e);
     expect(error.code).toBe('AUTH_KEY_MISMATCH');
     expect(error.message).toContain(a.certFile);
@@ -44,7 +44,7 @@ describe('createTlsOptions with a key file', () => {
   });
 
   it('says the chain is in the wrong order when the key matches a later certificate', async () => {
-    const device = pki.leaf('order', 'dev-order', ca);
+    const device = await pki.leaf('dev-order');
     const bundle = join(pki.dir, 'order-bundle.crt');
     writeFileSync(bundle, readFileSync(ca.certFile, 'utf8') + readFileSync(device.certFile, 'utf8'));
     const error = await createTlsOptions({ certFile: bundle, keyFile: device.keyFile }).catch((e) => e);
@@ -53,7 +53,7 @@ describe('createTlsOptions with a key file', () => {
   });
 
   it('detects swapped certificate and key paths', async () => {
-    const device = pki.leaf('swap', 'dev-swap', ca);
+    const device = await pki.leaf('dev-swap');
     const error = await createTlsOptions({ certFile: device.keyFile, keyFile: device.certFile }).catch(
       (e) => e,
     );
@@ -69,7 +69,7 @@ describe('createTlsOptions with a key file', () => {
   });
 
   it('explains an encrypted key', async () => {
-    const device = pki.leaf('enc', 'dev-enc', ca);
+    const device = await pki.leaf('dev-enc');
     const encrypted = join(pki.dir, 'enc-encrypted.key');
     execFileSync('openssl', [
       'pkey',
@@ -87,9 +87,9 @@ describe('createTlsOptions with a key file', () => {
   });
 
   it('warns, without failing, about an expired or not yet valid certificate', async () => {
-    const expired = pki.leaf('expired', 'dev-old', ca, { startDays: -10, endDays: -1 });
-    const future = pki.leaf('future', 'dev-new', ca, { startDays: 2, endDays: 20 });
-    const soon = pki.leaf('soon', 'dev-soon', ca, { startDays: -1, endDays: 3 });
+    const expired = await pki.leaf('dev-old', { startDays: -10, endDays: -1 });
+    const future = await pki.leaf('dev-new', { startDays: 2, endDays: 20 });
+    const soon = await pki.leaf('dev-soon', { startDays: -1, endDays: 3 });
     const [a, b, c] = await Promise.all(
       [expired, future, soon].map((d) => createTlsOptions({ certFile: d.certFile, keyFile: d.keyFile })),
     );

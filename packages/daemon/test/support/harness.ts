@@ -191,8 +191,15 @@ export function startDaemon(args: string[], env: Record<string, string> = {}): D
   };
 }
 
-export function runDaemon(device: Device, env: Record<string, string> = {}): DaemonProcess {
-  return startDaemon(['run', '--config', device.configFile], { FAKE_FWUP_LOG: device.fwupLog, ...env });
+export function runDaemon(
+  device: Device,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): DaemonProcess {
+  return startDaemon(['run', '--config', device.configFile, ...args], {
+    FAKE_FWUP_LOG: device.fwupLog,
+    ...env,
+  });
 }
 
 export function statuses(server: TestServer, identifier: string): string[] {

@@ -57,7 +57,8 @@ export class BlockWriter {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.#current) {
-        const block = this.#free.pop() ?? (this.#allocated < MAX_IN_FLIGHT + 1 ? this.#allocate() : undefined);
+        const block =
+          this.#free.pop() ?? (this.#allocated < MAX_IN_FLIGHT + 1 ? this.#allocate() : undefined);
         if (!block) {
           this.#overflow.push(chunk.subarray(offset));
           return;

@@ -114,7 +114,7 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
     [
       'uri with https scheme',
       MTLS.replace('wss://', 'https://'),
-      /^uri: expected a wss:\/\/ URL .* got https:/,
+      /^uri: expected a wss:\/\/ URL, got https:/,
     ],
     [
       'uri with a query',
@@ -174,6 +174,7 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
       `heartbeat_interval_ms = 600000\n${MTLS}`,
       /^heartbeat_interval_ms: expected a whole number of milliseconds .* from 1000 to 170000, got 600000/,
     ],
+    ['ws:// without allow_http', MTLS.replace('wss://', 'ws://'), /^uri: ws:\/\/ is not encrypted/],
     [
       'allow_http not boolean',
       `${MTLS}[download]\nallow_http = "yes"\n`,

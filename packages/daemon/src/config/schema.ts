@@ -81,6 +81,13 @@ export function readConfig(document: Table, file: string, problems: string[]): C
   const metadata = readMetadata(section(top, 'metadata', false, problems), problems);
   const commands = readCommands(section(top, 'commands', false, problems));
   const download = readDownload(section(top, 'download', false, problems));
+  if (uri.startsWith('ws://') && !download.allowHttp) {
+    // TLS is the only thing protecting the device's session; plain ws:// must be asked for explicitly.
+    top.problem(
+      'uri',
+      'ws:// is not encrypted; use wss://, or set download.allow_http = true for local testing only',
+    );
+  }
   top.rejectUnknown();
   return {
     file,
@@ -120,7 +127,7 @@ function readUri(top: TableReader): string {
     return value;
   }
   if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
-    top.problem('uri', `expected a wss:// URL (ws:// only for local testing), got ${url.protocol}//`);
+    top.problem('uri', `expected a wss:// URL, got ${url.protocol}//`);
   }
   if (url.search) top.problem('uri', 'must not carry a query string; the client adds vsn=2.0.0 itself');
   return value;

@@ -1,5 +1,5 @@
 // Requests the server makes of a device: reboot, identify, fwup keys; and the validation report.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDevice, fixture, runDaemon, statuses, useTestServer } from './support/harness.js';
@@ -32,8 +32,9 @@ describe('server requests', () => {
     await e2e.server.waitForJoin(device.identifier);
     e2e.server.push(device.identifier, 'identify', {});
     await daemon.waitForOutput(/identifying the device/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(readFileSync(marker, 'utf8')).toBe('');
+    for (let i = 0; i < 100 && !existsSync(marker); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(existsSync(marker)).toBe(true);
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   });

@@ -22,6 +22,7 @@ import {
   verifyFirmware,
 } from '@nerves-hub-link/firmware';
 import type { SocketOptions } from '@nerves-hub-link/phoenix-channel';
+import { CONFIG_DEFAULTS } from './config/defaults.js';
 import type { Config } from './config/schema.js';
 import type { DaemonLogger, Logger } from './log.js';
 import type { UpdateSteps } from './update-manager.js';
@@ -166,7 +167,7 @@ async function readMetadata(config: Config): Promise<FirmwareState> {
     result = interpretEnvironment({}, values, '[metadata.values]');
   } else {
     result = await readFirmwareMetadata({
-      ...(file !== undefined ? { file } : { command: command ?? ['fw_printenv'] }),
+      ...(file !== undefined ? { file } : { command: command ?? [...CONFIG_DEFAULTS.metadataCommand] }),
       values,
     });
   }

@@ -35,7 +35,7 @@ describe('parseConfig', () => {
     expect(config.identity).toEqual({ kind: 'certificate' });
     expect(config.fwup).toMatchObject({ path: 'fwup', task: 'upgrade', publicKeys: [], noUnmount: true });
     expect(config.fwup.devpath).toBeUndefined();
-    expect(config.metadata).toEqual({ command: ['fw_printenv'], values: {} });
+    expect(config.metadata).toEqual({ values: {} });
     expect(config.commands.reboot).toEqual(['reboot']);
     expect(config.commands.identify).toBeUndefined();
     expect(config.download).toEqual({ allowHttp: false, maxAttempts: 5, idleTimeoutMs: 60_000 });

@@ -244,7 +244,8 @@ function readMetadata(metadata: TableReader, problems: string[]): Config['metada
   if (command && file !== undefined) metadata.problem('file', 'set either command or file, not both');
   metadata.rejectUnknown();
   if (file !== undefined) return { file, values };
-  return { command: command ?? [...CONFIG_DEFAULTS.metadataCommand], values };
+  // No command and no file: fw_printenv, unless [metadata.values] alone holds every required key (see device-setup).
+  return command ? { command, values } : { values };
 }
 
 function readCommands(commands: TableReader): Config['commands'] {

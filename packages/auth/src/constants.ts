@@ -56,6 +56,16 @@ export const MULTIARCH: Readonly<Record<string, string>> = {
 
 export const ENV_OPENSSL_ENGINES = 'OPENSSL_ENGINES';
 
+/**
+ * Largest device certificate (with its chain) or private key file read: a chain of a few certificates is a
+ * few KiB. Anything bigger is a wrong path, not a certificate.
+ */
+export const MAX_PEM_FILE_BYTES = 64 * 1024;
+/** Largest CA file read: room for a distribution's whole bundle (Debian's is about 215 KiB). */
+export const MAX_CA_FILE_BYTES = 1024 * 1024;
+/** Largest shared secret file read: a NervesHub secret is under 100 characters. */
+export const MAX_SECRET_FILE_BYTES = 4 * 1024;
+
 /** Certificates closer than this to their end date produce a warning. */
 export const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINE_DIR_CANDIDATES, ENV_OPENSSL_ENGINES, MULTIARCH } from './constants.js';
 import { AuthError } from './errors.js';
+import { attributesNamed, attributeText, isPkcs11Uri, parsePkcs11Uri, percentDecode } from './pkcs11-uri.js';
 import { redactKeyId } from './redact.js';
 
 /**
@@ -31,7 +32,12 @@ export function prepareEngineDirectory(
  * Turns the OpenSSL error of loading an engine key into an AuthError that names the engine, the key (PIN
  * redacted) and the likely fix. OpenSSL's codes are stable across 3.0.x; its messages are kept as `cause`.
  */
-export function engineKeyError(error: unknown, engine: string, keyId: string): AuthError {
+export function engineKeyError(
+  error: unknown,
+  engine: string,
+  keyId: string,
+  certFile = 'CERT.pem',
+): AuthError {
   const code = String((error as { code?: unknown })?.code ?? '');
   const text = [
     (error as Error)?.message ?? '',
@@ -52,6 +58,11 @@ export function engineKeyError(error: unknown, engine: string, keyId: string): A
     );
   }
   if (/key values mismatch/i.test(text)) {
+    if (isPkcs11Uri(keyId) && PKCS11_MODULE_ERROR.test(text)) {
+      return new AuthError('AUTH_TOKEN_PUBLIC_KEY_MISSING', publicKeyMissingMessage(where, keyId, certFile), {
+        cause: error,
+      });
+    }
     return new AuthError('AUTH_KEY_MISMATCH', `${where} does not belong to the certificate`, {
       cause: error,
     });
@@ -87,6 +98,30 @@ export function engineKeyError(error: unknown, engine: string, keyId: string): A
   return new AuthError('AUTH_ENGINE_KEY_FAILED', `${where} cannot be used: ${firstLine(text)}`, {
     cause: error,
   });
+}
+
+/**
+ * libp11 builds an EC key's public half from a public-key (or certificate) object with the same id: a private
+ * key object carries no public point. When there is none, the key it returns cannot be compared with the
+ * certificate and OpenSSL reports "key values mismatch", with the token's own errors (CKR_ATTRIBUTE_TYPE_INVALID,
+ * CKR_OBJECT_HANDLE_INVALID) still queued below it. A genuine mismatch leaves no PKCS#11 error.
+ */
+const PKCS11_MODULE_ERROR = /PKCS#11 module::/;
+
+function publicKeyMissingMessage(where: string, keyId: string, certFile: string): string {
+  const uri = parsePkcs11Uri(keyId);
+  const token = (uri && attributeText(uri, 'token')) ?? 'TOKEN';
+  const object = uri && attributeText(uri, 'object');
+  const idValue = uri && attributesNamed(uri, 'id')[0]?.value;
+  const id = idValue === undefined ? 'KEY_ID' : percentDecode(idValue).toString('hex');
+  return (
+    `${where}: the token holds the private key but no public-key object for it, so OpenSSL cannot compare ` +
+    `it with the certificate (the public half of an EC key is read from a public-key object with the same id). Add it from ` +
+    `the certificate, with the key's id (pkcs11-tool --list-objects shows it): ` +
+    `\`openssl x509 -in ${certFile} -pubkey -noout > pubkey.pem && pkcs11-tool --module MODULE.so ` +
+    `--token-label ${token} --login --write-object pubkey.pem --type pubkey --id ${id}` +
+    `${object ? ` --label ${object}` : ''}\``
+  );
 }
 
 function firstLine(text: string): string {

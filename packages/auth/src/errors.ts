@@ -14,6 +14,7 @@ export type AuthErrorCode =
   | 'AUTH_PIN_REQUIRED'
   | 'AUTH_PIN_LOCKED'
   | 'AUTH_KEY_NOT_FOUND'
+  | 'AUTH_TOKEN_PUBLIC_KEY_MISSING'
   | 'AUTH_ENGINE_KEY_FAILED'
   // TLS connection failures (describeTlsError)
   | 'AUTH_SERVER_UNTRUSTED'

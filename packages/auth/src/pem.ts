@@ -1,15 +1,24 @@
 /** Reading PEM files and X.509 certificates, with messages that name the file and the option. */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { MAX_PEM_FILE_BYTES } from './constants.js';
 import { AuthError } from './errors.js';
+import { readRegularFile } from './regular-file.js';
 import { fsReason } from './secret-file.js';
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
-/** Reads a PEM file as text; `AUTH_FILE_UNREADABLE` names the option, the path and the reason. */
-export async function readPemFile(path: string, option: string, what: string): Promise<string> {
+/**
+ * Reads a PEM file as text: a regular file of at most `maxBytes`. `AUTH_FILE_UNREADABLE` names the option,
+ * the path and the reason ("it is not a regular file (a FIFO)", "it is larger than 64 KiB", "no such file").
+ */
+export async function readPemFile(
+  path: string,
+  option: string,
+  what: string,
+  maxBytes: number = MAX_PEM_FILE_BYTES,
+): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readRegularFile(path, maxBytes)).bytes.toString('utf8');
   } catch (error) {
     throw new AuthError(
       'AUTH_FILE_UNREADABLE',

@@ -1,7 +1,8 @@
 /** Reads a shared secret kept in its own file. */
-import { readFile, stat } from 'node:fs/promises';
+import { MAX_SECRET_FILE_BYTES } from './constants.js';
 import { AuthError, invalidArgument } from './errors.js';
 import { type Logger, log } from './logger.js';
+import { RefusedFileError, readRegularFile } from './regular-file.js';
 
 export interface ReadSecretFileOptions {
   /** Receives the permission warning. */
@@ -18,15 +19,17 @@ export interface SecretFile {
 /**
  * Reads `path`, removes one trailing newline (`\n` or `\r\n`, as `echo` and editors leave one), and warns
  * when the file is readable by group or others.
- * Throws `AUTH_SECRET_UNREADABLE` (missing file, no permission, a directory) or `AUTH_SECRET_EMPTY`.
+ * Throws `AUTH_SECRET_UNREADABLE` (missing file, no permission, not a regular file, larger than 4 KiB) or
+ * `AUTH_SECRET_EMPTY`.
  */
 export async function readSecretFile(path: string, options: ReadSecretFileOptions = {}): Promise<SecretFile> {
   if (typeof path !== 'string' || path === '') throw invalidArgument('path', 'a file path', path);
   let content: string;
   let mode: number;
   try {
-    mode = (await stat(path)).mode;
-    content = await readFile(path, 'utf8');
+    const file = await readRegularFile(path, MAX_SECRET_FILE_BYTES);
+    mode = file.stats.mode;
+    content = file.bytes.toString('utf8');
   } catch (error) {
     throw new AuthError(
       'AUTH_SECRET_UNREADABLE',
@@ -56,6 +59,7 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
 
 /** A short reason for a failed file operation, with the fix when the code says it. */
 export function fsReason(error: unknown): string {
+  if (error instanceof RefusedFileError) return error.problem;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':

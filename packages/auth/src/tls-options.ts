@@ -6,10 +6,11 @@ import {
   type CheckCertificateOptions,
   checkCertificate,
 } from './certificate-check.js';
-import { TLS_VERSIONS } from './constants.js';
+import { MAX_CA_FILE_BYTES, TLS_VERSIONS } from './constants.js';
 import { engineKeyError, prepareEngineDirectory } from './engine-key.js';
 import { AuthError, invalidArgument } from './errors.js';
 import { parseCertificates, readPemFile, subjectLine } from './pem.js';
+import { withPinOutsideKeyId } from './pin-source.js';
 import { redactKeyId } from './redact.js';
 
 export type TlsVersionSetting = keyof typeof TLS_VERSIONS;
@@ -21,7 +22,10 @@ export interface CreateTlsOptionsInput extends CheckCertificateOptions {
   readonly keyFile?: string;
   /** OpenSSL engine holding the private key instead: `pkcs11`, `cryptoauthlib`, or a path to the engine. */
   readonly keyEngine?: string;
-  /** The key inside `keyEngine`, e.g. `pkcs11:token=dev;object=device;type=private;pin-value=…`. */
+  /**
+   * The key inside `keyEngine`, e.g. `pkcs11:token=dev;object=device;type=private;pin-value=…`. A `pin-value`
+   * is never shown to OpenSSL: it is handed to the engine as a temporary `pin-source` file instead.
+   */
   readonly keyId?: string;
   /** Extra trust anchors (PEM) for the server and the firmware host, added to the system's CAs. */
   readonly caFile?: string;
@@ -84,7 +88,7 @@ export async function createTlsOptions(input: CreateTlsOptionsInput = {}): Promi
 }
 
 async function readCaFile(path: string): Promise<string[]> {
-  const pem = await readPemFile(path, 'caFile', 'the CA certificates');
+  const pem = await readPemFile(path, 'caFile', 'the CA certificates', MAX_CA_FILE_BYTES);
   return parseCertificates(pem, path, 'caFile', 'AUTH_CA_INVALID').map((certificate) =>
     certificate.toString(),
   );
@@ -100,18 +104,21 @@ function engineContext(
   if (!keyEngine) throw invalidArgument('keyEngine', 'an OpenSSL engine name such as "pkcs11"', keyEngine);
   if (!keyId) throw invalidArgument('keyId', 'the key inside the engine, such as a "pkcs11:" URI', keyId);
   prepareEngineDirectory(keyEngine);
-  try {
-    // Loading the key logs in to the token: a wrong PIN or a missing object fails here, before any connection.
-    return createSecureContext({
-      ca: [...ca],
-      cert: certPem,
-      privateKeyEngine: keyEngine,
-      privateKeyIdentifier: keyId,
-      ...version,
-    });
-  } catch (error) {
-    throw engineKeyError(error, keyEngine, keyId);
-  }
+  // Loading the key logs in to the token: a wrong PIN or a missing object fails here, before any connection.
+  // The engine never sees a PIN inside the key id: it may print the key id on failure.
+  return withPinOutsideKeyId(keyId, (engineKeyId) => {
+    try {
+      return createSecureContext({
+        ca: [...ca],
+        cert: certPem,
+        privateKeyEngine: keyEngine,
+        privateKeyIdentifier: engineKeyId,
+        ...version,
+      });
+    } catch (error) {
+      throw engineKeyError(error, keyEngine, keyId, input.certFile);
+    }
+  });
 }
 
 function parsePrivateKey(pem: string, path: string): KeyObject {

@@ -12,7 +12,9 @@ import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const bundle = here('../dist/nerves-hub-link.mjs');
-const firmwareFile = here('../test/fixtures/small.fw');
+// Signed firmware and the public key that checks it: the daemon refuses firmware it cannot verify.
+const firmwareFile = here('../test/fixtures/small-signed.fw');
+const publicKey = readFileSync(here('../test/fixtures/fwup-key.pub'), 'utf8').trim();
 const IDENTIFIER = 'demo-device-0001';
 const RUNNING_UUID = '0a6f1b4e-0000-4000-8000-000000000001';
 
@@ -74,6 +76,7 @@ try {
       `ca_file = "${server.ca.certFile}"`,
       '[fwup]',
       `path = "${fwupPath}"`,
+      `public_keys = ["${publicKey}"]`,
       '[metadata]',
       `file = "${join(dir, 'uboot.env')}"`,
       '[commands]',
@@ -96,10 +99,15 @@ try {
   say(`device joined; pushing the update`);
   server.sendUpdate(IDENTIFIER, firmware.id);
 
+  let timer;
   const result = await Promise.race([
     exited,
-    new Promise((resolve) => setTimeout(() => resolve({ timeout: true }), 60_000)),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve({ timeout: true }), 60_000);
+    }),
   ]);
+  // Left running, the timer would keep this process alive for the rest of the minute.
+  clearTimeout(timer);
   if (result.timeout) throw new Error('the daemon did not finish the update within 60 s');
   if (result.code !== 0) throw new Error(`the daemon exited with ${result.code ?? result.signal}`);
 

@@ -4,18 +4,31 @@ export const DEVICE_TOPIC = 'device';
 /** Progress pushes: at least this long between two values of one stage (nerves_hub_link updater.ex). */
 export const PROGRESS_MIN_INTERVAL_MS = 500;
 
-/** The reason prefixes operators know from the Elixir client (PROTOCOL.md §9.6). */
+/** The reason prefixes operators know from the Elixir client (PROTOCOL.md §9.6, nerves_hub_link update_manager.ex). */
 export const REASON_PREFIX = {
   download: 'Download failed : ',
   fwup: 'FWUP error : ',
   update: 'Update failed : ',
+  unverified: 'Refusing unverified firmware : ',
 } as const;
 
-/** After a failed update, the same firmware is not tried again sooner than this, growing per failure. */
-export const RETRY_COOLDOWN_MS = { first: 30_000, max: 30 * 60_000 } as const;
+/**
+ * With no configured key, how long an offer waits for the `fwup_public_keys` the join asked for: NervesHub sends
+ * them after the join, usually before any offer, but nothing orders the two (nerves_hub_web device_link.ex).
+ */
+export const SERVER_KEYS_WAIT_MS = 5_000;
 
-/** How many times an expired firmware URL may send us back for a fresh one before the update fails. */
-export const MAX_URL_REFRESHES = 3;
+/**
+ * A tight-loop guard, reported, never silent: the same firmware failing `count` times within `windowMs` gets
+ * its next offer answered with `rescheduled` for `rescheduleMs`. Everything else is the server's penalty box.
+ */
+export const REPEATED_FAILURES = { count: 3, windowMs: 10 * 60_000, rescheduleMs: 10 * 60_000 } as const;
+
+/** When the local interface of the connection cannot be told, ask again this much later (nerves_hub_link socket.ex). */
+export const NETWORK_INTERFACE_RETRY_MS = 60_000;
+
+/** Upgrade redirects the device socket follows (nerves_hub_link socket.ex @max_redirects). */
+export const SOCKET_MAX_REDIRECTS = 2;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 export const FLUSH_BEFORE_REBOOT_MS = 5_000;

@@ -1,9 +1,11 @@
 import type { Config } from './config/schema.js';
-import { FLUSH_BEFORE_REBOOT_MS } from './constants.js';
+import { FLUSH_BEFORE_REBOOT_MS, SOCKET_MAX_REDIRECTS } from './constants.js';
 import { DeviceSession } from './device-session.js';
 import type { DeviceSetup } from './device-setup.js';
+import { InterfaceReporter } from './interface-reporter.js';
 import { buildJoinParams } from './join-params.js';
 import type { DaemonLogger } from './log.js';
+import { interfaceForAddress } from './network-interface.js';
 import { runCommand } from './run-command.js';
 import { StatusReporter } from './status-reporter.js';
 import { UpdateManager } from './update-manager.js';
@@ -23,6 +25,7 @@ export class Daemon {
   readonly #logger: DaemonLogger;
   readonly #session: DeviceSession;
   readonly #updates: UpdateManager;
+  readonly #interfaceReporter: InterfaceReporter;
   readonly #exit = deferred<DaemonExit>();
   #firmwareValidated: boolean | undefined;
   #validationTimer: NodeJS.Timeout | undefined;
@@ -37,7 +40,11 @@ export class Daemon {
     this.#firmwareValidated = setup.metadata.firmwareValidated;
     this.#session = new DeviceSession({
       url: setup.connection.url,
-      socket: { ...setup.connection.socketOptions, heartbeatIntervalMs: config.heartbeatIntervalMs },
+      socket: {
+        ...setup.connection.socketOptions,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxRedirects: SOCKET_MAX_REDIRECTS,
+      },
       joinParams: () => this.#joinParams(),
       logger,
       handlers: {
@@ -50,36 +57,54 @@ export class Daemon {
       describeError: (error) => setup.connection.describeError(error),
       onJoined: () => this.#afterJoin(),
     });
-    const reporter = new StatusReporter((event, payload) =>
+    const reporter = new StatusReporter((event, payload, options) =>
       // Progress is worthless later; statuses wait for the next join (bounded buffer).
-      this.#session.send(event, payload, { buffer: event !== 'fwup_progress' }),
+      this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
     );
     this.#updates = new UpdateManager({
       steps: setup.updateSteps(() => this.#publicKeys(), logger),
       reporter,
       logger,
       runningUuid: setup.metadata.firmware.nerves_fw_uuid,
-      requestFreshOffer: () => void this.#session.rejoin().catch(() => {}),
+      publicKeys: () => this.#publicKeys(),
+      allowUnsigned: config.fwup.allowUnsigned,
       onApplied: () => void this.#reboot('the new firmware is written'),
+    });
+    this.#interfaceReporter = new InterfaceReporter({
+      localAddress: () => this.#session.localAddress,
+      interfaceForAddress,
+      send: (payload) => this.#session.send('report_network_interface', payload, { buffer: false }),
+      logger,
     });
   }
 
   /** Resolves when the daemon should end, with the exit code. */
   run(): Promise<DaemonExit> {
+    if (this.#config.fwup.allowUnsigned && this.#config.fwup.publicKeys.length === 0) {
+      this.#logger.warn(
+        'fwup.allow_unsigned is set: without a key from the server, firmware is applied with no signature check (development boards only)',
+      );
+    }
     this.#session.start().catch(() => {});
     return this.#exit.promise;
   }
 
-  /** SIGTERM / SIGINT: stop a download (deleting it), wait for a running fwup, leave cleanly. */
+  /**
+   * SIGTERM / SIGINT: stop a download (deleting it, reporting nothing: the server offers it again after the
+   * restart), wait for a running fwup, leave cleanly.
+   */
   async stop(signal: string): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#logger.info(
       this.#updates.isApplying
         ? `${signal}: waiting for fwup to finish before exiting`
-        : `${signal}: shutting down`,
+        : this.#updates.isDownloading
+          ? `${signal}: stopping the download and shutting down`
+          : `${signal}: shutting down`,
     );
     this.#stopValidationPolling();
+    this.#interfaceReporter.stop();
     await this.#updates.shutdown();
     await this.#session.flush(2_000);
     await this.#session.close();
@@ -107,9 +132,12 @@ export class Daemon {
     if (keys.length === 0 || this.#config.fwup.publicKeys.length > 0) return;
     this.#serverKeys = keys;
     this.#logger.info(`received ${keys.length} fwup public key(s) from the server`);
+    this.#updates.keysChanged();
   }
 
   #afterJoin(): void {
+    if (this.#stopping) return;
+    this.#interfaceReporter.joined();
     if (this.#firmwareValidated === false) this.#startValidationPolling();
   }
 
@@ -169,6 +197,7 @@ export class Daemon {
     }
     this.#stopping = true;
     this.#stopValidationPolling();
+    this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
     await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);
     await this.#session.close();

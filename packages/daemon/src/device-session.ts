@@ -1,6 +1,7 @@
 import { type Channel, Socket, type SocketOptions } from '@nerves-hub-link/phoenix-channel';
 import { DEVICE_TOPIC } from './constants.js';
 import type { Logger } from './log.js';
+import { redactedEndpoint } from './redact.js';
 
 /** What the daemon does with each server event on topic `device`. */
 export interface DeviceEventHandlers {
@@ -35,7 +36,7 @@ const IGNORED_EVENTS = new Set(['archive', 'archive_public_keys', 'extensions:ge
 export class DeviceSession {
   readonly #options: DeviceSessionOptions;
   readonly #socket: Socket;
-  #channel: Channel;
+  readonly #channel: Channel;
   readonly #loggedUnknown = new Set<string>();
 
   constructor(options: DeviceSessionOptions) {
@@ -72,21 +73,27 @@ export class DeviceSession {
     return this.#channel.join(signal ? { signal } : {});
   }
 
-  /** A fire-and-forget device event; buffered (bounded) while not joined. */
-  send(event: string, payload: Record<string, unknown>, options: { buffer?: boolean } = {}): void {
+  /**
+   * A fire-and-forget device event; buffered (bounded) while not joined unless `buffer` is false. Returns false
+   * when it was refused; `onSent` runs once it has been handed to the socket.
+   */
+  send(
+    event: string,
+    payload: Record<string, unknown>,
+    options: { readonly buffer?: boolean; readonly onSent?: () => void } = {},
+  ): boolean {
     try {
       this.#channel.send(event, payload, options);
+      return true;
     } catch (error) {
       this.#options.logger.warn(`could not send ${event}: ${(error as Error).message}`);
+      return false;
     }
   }
 
-  /** Leaves and joins again: a join without an in-flight uuid makes NervesHub offer its update afresh. */
-  async rejoin(): Promise<void> {
-    const old = this.#channel;
-    await old.leave().catch(() => {});
-    this.#channel = this.#openChannel();
-    await this.#channel.join();
+  /** The local address of the current connection (which network interface it uses), if connected. */
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress;
   }
 
   /** Waits (bounded) until everything sent has left the process. */
@@ -140,14 +147,4 @@ const KNOWN_EVENTS = new Set([
 
 function isNonEmptyObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
-}
-
-/** Scheme, host and path only. */
-export function redactedEndpoint(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '<invalid url>';
-  }
 }

@@ -25,6 +25,7 @@ import type { SocketOptions } from '@nerves-hub-link/phoenix-channel';
 import { CONFIG_DEFAULTS } from './config/defaults.js';
 import type { Config } from './config/schema.js';
 import type { DaemonLogger, Logger } from './log.js';
+import { interfaceForAddress } from './network-interface.js';
 import type { UpdateSteps } from './update-manager.js';
 
 export interface FirmwareState {
@@ -38,8 +39,11 @@ export interface FirmwareState {
 export interface Connection {
   readonly url: string;
   readonly socketOptions: SocketOptions;
-  /** Learns from failed attempts (the server clock from a 401's Date header). */
-  onConnectionError(error: Error): void;
+  /**
+   * Learns from a failed attempt (the server clock from a 401's Date header). True when it learnt something
+   * that makes another attempt worth it at once.
+   */
+  onConnectionError(error: Error): boolean;
   /** A failed attempt explained for the operator (TLS failures get their likely fix). */
   describeError(error: Error): string;
 }
@@ -95,7 +99,7 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
     },
     updateSteps(publicKeys, stepLogger) {
       return {
-        async download(offer, { signal, onProgress }) {
+        async download(offer, { signal, onProgress, onConnection }) {
           await mkdir(downloadDir, { recursive: true, mode: 0o700 });
           const result = await downloadFirmware({
             url: offer.firmwareUrl,
@@ -107,13 +111,20 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
             signal,
             onProgress: (progress: { percent?: number; bytes: number; total?: number }) =>
               onProgress(progress.percent, progress.bytes, progress.total),
+            onConnection: (info: { attempt: number; localAddress: string | undefined }) =>
+              onConnection({ networkInterface: interfaceForAddress(info.localAddress) }),
             retry: { maxAttempts: config.download.maxAttempts, idleTimeoutMs: config.download.idleTimeoutMs },
             logger: stepLogger,
           });
           return result.path;
         },
         async verify(path) {
-          await verifyFirmware({ fwupPath: config.fwup.path, file: path, publicKeys: publicKeys() });
+          await verifyFirmware({
+            fwupPath: config.fwup.path,
+            file: path,
+            publicKeys: publicKeys(),
+            env: config.fwup.env,
+          });
         },
         async apply(path, { onProgress }) {
           await applyFirmware({
@@ -123,6 +134,8 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
             task: config.fwup.task,
             publicKeys: publicKeys(),
             noUnmount: config.fwup.noUnmount,
+            extraArgs: config.fwup.extraOptions,
+            env: config.fwup.env,
             hangTimeoutMs: config.fwup.timeoutMs,
             onProgress,
             onWarning: (message: string) => stepLogger.info(`fwup: ${message}`),
@@ -188,11 +201,13 @@ function loadTls(config: Config): Promise<TlsOptions> {
   return createTlsOptions({ certFile: auth.certFile, ...key, ...caFile, tlsVersion });
 }
 
-async function buildConnection(
+/** The device socket's URL, options and error handling. `now` is the device clock (tests shift it). */
+export async function buildConnection(
   config: Config,
   identifier: string,
-  tls: TlsOptions,
+  tls: Pick<TlsOptions, 'secureContext' | 'minVersion' | 'maxVersion'>,
   logger: DaemonLogger,
+  now: () => number = Date.now,
 ): Promise<Connection> {
   const { auth } = config;
   const host = hostOf(config.uri);
@@ -203,7 +218,12 @@ async function buildConnection(
   };
   const describeError = (error: Error) => describeTlsError(error, host)?.message ?? error.message;
   if (auth.method === 'mtls') {
-    return { url: config.uri, socketOptions: { tls: socketTls }, onConnectionError: () => {}, describeError };
+    return {
+      url: config.uri,
+      socketOptions: { tls: socketTls },
+      onConnectionError: () => false,
+      describeError,
+    };
   }
   let secret = auth.secret;
   if (secret === undefined) {
@@ -213,7 +233,7 @@ async function buildConnection(
   }
   logger.addSecret(secret);
   const signingSecret = secret;
-  const clock = new ServerClock();
+  const clock = new ServerClock({ now });
   return {
     url: config.uri,
     socketOptions: {
@@ -229,14 +249,28 @@ async function buildConnection(
       }),
     },
     onConnectionError(error) {
-      if (clock.observeError(error) && Math.abs(clock.offsetMs) > 5_000) {
+      const before = clock.offsetMs;
+      if (!clock.observeError(error)) return false;
+      if (Math.abs(clock.offsetMs) > 5_000) {
         logger.warn(
           `the device clock is ${Math.round(clock.offsetMs / 1000)} s off the server's; signing with the server's time`,
         );
       }
+      // A retry helps only when the refusal could have been the clock: a 401 and an offset that moved noticeably.
+      return statusOf(error) === 401 && Math.abs(clock.offsetMs - before) > 5_000;
     },
     describeError,
   };
+}
+
+function statusOf(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const status = (current as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number') return status;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function hostOf(uri: string): string {

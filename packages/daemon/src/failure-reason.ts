@@ -1,8 +1,7 @@
 import { REASON_PREFIX } from './constants.js';
-import { redact } from './redact.js';
+import { redact, redactedEndpoint } from './redact.js';
 
 export interface Failure {
-  readonly kind: 'expired-url' | 'other';
   /** The `reason` of the `failed` status: short, with the prefixes operators know, never a secret. */
   readonly reason: string;
   readonly code?: string;
@@ -10,19 +9,34 @@ export interface Failure {
 
 /**
  * Turns any error from the update steps into a status reason. Decisions read the error `code`
- * (FW_* from the firmware package); the text only describes.
+ * (FW_* from the firmware package) and `statusCode`; the text only describes. `firmwareUrl` is the offered URL,
+ * named in the reason as scheme, host and path only.
  */
-export function classifyFailure(error: unknown): Failure {
-  const code =
-    typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+export function classifyFailure(error: unknown, firmwareUrl: string): Failure {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    statusCode?: unknown;
+    fwupMessage?: unknown;
+  };
+  const code = typeof fields.code === 'string' ? fields.code : undefined;
   const message = redact(error instanceof Error ? error.message : String(error));
-  if (code === 'FW_URL_EXPIRED')
-    return { kind: 'expired-url', reason: `${REASON_PREFIX.download}${message}`, code };
-  if (code?.startsWith('FW_FWUP')) {
-    const fwupMessage = (error as { fwupMessage?: unknown }).fwupMessage;
-    const detail = typeof fwupMessage === 'string' && fwupMessage !== '' ? fwupMessage : message;
-    return { kind: 'other', reason: `${REASON_PREFIX.fwup}${JSON.stringify(detail)}`, code };
+  const status = typeof fields.statusCode === 'number' ? fields.statusCode : undefined;
+  if (code === 'FW_URL_EXPIRED' || (code?.startsWith('FW_') && (status === 401 || status === 403))) {
+    // NervesHub signs a fresh URL for every offer, valid 24 h (nerves_hub_web lib/nerves_hub/firmwares/upload/s3.ex),
+    // so a refusal is not something a retry fixes: it is a storage or clock setting to report.
+    const shown = status ? `HTTP ${status}` : 'HTTP 401/403';
+    return {
+      reason:
+        `${REASON_PREFIX.download}the firmware host refused the URL with ${shown} (${redactedEndpoint(firmwareUrl)}); ` +
+        `NervesHub signs each firmware URL for 24 h, so check the firmware storage's credentials and permissions and the server's clock`,
+      code: code ?? 'FW_URL_EXPIRED',
+    };
   }
-  if (code?.startsWith('FW_')) return { kind: 'other', reason: `${REASON_PREFIX.download}${message}`, code };
-  return { kind: 'other', reason: `${REASON_PREFIX.update}${message}`, ...(code ? { code } : {}) };
+  if (code?.startsWith('FW_FWUP')) {
+    const fwupMessage = fields.fwupMessage;
+    const detail = typeof fwupMessage === 'string' && fwupMessage !== '' ? fwupMessage : message;
+    return { reason: `${REASON_PREFIX.fwup}${JSON.stringify(detail)}`, code };
+  }
+  if (code?.startsWith('FW_')) return { reason: `${REASON_PREFIX.download}${message}`, code };
+  return { reason: `${REASON_PREFIX.update}${message}`, ...(code ? { code } : {}) };
 }

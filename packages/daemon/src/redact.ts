@@ -20,3 +20,13 @@ export function redact(text: string, secrets: Iterable<string> = []): string {
   }
   return result;
 }
+
+/** Scheme, host and path of a URL, for logs and status reasons: a query string may be a credential. */
+export function redactedEndpoint(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,7 +1,14 @@
 import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
 
-/** Where device events go: the `device` channel's fire-and-forget push. */
-export type SendEvent = (event: string, payload: Record<string, unknown>) => void;
+/**
+ * Where device events go: the `device` channel's fire-and-forget push. Returns false when the event was refused
+ * (not queued at all); `onSent` runs once it has been handed to the socket, maybe after the next join.
+ */
+export type SendEvent = (
+  event: string,
+  payload: Record<string, unknown>,
+  options?: { readonly onSent?: () => void },
+) => boolean;
 
 export type Status = 'received' | 'started' | 'completed' | 'ignored' | 'rescheduled' | 'failed';
 export type ProgressStage = 'downloading' | 'updating';
@@ -20,8 +27,17 @@ export class StatusReporter {
     this.#now = now;
   }
 
-  status(status: Status, extra: Record<string, unknown> = {}): void {
-    this.#send('status_update', { status, ...extra });
+  /**
+   * `onSettled` runs once the status has left through the socket, or at once when it could not even be queued:
+   * either way nothing more of it can reach the server later.
+   */
+  status(status: Status, extra: Record<string, unknown> = {}, onSettled?: () => void): void {
+    const accepted = this.#send(
+      'status_update',
+      { status, ...extra },
+      onSettled ? { onSent: onSettled } : {},
+    );
+    if (!accepted) onSettled?.();
   }
 
   progress(stage: ProgressStage, value: number): void {
@@ -34,10 +50,6 @@ export class StatusReporter {
     }
     this.#last.set(stage, { value: percent, at: now });
     this.#send('fwup_progress', { stage, value: percent });
-  }
-
-  rebooting(): void {
-    this.#send('rebooting', {});
   }
 
   /** Forget progress of the last update, so the next one starts from zero. */

@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { REPEATED_FAILURES } from './constants.js';
 import { StatusReporter } from './status-reporter.js';
-import { UpdateManager, type UpdateSteps } from './update-manager.js';
+import { UpdateManager, type UpdateManagerOptions, type UpdateSteps } from './update-manager.js';
 
+const KEY = 'q6VGsxJz6n1dBbv8hVbJYW0LZ6pJ0Cj5Rrq3Jm2Ykq4=';
 const OFFER = {
   update_available: true,
   firmware_url: 'https://fw.example/f.fw?X-Amz-Signature=secret',
@@ -11,17 +13,32 @@ const OFFER = {
   deployment_id: 1,
 };
 
-function codeError(code: string, message = code) {
-  return Object.assign(new Error(message), { code });
+function codeError(code: string, message = code, extra: Record<string, unknown> = {}) {
+  return Object.assign(new Error(message), { code, ...extra });
 }
 
-function setup(overrides: Partial<UpdateSteps> = {}) {
+interface SetupOptions extends Partial<UpdateSteps> {
+  readonly keys?: string[];
+  readonly allowUnsigned?: boolean;
+  readonly keysWaitMs?: number;
+  /** Hold statuses as a channel does while not joined: `release()` hands them to the socket. */
+  readonly holdStatuses?: boolean;
+  /** Refuse every status (a full buffer, a closed channel). */
+  readonly refuseStatuses?: boolean;
+}
+
+function setup(options: SetupOptions = {}) {
   const sent: Array<[string, Record<string, unknown>]> = [];
+  const held: Array<() => void> = [];
   const discarded: string[] = [];
   const applied: string[] = [];
-  let freshOffers = 0;
+  let downloads = 0;
+  let clock = 1_000_000;
+  const keys = options.keys ?? [KEY];
+  const { keys: _keys, allowUnsigned, keysWaitMs, holdStatuses, refuseStatuses, ...overrides } = options;
   const steps: UpdateSteps = {
-    download: async (_offer, { onProgress }) => {
+    download: async (_offer, { onProgress, onConnection }) => {
+      onConnection({ networkInterface: 'eth0' });
       onProgress(50, 5, 10);
       onProgress(100, 10, 10);
       return '/data/new.fw';
@@ -36,39 +53,70 @@ function setup(overrides: Partial<UpdateSteps> = {}) {
     },
     ...overrides,
   };
+  const download = steps.download;
+  steps.download = (offer, downloadOptions) => {
+    downloads++;
+    return download(offer, downloadOptions);
+  };
   const logger = { debug() {}, info() {}, warn() {}, error() {} };
-  const manager = new UpdateManager({
+  const managerOptions: UpdateManagerOptions = {
     steps,
-    reporter: new StatusReporter((event, payload) => sent.push([event, payload])),
+    reporter: new StatusReporter((event, payload, sendOptions) => {
+      if (refuseStatuses) return false;
+      sent.push([event, payload]);
+      if (sendOptions?.onSent) {
+        if (holdStatuses) held.push(sendOptions.onSent);
+        else sendOptions.onSent();
+      }
+      return true;
+    }),
     logger,
     runningUuid: 'running-uuid',
-    requestFreshOffer: () => {
-      freshOffers++;
-    },
+    publicKeys: () => keys,
+    allowUnsigned: allowUnsigned ?? false,
+    keysWaitMs: keysWaitMs ?? 50,
     onApplied: (offer) => applied.push(offer.uuid),
-  });
+    now: () => clock,
+  };
+  const manager = new UpdateManager(managerOptions);
   const statuses = () => sent.filter(([event]) => event === 'status_update').map(([, payload]) => payload);
   const settle = async () => {
-    for (let i = 0; i < 20 && manager.phase !== 'idle' && manager.phase !== 'applied'; i++) {
-      await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 50 && manager.phase !== 'idle' && manager.phase !== 'applied'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   };
-  return { manager, sent, statuses, discarded, applied, settle, freshOffers: () => freshOffers };
+  const untilPhase = async (phase: string) => {
+    for (let i = 0; i < 50 && manager.phase !== phase; i++) await new Promise((r) => setImmediate(r));
+    expect(manager.phase).toBe(phase);
+  };
+  return {
+    manager,
+    sent,
+    statuses,
+    discarded,
+    applied,
+    keys,
+    settle,
+    untilPhase,
+    downloads: () => downloads,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    releaseHeld: () => {
+      for (const onSent of held.splice(0)) onSent();
+    },
+  };
 }
 
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 describe('UpdateManager', () => {
-  it('reports received, started, progress, completed in that order and hands over for the reboot', async () => {
+  it('reports received, started per connection, progress, completed in that order and hands over for the reboot', async () => {
     const t = setup();
     t.manager.offer(OFFER);
     expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
     await t.settle();
     expect(t.sent).toEqual([
       ['status_update', { status: 'received' }],
-      ['status_update', { status: 'started' }],
+      ['status_update', { status: 'started', downloader_network_interface: 'eth0' }],
       ['fwup_progress', { stage: 'downloading', value: 50 }],
       ['fwup_progress', { stage: 'downloading', value: 100 }],
       ['fwup_progress', { stage: 'updating', value: 0 }],
@@ -77,6 +125,24 @@ describe('UpdateManager', () => {
     ]);
     expect(t.applied).toEqual(['new-uuid']);
     expect(t.discarded).toEqual(['/data/new.fw']);
+  });
+
+  it('sends started for every connection of the download, with the interface only when it is known', async () => {
+    const t = setup({
+      download: async (_offer, { onConnection }) => {
+        onConnection({ networkInterface: 'wlan0' });
+        onConnection({ networkInterface: 'wlan0' });
+        onConnection({ networkInterface: undefined });
+        return '/data/new.fw';
+      },
+    });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.statuses().filter((status) => status.status === 'started')).toEqual([
+      { status: 'started', downloader_network_interface: 'wlan0' },
+      { status: 'started', downloader_network_interface: 'wlan0' },
+      { status: 'started' },
+    ]);
   });
 
   it('ignores a message with nothing to apply, without any status', () => {
@@ -97,7 +163,7 @@ describe('UpdateManager', () => {
     expect(t.manager.phase).toBe('idle');
   });
 
-  it('ignores a second offer while an update runs, without a status that would clear the first', async () => {
+  it('ignores a second offer while an update runs, without a status that would land on the first', async () => {
     let release!: () => void;
     const t = setup({
       download: () =>
@@ -106,8 +172,9 @@ describe('UpdateManager', () => {
         }),
     });
     t.manager.offer(OFFER);
+    await t.untilPhase('downloading');
     t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'other-uuid' } });
-    expect(t.statuses()).toEqual([{ status: 'received' }, { status: 'started' }]);
+    expect(t.statuses()).toEqual([{ status: 'received' }]);
     release();
     await t.settle();
     expect(t.applied).toEqual(['new-uuid']);
@@ -116,7 +183,7 @@ describe('UpdateManager', () => {
   it('reports a fwup failure with the familiar prefix and removes the file', async () => {
     const t = setup({
       apply: async () => {
-        throw Object.assign(codeError('FW_FWUP_FAILED', 'fwup failed'), { fwupMessage: 'Invalid signature' });
+        throw codeError('FW_FWUP_FAILED', 'fwup failed', { fwupMessage: 'Invalid signature' });
       },
     });
     t.manager.offer(OFFER);
@@ -140,83 +207,224 @@ describe('UpdateManager', () => {
     expect(reason).not.toContain('secret');
   });
 
-  it('waits out a growing cooldown before the same firmware is tried again', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    let downloads = 0;
-    const t = setup({
-      download: async () => {
-        downloads++;
-        throw codeError('FW_CHECKSUM_MISMATCH', 'checksum mismatch');
-      },
+  describe('a stop (SIGTERM/SIGINT)', () => {
+    it('during the download: aborts it, removes the file, sends no status, and the next join names no update', async () => {
+      let partialRemoved = false;
+      const t = setup({
+        download: (_offer, { signal, onConnection }) =>
+          new Promise((_resolve, reject) => {
+            onConnection({ networkInterface: 'eth0' });
+            signal.addEventListener('abort', () => {
+              partialRemoved = true; // the firmware package deletes the .part file on abort
+              reject(codeError('FW_ABORTED', 'download cancelled'));
+            });
+          }),
+      });
+      t.manager.offer(OFFER);
+      await t.untilPhase('downloading');
+      await t.manager.shutdown();
+      expect(partialRemoved).toBe(true);
+      expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started']);
+      expect(t.manager.phase).toBe('idle');
+      expect(t.manager.currentlyDownloadingUuid).toBeNull();
     });
-    t.manager.offer(OFFER);
-    await t.settle();
-    expect(downloads).toBe(1);
-    t.manager.offer(OFFER);
-    await t.settle();
-    expect(downloads).toBe(1);
-    await vi.advanceTimersByTimeAsync(30_000);
-    await t.settle();
-    expect(downloads).toBe(2);
-    t.manager.offer(OFFER);
-    await vi.advanceTimersByTimeAsync(30_000);
-    expect(downloads).toBe(2);
-    await vi.advanceTimersByTimeAsync(30_000);
-    await t.settle();
-    expect(downloads).toBe(3);
+
+    it('during verify: lets fwup -V end, removes the file, sends no status', async () => {
+      let finishVerify!: () => void;
+      const t = setup({
+        verify: () =>
+          new Promise((resolve) => {
+            finishVerify = resolve;
+          }),
+      });
+      t.manager.offer(OFFER);
+      await t.untilPhase('verifying');
+      const stopped = t.manager.shutdown();
+      finishVerify();
+      await stopped;
+      expect(t.discarded).toEqual(['/data/new.fw']);
+      expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started']);
+      expect(t.applied).toEqual([]);
+      expect(t.manager.currentlyDownloadingUuid).toBeNull();
+    });
+
+    it('during apply: waits for fwup to finish and completes', async () => {
+      let finishApply!: () => void;
+      const t = setup({
+        apply: () =>
+          new Promise((resolve) => {
+            finishApply = resolve;
+          }),
+      });
+      t.manager.offer(OFFER);
+      await t.untilPhase('applying');
+      let shutDown = false;
+      const shutdown = t.manager.shutdown().then(() => {
+        shutDown = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(shutDown).toBe(false);
+      finishApply();
+      await shutdown;
+      expect(t.statuses().at(-1)).toEqual({ status: 'completed' });
+    });
   });
 
-  it('asks for a fresh offer when the URL expired, and fails after a few refreshes', async () => {
-    const t = setup({
-      download: async () => {
-        throw codeError('FW_URL_EXPIRED', 'the firmware URL was refused (403): expired');
-      },
+  describe('signing keys', () => {
+    it('with none configured and none from the server: received, then failed saying how to fix it; nothing downloaded', async () => {
+      const t = setup({ keys: [] });
+      t.manager.offer(OFFER);
+      await t.untilPhase('awaiting-keys');
+      expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
+      await t.settle();
+      expect(t.downloads()).toBe(0);
+      const statuses = t.statuses();
+      expect(statuses.map((status) => status.status)).toEqual(['received', 'failed']);
+      expect(statuses[1]?.reason).toMatch(/^Refusing unverified firmware : no fwup public keys/);
+      expect(statuses[1]?.reason).toContain('fwup.public_keys');
+      expect(statuses[1]?.reason).toContain('signing key to the NervesHub organization');
     });
-    for (let i = 0; i < 3; i++) {
+
+    it('uses keys that arrive from the server while the offer waits for them', async () => {
+      const t = setup({ keys: [], keysWaitMs: 10_000 });
+      t.manager.offer(OFFER);
+      await t.untilPhase('awaiting-keys');
+      t.manager.keysChanged(); // an empty list changes nothing
+      expect(t.manager.phase).toBe('awaiting-keys');
+      t.keys.push(KEY);
+      t.manager.keysChanged();
+      await t.settle();
+      expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'completed']);
+    });
+
+    it('applies unsigned firmware without waiting when fwup.allow_unsigned is set', async () => {
+      const t = setup({ keys: [], allowUnsigned: true, keysWaitMs: 10_000 });
       t.manager.offer(OFFER);
       await t.settle();
+      expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'completed']);
+    });
+
+    it('a stop while waiting for keys sends nothing more', async () => {
+      const t = setup({ keys: [], keysWaitMs: 10_000 });
+      t.manager.offer(OFFER);
+      await t.untilPhase('awaiting-keys');
+      await t.manager.shutdown();
+      expect(t.statuses()).toEqual([{ status: 'received' }]);
+      expect(t.downloads()).toBe(0);
+    });
+  });
+
+  it('reports a refused firmware URL (401/403) as failed, naming the status, with the URL redacted', async () => {
+    for (const [code, statusCode] of [
+      ['FW_URL_EXPIRED', 403],
+      ['FW_HTTP_STATUS', 401],
+    ] as const) {
+      const t = setup({
+        download: async () => {
+          throw codeError(code, 'https://fw.example/f.fw refused the download', { statusCode });
+        },
+      });
+      t.manager.offer(OFFER);
+      await t.settle();
+      const last = t.statuses().at(-1);
+      expect(last?.status).toBe('failed');
+      expect(last?.reason).toContain(`HTTP ${statusCode}`);
+      expect(last?.reason).toContain('refused the URL');
+      expect(last?.reason).toContain('https://fw.example/f.fw');
+      expect(last?.reason).not.toContain('X-Amz');
+      expect(t.downloads()).toBe(1);
     }
-    expect(t.freshOffers()).toBe(3);
-    expect(t.statuses().some((status) => status.status === 'failed')).toBe(false);
-    t.manager.offer(OFFER);
-    await t.settle();
-    expect(t.freshOffers()).toBe(3);
-    expect(t.statuses().at(-1)).toMatchObject({ status: 'failed' });
   });
 
-  it('aborts a download on shutdown and reports it', async () => {
-    const t = setup({
-      download: (_offer, { signal }) =>
-        new Promise((_resolve, reject) => {
-          signal.addEventListener('abort', () => reject(codeError('FW_ABORTED', 'download aborted')));
-        }),
+  describe('final statuses and the in-flight uuid', () => {
+    it('keeps naming the update in joins until its final status has left the socket', async () => {
+      const t = setup({
+        holdStatuses: true,
+        download: async () => {
+          throw codeError('FW_CHECKSUM_MISMATCH', 'checksum mismatch');
+        },
+      });
+      t.manager.offer(OFFER);
+      await t.settle();
+      expect(t.manager.phase).toBe('idle');
+      expect(t.statuses().at(-1)).toMatchObject({ status: 'failed' });
+      expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
+      t.releaseHeld();
+      expect(t.manager.currentlyDownloadingUuid).toBeNull();
     });
-    t.manager.offer(OFFER);
-    await t.manager.shutdown();
-    expect(t.statuses().at(-1)).toMatchObject({ status: 'failed' });
-    expect(t.manager.phase).toBe('idle');
+
+    it('also for ignored and completed', async () => {
+      const ignored = setup({ holdStatuses: true });
+      ignored.manager.offer({ ...OFFER, firmware_meta: { uuid: 'running-uuid' } });
+      expect(ignored.manager.currentlyDownloadingUuid).toBe('running-uuid');
+      ignored.releaseHeld();
+      expect(ignored.manager.currentlyDownloadingUuid).toBeNull();
+
+      const completed = setup({ holdStatuses: true });
+      completed.manager.offer(OFFER);
+      await completed.settle();
+      expect(completed.manager.currentlyDownloadingUuid).toBe('new-uuid');
+    });
+
+    it('forgets a final status that could not be queued at all', async () => {
+      const t = setup({
+        refuseStatuses: true,
+        download: async () => {
+          throw codeError('FW_CHECKSUM_MISMATCH', 'checksum mismatch');
+        },
+      });
+      t.manager.offer(OFFER);
+      await t.settle();
+      expect(t.manager.currentlyDownloadingUuid).toBeNull();
+    });
   });
 
-  it('lets a running fwup finish on shutdown', async () => {
-    let finishApply!: () => void;
-    const t = setup({
-      apply: () =>
-        new Promise((resolve) => {
-          finishApply = resolve;
-        }),
+  describe('the same firmware failing again and again', () => {
+    const failing = () =>
+      setup({
+        download: async () => {
+          throw codeError('FW_CHECKSUM_MISMATCH', 'checksum mismatch');
+        },
+      });
+
+    it('tries every offer at once: no hidden cooldown', async () => {
+      const t = failing();
+      for (let i = 0; i < REPEATED_FAILURES.count; i++) {
+        t.manager.offer(OFFER);
+        await t.settle();
+        t.advance(1_000);
+      }
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count);
     });
-    t.manager.offer(OFFER);
-    for (let i = 0; i < 10 && !t.manager.isApplying; i++)
-      await new Promise((resolve) => setImmediate(resolve));
-    expect(t.manager.isApplying).toBe(true);
-    let shutDown = false;
-    const shutdown = t.manager.shutdown().then(() => {
-      shutDown = true;
+
+    it(`answers the next offer after ${REPEATED_FAILURES.count} failures in ${REPEATED_FAILURES.windowMs / 60_000} minutes with received + rescheduled`, async () => {
+      const t = failing();
+      for (let i = 0; i < REPEATED_FAILURES.count; i++) {
+        t.manager.offer(OFFER);
+        await t.settle();
+        t.advance(60_000);
+      }
+      const before = t.statuses().length;
+      t.manager.offer(OFFER);
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count);
+      const answer = t.statuses().slice(before);
+      expect(answer).toEqual([
+        { status: 'received' },
+        {
+          status: 'rescheduled',
+          delay_for: REPEATED_FAILURES.rescheduleMs,
+          reason: expect.stringMatching(/failed 3 times .* again in 10 minutes/),
+        },
+      ]);
+      expect(Number.isInteger(answer[1]?.delay_for)).toBe(true);
+      // Another firmware is not held back, and this one is tried again once the failures are old enough.
+      t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'other-uuid' } });
+      await t.settle();
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count + 1);
+      t.advance(REPEATED_FAILURES.windowMs);
+      t.manager.offer(OFFER);
+      await t.settle();
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count + 2);
     });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(shutDown).toBe(false);
-    finishApply();
-    await shutdown;
-    expect(t.statuses().at(-1)).toEqual({ status: 'completed' });
   });
 });

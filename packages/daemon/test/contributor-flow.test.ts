@@ -17,9 +17,20 @@ const testServerBin = join(
 
 describe('nerves-hub-test-server + nerves-hub-link', () => {
   it('the printed config works as it is: a whole update cycle', async () => {
-    const server = spawn(process.execPath, [testServerBin, '--dir', dir, '--update', fixture('small.fw')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    // Signed firmware and the organization's signing key, as on a real NervesHub.
+    const server = spawn(
+      process.execPath,
+      [
+        testServerBin,
+        '--dir',
+        dir,
+        '--update',
+        '--public-key',
+        fixture('fwup-key.pub'),
+        fixture('small-signed.fw'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       let printed = '';
       server.stdout!.setEncoding('utf8').on('data', (text: string) => {
@@ -27,6 +38,7 @@ describe('nerves-hub-test-server + nerves-hub-link', () => {
       });
       while (!/device config for .*: (\S+)/.test(printed)) await once(server.stdout!, 'data');
       const configFile = /device config for .*: (\S+)/.exec(printed)![1]!;
+      expect(readFileSync(configFile, 'utf8')).not.toMatch(/allow_unsigned/);
       const daemon = startDaemon(['run', '--config', configFile]);
       expect((await daemon.exited).code).toBe(0);
       expect(daemon.output()).toContain('would reboot now');

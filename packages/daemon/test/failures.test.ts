@@ -2,7 +2,7 @@ import type { FirmwareFault } from '@nerves-hub-link/test-server';
 import { describe, expect, it } from 'vitest';
 import { createDevice, runDaemon, statuses, useTestServer } from './support/harness.js';
 
-const e2e = useTestServer('daemon-failures-', ['small.fw', 'small-corrupt.fw']);
+const e2e = useTestServer('daemon-failures-', ['small-signed.fw', 'small-signed-tampered.fw']);
 
 const cases: [string, FirmwareFault, RegExp][] = [
   ['a 404', { kind: 'status', status: 404 }, /^Download failed : .*HTTP 404/],
@@ -22,6 +22,9 @@ const recovered: [string, FirmwareFault][] = [
   ['a slow drip', { kind: 'slow', bytesPerSecond: 300_000 }],
 ];
 
+const failedEvent = (identifier: string, timeoutMs = 15_000) =>
+  e2e.server.waitForEvent(identifier, (event) => event.payload?.status === 'failed', { timeoutMs });
+
 describe('download failures', () => {
   for (const [label, fault, reason] of cases) {
     it(`${label}: failed with a reason, nothing applied, nothing left, still connected`, async () => {
@@ -30,14 +33,8 @@ describe('download failures', () => {
       });
       const daemon = runDaemon(device);
       await e2e.server.waitForJoin(device.identifier);
-      e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, { fault });
-      const failed = await e2e.server.waitForEvent(
-        device.identifier,
-        (event) => event.payload?.status === 'failed',
-        {
-          timeoutMs: 20_000,
-        },
-      );
+      e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, { fault });
+      const failed = await failedEvent(device.identifier, 20_000);
       expect(failed.payload.reason).toMatch(reason);
       expect(failed.payload.reason).not.toContain('X-Amz');
       expect(device.fwupRuns()).toEqual([]);
@@ -49,13 +46,19 @@ describe('download failures', () => {
   }
 
   for (const [label, fault] of recovered) {
-    it(`${label}: recovered, applied, completed`, async () => {
+    it(`${label}: recovered, applied, completed, with started for every connection`, async () => {
       const device = await createDevice(e2e.server, e2e.root, `recover-${label.replace(/\W+/g, '-')}`);
       const daemon = runDaemon(device);
       await e2e.server.waitForJoin(device.identifier);
-      e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, { fault });
+      const requestsBefore = e2e.server.firmwareRequests.length;
+      e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, { fault });
       expect((await daemon.exited).code).toBe(0);
-      expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
+      const connections = e2e.server.firmwareRequests.length - requestsBefore;
+      expect(statuses(e2e.server, device.identifier)).toEqual([
+        'received',
+        ...Array<string>(connections).fill('started'),
+        'completed',
+      ]);
       expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
     });
   }
@@ -64,46 +67,113 @@ describe('download failures', () => {
     const device = await createDevice(e2e.server, e2e.root, 'full-disk');
     const daemon = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier);
-    const payload = e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small.fw').id);
+    const payload = e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small-signed.fw').id);
     payload.size = 2 ** 52;
     e2e.server.push(device.identifier, 'update', payload);
-    const failed = await e2e.server.waitForEvent(
-      device.identifier,
-      (event) => event.payload?.status === 'failed',
-    );
+    const failed = await failedEvent(device.identifier);
     expect(failed.payload.reason).toMatch(/^Download failed : not enough free space/);
     expect(device.downloads()).toEqual([]);
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   });
 
-  it('an expired URL: rejoins without an in-flight uuid and completes with the fresh offer', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'expired');
+  it('a refused firmware URL (403): failed, naming the status and the URL without its query; no rejoin', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'refused-url');
     const daemon = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, { fault: { kind: 'expired' } });
-    const rejoin = await e2e.server.waitForJoin(device.identifier, { count: 2 });
-    expect(rejoin.currently_downloading_uuid).toBeNull();
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
+    const firmware = e2e.firmware('small-signed.fw');
+    e2e.server.sendUpdate(device.identifier, firmware.id, { fault: { kind: 'expired' } });
+    const failed = await failedEvent(device.identifier);
+    expect(failed.payload.reason).toMatch(
+      /^Download failed : the firmware host refused the URL with HTTP 403/,
+    );
+    expect(failed.payload.reason).toContain(`${e2e.server.url}/firmware/${firmware.id}.fw`);
+    expect(failed.payload.reason).not.toMatch(/X-Amz|\?/);
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'failed']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(e2e.server.device(device.identifier).joins).toHaveLength(1);
+    daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
-    expect(statuses(e2e.server, device.identifier)).not.toContain('failed');
   });
 
-  it('a corrupt archive with a matching checksum is stopped by fwup -V before the device is written', async () => {
+  it('a final status made while disconnected: the rejoin names the update, then the status lands', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'late-status', {
+      downloadLines: ['max_attempts = 1'],
+    });
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    const firmware = e2e.firmware('small-signed.fw');
+    e2e.server.sendUpdate(device.identifier, firmware.id, { fault: { kind: 'stall', atByte: 2000 } });
+    await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
+    e2e.server.refuseUpgrades(503);
+    e2e.server.kick(device.identifier);
+    try {
+      // The stalled download gives up (idle_timeout_ms = 1000) while the device cannot get back in.
+      await daemon.waitForOutput(/update \S+ failed: Download failed/);
+    } finally {
+      e2e.server.refuseUpgrades(null);
+    }
+    const rejoin = await e2e.server.waitForJoin(device.identifier, { count: 2, timeoutMs: 20_000 });
+    expect(rejoin.currently_downloading_uuid).toBe(firmware.meta.uuid);
+    const failed = await failedEvent(device.identifier);
+    expect(failed.payload.reason).toMatch(/^Download failed : /);
+    // It landed on the update's own record: one attempt (for `received`), no empty record counting another.
+    const page = await e2e.server.waitForRecords(device.identifier, (each) => each.inflightUpdate === null);
+    expect(page.updateAttempts).toHaveLength(1);
+    // Once it has left, the next join names nothing.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    e2e.server.kick(device.identifier);
+    const third = await e2e.server.waitForJoin(device.identifier, { count: 3, timeoutMs: 20_000 });
+    expect(third.currently_downloading_uuid).toBeNull();
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+  });
+});
+
+describe('firmware that fwup refuses', () => {
+  it('a tampered signed archive is stopped by fwup -V before the device is written', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'verify-fails');
     const daemon = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-corrupt.fw').id);
-    const failed = await e2e.server.waitForEvent(
-      device.identifier,
-      (event) => event.payload?.status === 'failed',
-    );
-    expect(failed.payload.reason).toBe('FWUP error : "ZIP bad CRC: 0x390e150b should be 0x4d9fafdc"');
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed-tampered.fw').id);
+    const failed = await failedEvent(device.identifier);
+    expect(failed.payload.reason).toBe('FWUP error : "Detected blake2b digest mismatch for system.img"');
     expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V']);
-    // The same broken update again is not retried at once.
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-corrupt.fw').id);
-    await daemon.waitForOutput(/(again|cooldown|wait)/i);
-    expect(statuses(e2e.server, device.identifier).filter((status) => status === 'received')).toHaveLength(1);
+    expect(device.downloads()).toEqual([]);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+  });
+
+  it('the same firmware failing 3 times: each offer tried at once, the next answered with rescheduled', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'fails-again');
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    const firmware = e2e.firmware('small-signed-tampered.fw');
+    const offer = () =>
+      e2e.server.push(
+        device.identifier,
+        'update',
+        e2e.server.firmwareHost.updatePayload(e2e.server.url, firmware.id),
+      );
+    const countOf = (status: string) =>
+      statuses(e2e.server, device.identifier).filter((each) => each === status).length;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      offer();
+      await e2e.server.waitForEvent(device.identifier, () => countOf('failed') === attempt);
+    }
+    expect(device.fwupRuns().filter((argv) => argv[0] === '-V')).toHaveLength(3);
+    offer();
+    const rescheduled = await e2e.server.waitForEvent(
+      device.identifier,
+      (event) => event.payload?.status === 'rescheduled',
+    );
+    expect(rescheduled.payload).toEqual({
+      status: 'rescheduled',
+      delay_for: 600_000,
+      reason: expect.stringMatching(/failed 3 times on this device in the last 10 minutes/),
+    });
+    expect(statuses(e2e.server, device.identifier).slice(-2)).toEqual(['received', 'rescheduled']);
+    expect(device.fwupRuns().filter((argv) => argv[0] === '-V')).toHaveLength(3);
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   });

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDevice, runDaemon, startDaemon, statuses, useTestServer } from './support/harness.js';
 
-const e2e = useTestServer('daemon-lifecycle-', ['small.fw']);
+const e2e = useTestServer('daemon-lifecycle-', ['small-signed.fw']);
 
 describe('connection', () => {
   it('rejoins after the test-server restarts while idle', async () => {
@@ -20,7 +20,7 @@ describe('connection', () => {
     const device = await createDevice(e2e.server, e2e.root, 'restart-download');
     const daemon = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, {
       fault: { kind: 'slow', bytesPerSecond: 200_000, times: 1 },
     });
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
@@ -29,7 +29,7 @@ describe('connection', () => {
     expect(readFileSync(device.disk).length).toBe(262144);
     // The rejoin told the server which update was in flight.
     const rejoin = e2e.server.device(device.identifier).joins[1];
-    expect(rejoin?.currently_downloading_uuid).toBe(e2e.firmware('small.fw').meta.uuid);
+    expect(rejoin?.currently_downloading_uuid).toBe(e2e.firmware('small-signed.fw').meta.uuid);
   });
 
   it('reconnects when the server stops answering heartbeats', async () => {
@@ -49,12 +49,15 @@ describe('connection', () => {
 });
 
 describe('signals', () => {
-  it('SIGTERM during a download: stops, deletes the partial file, reports, exits 0', async () => {
+  it('SIGTERM during a download: stops, deletes the partial file, reports nothing; the next start takes the re-offer', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'term-download');
     const daemon = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
-      fault: { kind: 'slow', bytesPerSecond: 50_000 },
+    const firmware = e2e.firmware('small-signed.fw');
+    e2e.server.createDeployment({
+      firmwareId: firmware.id,
+      devices: [device.identifier],
+      urlOptions: { fault: { kind: 'slow', bytesPerSecond: 50_000, times: 1 } },
     });
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -62,17 +65,29 @@ describe('signals', () => {
     expect((await daemon.exited).code).toBe(0);
     expect(device.downloads()).toEqual([]);
     expect(device.fwupRuns()).toEqual([]);
-    const failed = e2e.server
-      .device(device.identifier)
-      .events.find((event) => event.payload?.status === 'failed');
-    expect(failed?.payload.reason).toContain('shutting down');
+    // `failed` would put the device in the penalty box for a stop that was nobody's fault.
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started']);
+    expect(daemon.output()).toMatch(/NervesHub will offer the update again/);
+    expect(e2e.server.records(device.identifier)?.inPenaltyBox).toBe(false);
+
+    // The next start joins without an in-flight uuid: NervesHub drops the stopped attempt's record and the
+    // deployment offers the update again.
+    const restarted = runDaemon(device);
+    const join = await e2e.server.waitForJoin(device.identifier, { count: 2 });
+    expect(join.currently_downloading_uuid).toBeNull();
+    expect((await restarted.exited).code).toBe(0);
+    expect(statuses(e2e.server, device.identifier).slice(2)).toEqual(['received', 'started', 'completed']);
+    expect(readFileSync(device.disk).length).toBe(262144);
+    const page = e2e.server.records(device.identifier);
+    expect(page?.inPenaltyBox).toBe(false);
+    expect(page?.updatesBlockedUntil).toBeNull();
   });
 
   it('SIGTERM during apply: waits for fwup to finish, never kills it', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'term-apply');
     const daemon = runDaemon(device, { FAKE_FWUP_DELAY_MS: '60' });
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     await e2e.server.waitForEvent(
       device.identifier,
       (event) => event.event === 'fwup_progress' && event.payload.stage === 'updating',

@@ -2,10 +2,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDevice, fixture, runDaemon, statuses, useTestServer } from './support/harness.js';
+import {
+  createDevice,
+  fixture,
+  FWUP_KEY as key,
+  runDaemon,
+  startDaemon,
+  statuses,
+  useTestServer,
+} from './support/harness.js';
 
-const key = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
-const e2e = useTestServer('daemon-requests-', ['small-signed.fw']);
+// No signing key on this server: each test decides where the device's keys come from.
+const e2e = useTestServer('daemon-requests-', ['small-signed.fw', 'small.fw'], { signingKey: false });
 
 describe('server requests', () => {
   it('reboot: sends rebooting, runs the reboot command, exits 0', async () => {
@@ -14,7 +22,8 @@ describe('server requests', () => {
     await e2e.server.waitForJoin(device.identifier);
     e2e.server.push(device.identifier, 'reboot', {});
     expect((await daemon.exited).code).toBe(0);
-    expect(e2e.server.device(device.identifier).events.map((event) => event.event)).toEqual(['rebooting']);
+    const events = e2e.server.device(device.identifier).events.map((event) => event.event);
+    expect(events.filter((event) => event !== 'report_network_interface')).toEqual(['rebooting']);
     expect(daemon.output()).toContain('would reboot now');
   });
 
@@ -42,13 +51,63 @@ describe('server requests', () => {
   it('uses fwup keys sent by the server: signed firmware passes, and the keys reach fwup', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'keyed');
     const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const joined = await e2e.server.waitForJoin(device.identifier);
+    expect(joined.fwup_public_keys).toBe('on_connect');
     e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
     await daemon.waitForOutput(/received 1 fwup public key/);
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     expect((await daemon.exited).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().every((argv) => argv.includes('--public-key') && argv.includes(key))).toBe(true);
+  });
+
+  it('keys that arrive shortly after the offer are waited for and used', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'keys-late');
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
+    await daemon.waitForOutput(/waiting up to \d+ s for the server's fwup public keys/);
+    e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
+    expect((await daemon.exited).code).toBe(0);
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
+    expect(device.fwupRuns().every((argv) => argv.includes(key))).toBe(true);
+  });
+
+  it('no key configured and none from the server: received, then failed saying how to fix it; nothing downloaded', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'keyless');
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    const requestsBefore = e2e.server.firmwareRequests.length;
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
+    const failed = await e2e.server.waitForEvent(
+      device.identifier,
+      (event) => event.payload?.status === 'failed',
+    );
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'failed']);
+    expect(failed.payload.reason).toMatch(/^Refusing unverified firmware : no fwup public keys/);
+    expect(failed.payload.reason).toMatch(/fwup\.public_keys.*signing key to the NervesHub organization/);
+    expect(e2e.server.firmwareRequests.length).toBe(requestsBefore);
+    expect(device.fwupRuns()).toEqual([]);
+    expect(device.downloads()).toEqual([]);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+  });
+
+  it('fwup.allow_unsigned = true: applies unsigned firmware, with a loud warning from run and check', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'unsigned-dev-board', {
+      fwupLines: ['allow_unsigned = true'],
+    });
+    const check = startDaemon(['check', '--config', device.configFile]);
+    expect((await check.exited).code).toBe(0);
+    expect(check.output()).toMatch(/WARNING: fwup.allow_unsigned = true/);
+    expect(check.output()).toMatch(/NO signature check/);
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier, { count: 2 });
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
+    expect((await daemon.exited).code).toBe(0);
+    expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
+    expect(daemon.output()).toMatch(/fwup.allow_unsigned is set/);
+    expect(device.fwupRuns().some((argv) => argv.includes('--public-key'))).toBe(false);
   });
 
   it('refuses firmware signed with another key than the configured ones', async () => {

@@ -1,23 +1,26 @@
 // The daemon as a device runs it: the bundled file in a child process, against the test-server over real TLS.
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fakeFwupPath } from '@nerves-hub-link/test-server';
 import { describe, expect, it } from 'vitest';
 import {
   createDevice,
-  fixture,
+  FWUP_KEY,
   RUNNING_UUID,
   runDaemon,
   statuses,
   useTestServer,
 } from './support/harness.js';
 
-const e2e = useTestServer('daemon-e2e-', ['small.fw']);
-
-const payload = () => readFileSync(fixture('small.fw')).length;
+const e2e = useTestServer('daemon-e2e-', ['small-signed.fw']);
 
 describe('a full update cycle', () => {
-  for (const auth of ['mtls', 'shared_secret'] as const) {
-    it(`with ${auth}: joins with its metadata, downloads, applies, reports and reboots`, async () => {
-      const device = await createDevice(e2e.server, e2e.root, `cycle-${auth}`, { auth });
+  for (const [auth, keys] of [
+    ['mtls', 'server'],
+    ['shared_secret', 'configured'],
+  ] as const) {
+    it(`with ${auth} and ${keys} keys: joins with its metadata, downloads, checks the signature, applies, reports and reboots`, async () => {
+      const device = await createDevice(e2e.server, e2e.root, `cycle-${auth}`, { auth, keys });
       // Debug logging: even then no secret, signature or presigned query may appear.
       const daemon = runDaemon(device, {}, ['--log-level', 'debug']);
       const join = await e2e.server.waitForJoin(device.identifier);
@@ -28,12 +31,27 @@ describe('a full update cycle', () => {
         device_api_version: '2.0.0',
         currently_downloading_uuid: null,
         meta: { firmware_validated: true, firmware_auto_revert_detected: false },
-        fwup_public_keys: 'on_connect',
       });
-      e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
+      if (keys === 'server') {
+        // No key in the config: the organization's signing key comes from the server.
+        expect(join.fwup_public_keys).toBe('on_connect');
+        await daemon.waitForOutput(/received 1 fwup public key/);
+      } else {
+        expect(join.fwup_public_keys).toBeUndefined();
+      }
+      const report = await e2e.server.waitForEvent(
+        device.identifier,
+        (event) => event.event === 'report_network_interface',
+      );
+      expect(report.payload).toEqual({ interface: 'lo' });
+      e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
       const exit = await daemon.exited;
       expect(exit.code).toBe(0);
       expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
+      const started = e2e.server
+        .device(device.identifier)
+        .events.find((event) => event.payload?.status === 'started');
+      expect(started?.payload).toEqual({ status: 'started', downloader_network_interface: 'lo' });
       const events = e2e.server.device(device.identifier).events.map((event) => event.event);
       expect(events.at(-1)).toBe('rebooting');
       const progress = e2e.server
@@ -42,14 +60,50 @@ describe('a full update cycle', () => {
         .map((event) => `${event.payload.stage}:${event.payload.value}`);
       expect(progress).toContain('downloading:100');
       expect(progress.at(-1)).toBe('updating:100');
+      expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V', '-a']);
+      expect(
+        device.fwupRuns().every((argv) => argv.includes('--public-key') && argv.includes(FWUP_KEY)),
+      ).toBe(true);
       expect(daemon.output()).toContain('would reboot now');
-      expect(daemon.output()).not.toMatch(/X-Amz-Signature|x-nh-signature|SFMyNTY|secret-of-/);
       expect(daemon.output()).not.toMatch(/X-Amz-Signature|x-nh-signature|SFMyNTY|secret-of-/);
       expect(readFileSync(device.disk).length).toBe(262144);
       expect(device.downloads()).toEqual([]);
-      expect(payload()).toBe(e2e.firmware('small.fw').size);
     });
   }
+
+  it('passes fwup.extra_options to the apply and [fwup.env] to every fwup run', async () => {
+    // Records what fwup gets, then runs the fake fwup without the option it does not know.
+    const wrapper = join(e2e.root, 'recording-fwup.sh');
+    const record = join(e2e.root, 'recorded-fwup.jsonl');
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/sh',
+        `printf '{"argv":"%s","slot":"%s"}\\n' "$*" "$FWUP_TEST_SLOT" >> "${record}"`,
+        'for arg; do shift; [ "$arg" = "--unsafe" ] || set -- "$@" "$arg"; done',
+        `exec "${process.execPath}" "${fakeFwupPath}" "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(wrapper, 0o755);
+    const device = await createDevice(e2e.server, e2e.root, 'fwup-options', {
+      fwupPath: wrapper,
+      fwupLines: ['extra_options = ["--unsafe"]', '[fwup.env]', 'FWUP_TEST_SLOT = "b"'],
+    });
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
+    expect((await daemon.exited).code).toBe(0);
+    const runs = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { argv: string; slot: string })
+      .filter((run) => run.argv !== '--version');
+    expect(runs.map((run) => run.argv.split(' ')[0])).toEqual(['-V', '-a']);
+    expect(runs[0]?.argv).not.toContain('--unsafe');
+    expect(runs[1]?.argv).toMatch(/ -U --unsafe --public-key /);
+    expect(runs.map((run) => run.slot)).toEqual(['b', 'b']);
+  });
 });
 
 describe('offers the daemon does not act on', () => {
@@ -66,7 +120,7 @@ describe('offers the daemon does not act on', () => {
       partials_checksums: null,
       deployment_id: null,
     });
-    const running = e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small.fw').id);
+    const running = e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small-signed.fw').id);
     running.firmware_meta.uuid = RUNNING_UUID;
     e2e.server.push(device.identifier, 'update', running);
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'ignored');
@@ -82,13 +136,18 @@ describe('offers the daemon does not act on', () => {
     const device = await createDevice(e2e.server, e2e.root, 'busy');
     const daemon = runDaemon(device, { FAKE_FWUP_DELAY_MS: '50' });
     await e2e.server.waitForJoin(device.identifier);
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id, {
+    e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, {
       fault: { kind: 'slow', bytesPerSecond: 400_000 },
     });
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
-    e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
+    e2e.server.push(
+      device.identifier,
+      'update',
+      e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small-signed.fw').id),
+    );
     expect((await daemon.exited).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
+    expect(daemon.output()).toMatch(/ignored: update .* is in progress/);
   });
 });

@@ -1,10 +1,14 @@
 // downloadFirmware against the test-server's firmware host over real HTTPS: every fault, its outcome, the
 // retries made, and never a partial file left behind.
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   type FirmwareFault,
   type FirmwareFile,
@@ -12,7 +16,7 @@ import {
   type TestServer,
 } from '@nerves-hub-link/test-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
+import { type DownloadConnection, type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
 
 let server: TestServer;
 let firmware: FirmwareFile;
@@ -45,6 +49,54 @@ function download(fault?: FirmwareFault, extra: Partial<DownloadFirmwareOptions>
 }
 
 const files = () => readdirSync(directory);
+const run = promisify(execFile);
+
+function hasIpv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === '::1'));
+}
+
+/** An HTTPS server on `host` with its own self-signed certificate that redirects every request to `target()`. */
+async function startRedirectingServer(host: string, target: () => string) {
+  const dir = await mkdtemp(join(tmpdir(), 'redirect-cert-'));
+  try {
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=redirect-test',
+      '-addext',
+      `subjectAltName=IP:${host}`,
+    ]);
+    const certPem = await readFile(join(dir, 'cert.pem'), 'utf8');
+    const keyPem = await readFile(join(dir, 'key.pem'), 'utf8');
+    const clients: (string | undefined)[] = [];
+    const https = createHttpsServer({ cert: certPem, key: keyPem }, (request, response) => {
+      clients.push(request.socket.remoteAddress);
+      response.writeHead(302, { location: target(), connection: 'close' }).end();
+    });
+    await new Promise<void>((resolve) => https.listen(0, host, resolve));
+    const { port } = https.address() as AddressInfo;
+    return {
+      port,
+      certPem,
+      clients,
+      close: () => new Promise<void>((resolve) => https.close(() => resolve())),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 describe('downloadFirmware', () => {
   it('downloads the whole file and checks size and checksum', async () => {
@@ -115,6 +167,81 @@ describe('downloadFirmware', () => {
     expect(error.code).toBe('FW_NO_SPACE');
     expect(error.attempts).toBe(1);
     expect(files()).toEqual([]);
+  });
+
+  it('reports each request with the local address of its connection, before the body', async () => {
+    const seen: string[] = [];
+    const connections: DownloadConnection[] = [];
+    const { result, requests } = download(
+      { kind: 'redirects', count: 2 },
+      {
+        onConnection: (info) => {
+          connections.push(info);
+          seen.push('connection');
+        },
+        onProgress: () => seen.push('progress'),
+      },
+    );
+    await result;
+    expect(requests()).toHaveLength(3);
+    expect(connections).toEqual([
+      { attempt: 1, localAddress: '127.0.0.1' },
+      { attempt: 1, localAddress: '127.0.0.1' },
+      { attempt: 1, localAddress: '127.0.0.1' },
+    ]);
+    expect(seen.slice(0, 4)).toEqual(['connection', 'connection', 'connection', 'progress']);
+  });
+
+  it('reports every attempt with its number', async () => {
+    const connections: DownloadConnection[] = [];
+    const { result } = download(
+      { kind: 'status', status: 500, times: 2 },
+      { onConnection: (info) => connections.push(info) },
+    );
+    expect((await result).attempts).toBe(3);
+    expect(connections.map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(connections.every((c) => c.localAddress === '127.0.0.1')).toBe(true);
+  });
+
+  it.skipIf(!hasIpv6Loopback())(
+    'reports each redirect hop with its own connection (::1, then 127.0.0.1)',
+    async () => {
+      const front = await startRedirectingServer('::1', () =>
+        server.firmwareUrl(firmware.id, { fault: { kind: 'redirects', count: 1 } }),
+      );
+      try {
+        const connections: DownloadConnection[] = [];
+        const done = await downloadFirmware({
+          url: `https://[::1]:${front.port}/firmware.fw`,
+          directory,
+          ca: [server.ca.certPem, front.certPem],
+          expectedSha256: firmware.checksum,
+          retry: fast,
+          onConnection: (info) => connections.push(info),
+        });
+        expect(done.sha256).toBe(firmware.checksum);
+        expect(front.clients).toEqual(['::1']);
+        expect(connections).toEqual([
+          { attempt: 1, localAddress: '::1' },
+          { attempt: 1, localAddress: '127.0.0.1' },
+          { attempt: 1, localAddress: '127.0.0.1' },
+        ]);
+      } finally {
+        await front.close();
+      }
+    },
+  );
+
+  it('logs and ignores an `onConnection` that throws', async () => {
+    const warnings: string[] = [];
+    const { result } = download(undefined, {
+      onConnection: () => {
+        throw new Error('listener broke');
+      },
+      logger: { warn: (message) => warnings.push(message) },
+    });
+    expect((await result).sha256).toBe(firmware.checksum);
+    expect(warnings).toEqual(['onConnection threw: listener broke']);
   });
 
   it('refuses http unless allowed', async () => {

@@ -106,6 +106,51 @@ describe('applyFirmware', () => {
     expect(error.fwupMessage).toContain('fwup exited with status 1');
   });
 
+  it('passes extra options after the built-in ones and adds the environment for fwup', async () => {
+    // A wrapper that records what fwup would get, then runs the fake without the option it does not know.
+    const wrapper = join(dir, 'recording-fwup.sh');
+    const record = join(dir, 'recorded.txt');
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/sh',
+        `printf '%s\\n' "$@" "env=$FWUP_TEST_VALUE" "path-kept=\${PATH:+yes}" > "${record}"`,
+        'for arg; do shift; [ "$arg" = "--unsafe" ] || set -- "$@" "$arg"; done',
+        `exec "${process.execPath}" "${fakeFwupPath}" "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(wrapper, 0o755);
+    await applyFirmware({
+      fwupPath: wrapper,
+      file: fixture('small-signed.fw'),
+      devpath: join(dir, 'extra.img'),
+      publicKeys: [key],
+      extraArgs: ['--unsafe'],
+      env: { FWUP_TEST_VALUE: 'from the config' },
+    });
+    const lines = readFileSync(record, 'utf8').trim().split('\n');
+    expect(lines.slice(lines.indexOf('-U'), lines.indexOf('-U') + 4)).toEqual([
+      '-U',
+      '--unsafe',
+      '--public-key',
+      key,
+    ]);
+    expect(lines.slice(-2)).toEqual(['env=from the config', 'path-kept=yes']);
+    expect(statSync(join(dir, 'extra.img')).size).toBe(262144);
+
+    await verifyFirmware({
+      fwupPath: wrapper,
+      file: fixture('small-signed.fw'),
+      publicKeys: [key],
+      env: { FWUP_TEST_VALUE: 'verify too' },
+    });
+    const verifyLines = readFileSync(record, 'utf8').trim().split('\n');
+    expect(verifyLines[0]).toBe('-V');
+    expect(verifyLines).not.toContain('--unsafe');
+    expect(verifyLines.at(-2)).toBe('env=verify too');
+  });
+
   it('is never killed: an abort is not an option, a silent fwup is only reported', async () => {
     const slow = join(dir, 'slow-fwup.sh');
     writeFileSync(slow, `#!/bin/sh\nsleep 0.6\nexec ${process.execPath} ${fakeFwupPath} "$@"\n`);

@@ -217,6 +217,56 @@ describe('Channel', () => {
     });
   });
 
+  describe('#send onSent', () => {
+    it('fires when the frame is handed to the socket: at once when joined, after the next join when buffered', async () => {
+      const { socket, channel } = makeChannel();
+      const sent: string[] = [];
+      socket.open();
+      void channel.join();
+      await vi.advanceTimersByTimeAsync(0);
+      socket.reply('phx_join', 'ok');
+      channel.send('now', {}, { onSent: () => sent.push(`now:${socket.events('now').length}`) });
+      expect(sent).toEqual(['now:1']);
+      socket.drop();
+      channel.send('later', {}, { onSent: () => sent.push(`later:${socket.events('later').length}`) });
+      expect(sent).toEqual(['now:1']);
+      socket.open();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual(['now:1']);
+      socket.reply('phx_join', 'ok');
+      expect(sent).toEqual(['now:1', 'later:1']);
+    });
+
+    it('never fires for a buffered message dropped by a close, and reports a throwing callback', async () => {
+      const { socket, channel } = makeChannel();
+      let dropped = false;
+      void channel.join().catch(() => {});
+      channel.send('lost', {}, { onSent: () => (dropped = true) });
+      socket.terminate();
+      expect(dropped).toBe(false);
+
+      const second = makeChannel();
+      second.socket.open();
+      void second.channel.join();
+      await vi.advanceTimersByTimeAsync(0);
+      second.socket.reply('phx_join', 'ok');
+      second.channel.send(
+        'x',
+        {},
+        {
+          onSent: () => {
+            throw new Error('boom');
+          },
+        },
+      );
+      expect(second.socket.events('x')).toHaveLength(1);
+      expect(second.socket.reported.map((error) => error.code)).toEqual(['PHX_HANDLER_FAILED']);
+      expect(() => second.channel.send('y', {}, { onSent: 5 as unknown as () => void })).toThrow(
+        expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }),
+      );
+    });
+  });
+
   describe('termination', () => {
     it('rejects waits and pushes, drops buffered sends with a warning, and detaches', async () => {
       const { socket, channel } = makeChannel();

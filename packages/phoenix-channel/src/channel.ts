@@ -57,6 +57,11 @@ export interface SendOptions {
    * @default true
    */
   readonly buffer?: boolean;
+  /**
+   * Called once the frame has been handed to the WebSocket: during `send()` when joined, else when the buffered
+   * message goes out after the next join. Never called for a message that is dropped (channel closed first).
+   */
+  readonly onSent?: () => void;
 }
 
 /** A handler of one server event: its payload and the whole message. */
@@ -91,7 +96,12 @@ export interface ChannelHooks {
 
 const LIFECYCLE_EVENTS = new Set(['joined', 'join_error', 'errored', 'closed']);
 
-type BufferedMessage = { readonly event: string; readonly payloadJson: string; readonly push?: Push };
+type BufferedMessage = {
+  readonly event: string;
+  readonly payloadJson: string;
+  readonly push?: Push;
+  readonly onSent?: () => void;
+};
 
 type JoinWaiter = {
   resolve: (response: unknown) => void;
@@ -252,18 +262,22 @@ export class Channel {
    */
   send(event: string, payload: unknown, options: SendOptions = {}): void {
     if (typeof event !== 'string') throw invalid('event', 'a string', event);
+    checkFunction('onSent', options.onSent);
     const payloadJson = encodePayload(payload);
     this.#assertOpen();
     if (this.#canSendNow()) {
       const text = encodeFrame(this.#joinRef, this.#host.makeRef(), this.topic, event, payloadJson);
-      if (this.#host.sendFrame(text)) return;
+      if (this.#host.sendFrame(text)) {
+        this.#notifySent(event, options.onSent);
+        return;
+      }
     }
     if (options.buffer === false) {
       throw new PhoenixChannelError('PHX_NOT_JOINED', `channel "${this.topic}" is not joined`);
     }
     const refusal = this.#bufferRefusal();
     if (refusal) throw refusal;
-    this.#enqueue({ event, payloadJson });
+    this.#enqueue(options.onSent ? { event, payloadJson, onSent: options.onSent } : { event, payloadJson });
   }
 
   /** Adds a handler of a server event, or of a lifecycle event (`joined`, `join_error`, `errored`, `closed`). */
@@ -465,6 +479,7 @@ export class Channel {
           );
       if (!ok) break;
       this.#buffer.shift();
+      this.#notifySent(entry.event, entry.onSent);
     }
     log(this.#host.logger, 'debug', 'buffered messages sent', {
       topic: this.topic,
@@ -623,6 +638,11 @@ export class Channel {
     const handlers = this.#handlers.get(message.event);
     if (!handlers) return;
     for (const handler of [...handlers]) this.#call(message.event, handler, [message.payload, message]);
+  }
+
+  #notifySent(event: string, onSent: (() => void) | undefined): void {
+    // A throwing callback is reported like a throwing handler and does not stop the buffer from draining.
+    if (onSent) this.#call(`${event} onSent`, onSent, []);
   }
 
   #emit(event: 'joined' | 'join_error' | 'errored' | 'closed', arg: unknown): void {

@@ -52,6 +52,34 @@ export class UpgradeRejectedError extends PhoenixChannelError {
   }
 }
 
+/** Why a redirect answer to the upgrade was not followed. */
+export type RedirectRefusal = 'too-many' | 'loop' | 'insecure' | 'bad-location';
+
+/**
+ * The server answered the upgrade with a redirect (301, 302, 303, 307, 308) that the socket did not follow:
+ * more than `maxRedirects` in one attempt (`too-many`), back to a URL already tried (`loop`), from `wss:` to a
+ * plain `ws:` URL (`insecure`: the upgrade headers may carry credentials), or without a usable `Location`
+ * (`bad-location`). The code stays `PHX_UPGRADE_REJECTED`; `statusCode` and `headers` are those of the redirect.
+ */
+export class RedirectRefusedError extends UpgradeRejectedError {
+  override name = 'RedirectRefusedError';
+  readonly reason: RedirectRefusal;
+  /** Scheme, host and path of where the redirect pointed (never the query), when it could be read. */
+  readonly location: string | undefined;
+
+  constructor(
+    reason: RedirectRefusal,
+    detail: string,
+    response: { readonly statusCode: number; readonly headers: Readonly<Record<string, string>> },
+    location?: string,
+  ) {
+    super(response.statusCode, response.headers);
+    this.message = `WebSocket upgrade redirect (HTTP ${response.statusCode}) not followed: ${detail}`;
+    this.reason = reason;
+    this.location = location;
+  }
+}
+
 /** The server answered `phx_join` with a status other than `ok`; `response` is what it sent. */
 export class JoinRefusedError extends PhoenixChannelError {
   override name = 'JoinRefusedError';

@@ -10,11 +10,12 @@ export { Channel } from './channel.js';
 export type { DecodeOptions, Message } from './codec.js';
 export { decode, encode, encodeFrame, encodePayload } from './codec.js';
 export * from './constants.js';
-export type { PhoenixChannelErrorCode } from './errors.js';
+export type { PhoenixChannelErrorCode, RedirectRefusal } from './errors.js';
 export {
   isPhoenixChannelError,
   JoinRefusedError,
   PhoenixChannelError,
+  RedirectRefusedError,
   UpgradeRejectedError,
 } from './errors.js';
 export type { Logger } from './logger.js';

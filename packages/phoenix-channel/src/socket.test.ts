@@ -15,6 +15,9 @@ describe('Socket', () => {
       ['headers as a string', () => new Socket(url, { headers: 'x' as never })],
       ['tls as a string', () => new Socket(url, { tls: 'x' as never })],
       ['maxFrameBytes NaN', () => new Socket(url, { maxFrameBytes: Number.NaN })],
+      ['negative maxRedirects', () => new Socket(url, { maxRedirects: -1 })],
+      ['fractional maxRedirects', () => new Socket(url, { maxRedirects: 1.5 })],
+      ['maxRedirects as a string', () => new Socket(url, { maxRedirects: '2' as never })],
     ])('refuses %s with `PHX_INVALID_ARGUMENT`', (_name, make) => {
       expect(make).toThrow(expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }));
     });
@@ -23,6 +26,7 @@ describe('Socket', () => {
       const socket = new Socket(url);
       expect(socket.state).toBe('idle');
       expect(socket.isConnected()).toBe(false);
+      expect(socket.localAddress).toBeUndefined();
     });
   });
 

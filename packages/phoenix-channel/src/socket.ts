@@ -21,7 +21,7 @@ import {
   FRAME_HARD_LIMIT_FACTOR,
   PHOENIX_TOPIC,
 } from './constants.js';
-import { PhoenixChannelError, UpgradeRejectedError } from './errors.js';
+import { PhoenixChannelError, RedirectRefusedError, UpgradeRejectedError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
 import { type Logger, log } from './logger.js';
 import { Timer } from './timer.js';
@@ -31,7 +31,9 @@ import {
   buildUrl,
   flattenHeaders,
   parseEndpoint,
+  REDIRECT_STATUSES,
   redactUrl,
+  redirectTarget,
   type SocketHeaders,
   type SocketParams,
   type SocketTlsOptions,
@@ -60,15 +62,24 @@ export interface SocketOptions {
    */
   readonly heartbeatTimeoutMs?: number;
   /**
-   * Delay before reconnect attempt `attempt` (1, 2, …); the count resets when a connection opens.
+   * Delay before reconnect attempt `attempt` (1, 2, …). The count resets only once a connection has stayed open
+   * for `heartbeatIntervalMs`: a server that accepts and drops connections at once still gets a growing delay.
    * @default 1 s, 2 s, 4 s … capped at 60 s, each up to 50 % longer
    */
   readonly reconnectAfterMs?: (attempt: number) => number;
   /**
-   * Longest time for TCP, TLS and the HTTP upgrade of one attempt.
+   * Longest time for TCP, TLS and the HTTP upgrade of one attempt, redirects included.
    * @default 15000
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * Redirects (301, 302, 303, 307, 308) the upgrade follows within one attempt. Each hop sends the attempt's
+   * headers and uses the same `tls` options; the target gets `vsn=2.0.0`. A redirect from `wss:` to `ws:`, back
+   * to a URL already tried, or past this count fails the attempt with a `RedirectRefusedError`. With 0, a
+   * redirect is an `UpgradeRejectedError` like any other HTTP answer. Every attempt starts at the endpoint again.
+   * @default 0
+   */
+  readonly maxRedirects?: number;
   /**
    * Longest wait for the closing handshake in `close()` before the TCP socket is destroyed.
    * @default 2000
@@ -124,6 +135,7 @@ const DEFAULTS = {
   closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   perMessageDeflate: false,
+  maxRedirects: 0,
   reconnectAfterMs: defaultReconnectAfterMs,
 } as const;
 
@@ -146,6 +158,11 @@ export class Socket extends EventEmitter<SocketEvents> {
   #refCounter = 0;
   #attemptError: PhoenixChannelError | null = null;
   #connectTimer: NodeJS.Timeout | undefined;
+  /** Runs once a connection has stayed open for a heartbeat interval: only then does the backoff start over. */
+  #stableTimer: NodeJS.Timeout | undefined;
+  /** What the current attempt needs to follow a redirect. */
+  #hops: { clientOptions: WebSocket.ClientOptions; followed: number; visited: Set<string> } | null = null;
+  #localAddress: string | undefined;
   #pendingWrites = 0;
   readonly #flushWaiters = new Set<() => void>();
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
@@ -163,6 +180,10 @@ export class Socket extends EventEmitter<SocketEvents> {
     checkNumber('connectTimeoutMs', options.connectTimeoutMs, 1);
     checkNumber('closeTimeoutMs', options.closeTimeoutMs, 0);
     checkNumber('maxFrameBytes', options.maxFrameBytes, 1);
+    if (options.maxRedirects !== undefined && !Number.isSafeInteger(options.maxRedirects)) {
+      throw invalid('maxRedirects', 'a whole number >= 0', options.maxRedirects);
+    }
+    checkNumber('maxRedirects', options.maxRedirects, 0);
     checkFunction('reconnectAfterMs', options.reconnectAfterMs);
     const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     this.#options = { ...DEFAULTS, ...defined } as SocketOptions & typeof DEFAULTS;
@@ -204,6 +225,14 @@ export class Socket extends EventEmitter<SocketEvents> {
     return this.#state === 'open';
   }
 
+  /**
+   * Local IP address of the open connection's TCP socket (as Node reports it, e.g. `192.0.2.2`, `fe80::1` or
+   * `::ffff:192.0.2.2`), so a caller can tell which network interface carries it; undefined when not connected.
+   */
+  get localAddress(): string | undefined {
+    return this.#state === 'open' ? this.#localAddress : undefined;
+  }
+
   /** Starts connecting; does nothing if already started. After `close()` it starts again from scratch. */
   connect(): void {
     if (this.#state === 'closing') {
@@ -224,6 +253,8 @@ export class Socket extends EventEmitter<SocketEvents> {
     this.#reconnectTimer.reset();
     this.#heartbeat.stop();
     this.#clearConnectTimer();
+    this.#clearStableTimer();
+    this.#hops = null;
     const error = new PhoenixChannelError('PHX_SOCKET_CLOSED', 'socket closed by the caller');
     for (const hooks of [...this.#channels.values()]) hooks.terminate(error);
     const ws = this.#ws;
@@ -327,9 +358,8 @@ export class Socket extends EventEmitter<SocketEvents> {
       maxPayload: this.#options.maxFrameBytes * FRAME_HARD_LIMIT_FACTOR,
       closeTimeoutMs: this.#options.closeTimeoutMs,
     });
-    let ws: WebSocket;
     try {
-      ws = new WebSocket(url, clientOptions);
+      this.#openWebSocket(url, clientOptions);
     } catch (error) {
       this.#report(
         new PhoenixChannelError('PHX_CONNECT_FAILED', 'WebSocket could not be created', { cause: error }),
@@ -337,16 +367,25 @@ export class Socket extends EventEmitter<SocketEvents> {
       this.#scheduleReconnect(null);
       return;
     }
+    this.#hops = { clientOptions, followed: 0, visited: new Set([url]) };
+    log(this.#options.logger, 'debug', 'connecting', { url: redactUrl(this.#endpoint) });
+    this.#connectTimer = setTimeout(() => this.#onConnectTimeout(), this.#options.connectTimeoutMs);
+    this.#connectTimer.unref();
+  }
+
+  /** Creates the WebSocket of one hop of the current attempt and makes it the current one. */
+  #openWebSocket(url: string, clientOptions: WebSocket.ClientOptions): void {
+    const ws = new WebSocket(url, clientOptions);
     this.#ws = ws;
     this.#wsOpened = false;
-    log(this.#options.logger, 'debug', 'connecting', { url: redactUrl(this.#endpoint) });
+    ws.on('upgrade', (response) => {
+      if (ws === this.#ws) this.#localAddress = response.socket?.localAddress;
+    });
     ws.on('open', () => this.#onWsOpen(ws));
     ws.on('message', (data, isBinary) => this.#onWsMessage(ws, data, isBinary));
     ws.on('error', (error) => this.#onWsError(ws, error));
     ws.on('close', (code, reason) => this.#onWsClose(ws, code, reason));
     ws.on('unexpected-response', (request, response) => this.#onUnexpectedResponse(ws, request, response));
-    this.#connectTimer = setTimeout(() => this.#onConnectTimeout(ws), this.#options.connectTimeoutMs);
-    this.#connectTimer.unref();
   }
 
   #onWsOpen(ws: WebSocket): void {
@@ -355,7 +394,16 @@ export class Socket extends EventEmitter<SocketEvents> {
     this.#wsOpened = true;
     this.#state = 'open';
     this.#refCounter = 0;
-    this.#reconnectTimer.reset();
+    this.#hops = null;
+    // The backoff starts over only once the connection has lasted (the stable timer): resetting it here would let
+    // a server that accepts and drops every connection be hit again after the first, shortest delay forever.
+    this.#reconnectTimer.cancel();
+    this.#clearStableTimer();
+    this.#stableTimer = setTimeout(() => {
+      this.#stableTimer = undefined;
+      if (this.#ws === ws && this.#state === 'open') this.#reconnectTimer.reset();
+    }, this.#options.heartbeatIntervalMs);
+    this.#stableTimer.unref();
     this.#heartbeat.start();
     log(this.#options.logger, 'info', 'connected', { url: redactUrl(this.#endpoint) });
     this.#emitSafe('open');
@@ -407,14 +455,45 @@ export class Socket extends EventEmitter<SocketEvents> {
 
   #onUnexpectedResponse(ws: WebSocket, _request: ClientRequest, response: IncomingMessage): void {
     if (ws !== this.#ws) return;
-    this.#attemptError = new UpgradeRejectedError(response.statusCode ?? 0, flattenHeaders(response.headers));
     response.resume();
+    const statusCode = response.statusCode ?? 0;
+    const headers = flattenHeaders(response.headers);
+    const hops = this.#hops;
+    if (!hops || this.#options.maxRedirects === 0 || !REDIRECT_STATUSES.has(statusCode)) {
+      this.#attemptError = new UpgradeRejectedError(statusCode, headers);
+      ws.terminate();
+      return;
+    }
+    try {
+      const target = redirectTarget({
+        from: new URL(ws.url),
+        statusCode,
+        headers,
+        followed: hops.followed,
+        maxRedirects: this.#options.maxRedirects,
+        visited: hops.visited,
+      });
+      hops.followed += 1;
+      hops.visited.add(target.href);
+      log(this.#options.logger, 'info', 'redirected', { status: statusCode, to: redactUrl(target) });
+      this.#openWebSocket(target.href, hops.clientOptions);
+    } catch (error) {
+      // Still the current WebSocket: its close reports the error and schedules the next attempt.
+      this.#attemptError =
+        error instanceof RedirectRefusedError
+          ? error
+          : new PhoenixChannelError('PHX_CONNECT_FAILED', 'redirected WebSocket could not be created', {
+              cause: error,
+            });
+    }
     ws.terminate();
   }
 
-  #onConnectTimeout(ws: WebSocket): void {
+  #onConnectTimeout(): void {
     this.#connectTimer = undefined;
-    if (ws !== this.#ws || this.#wsOpened) return;
+    // The timer ends with the attempt, so the current WebSocket (a redirect hop, maybe) belongs to it.
+    const ws = this.#ws;
+    if (!ws || this.#wsOpened) return;
     this.#attemptError = new PhoenixChannelError(
       'PHX_CONNECT_TIMEOUT',
       `no connection to ${redactUrl(this.#endpoint)} within ${this.#options.connectTimeoutMs} ms`,
@@ -425,8 +504,11 @@ export class Socket extends EventEmitter<SocketEvents> {
   #onWsClose(ws: WebSocket, code: number, reasonBuffer: Buffer): void {
     if (ws !== this.#ws) return;
     this.#ws = null;
+    this.#hops = null;
+    this.#localAddress = undefined;
     this.#pendingWrites = 0;
     this.#clearConnectTimer();
+    this.#clearStableTimer();
     this.#heartbeat.stop();
     const opened = this.#wsOpened;
     this.#wsOpened = false;
@@ -518,6 +600,11 @@ export class Socket extends EventEmitter<SocketEvents> {
   #clearConnectTimer(): void {
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
+  }
+
+  #clearStableTimer(): void {
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = undefined;
   }
 
   #report(error: PhoenixChannelError): void {

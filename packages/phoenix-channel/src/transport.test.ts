@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { RedirectRefusedError, UpgradeRejectedError } from './errors.js';
 import {
   buildClientOptions,
   buildHeaders,
   buildUrl,
   flattenHeaders,
   parseEndpoint,
+  REDIRECT_STATUSES,
+  type RedirectStep,
   redactUrl,
+  redirectTarget,
 } from './transport.js';
 
 describe('parseEndpoint', () => {
@@ -110,5 +114,83 @@ describe('flattenHeaders', () => {
       date: 'D',
       'set-cookie': 'a, b',
     });
+  });
+});
+
+describe('redirectTarget', () => {
+  const from = new URL('wss://hub.example/socket/websocket?vsn=2.0.0&token=secret');
+  const step = (location: string | undefined, more: Partial<RedirectStep> = {}): RedirectStep => ({
+    from,
+    statusCode: 301,
+    headers: location === undefined ? { date: 'D' } : { date: 'D', location },
+    followed: 0,
+    maxRedirects: 2,
+    visited: new Set([from.href]),
+    ...more,
+  });
+  const refusal = (input: RedirectStep): RedirectRefusedError => {
+    try {
+      redirectTarget(input);
+    } catch (error) {
+      expect(error).toBeInstanceOf(RedirectRefusedError);
+      return error as RedirectRefusedError;
+    }
+    throw new Error('the redirect was followed');
+  };
+
+  it('follows exactly 301, 302, 303, 307 and 308', () => {
+    expect([...REDIRECT_STATUSES].sort()).toEqual([301, 302, 303, 307, 308]);
+  });
+
+  it('resolves a relative Location against the URL asked and sets `vsn=2.0.0`', () => {
+    expect(redirectTarget(step('/v2/socket/websocket')).href).toBe(
+      'wss://hub.example/v2/socket/websocket?vsn=2.0.0',
+    );
+  });
+
+  it('maps https: and http: to wss: and ws:, drops the fragment and overrides another vsn', () => {
+    expect(redirectTarget(step('https://other.example:4443/s/websocket?a=1&vsn=1.0.0#x')).href).toBe(
+      'wss://other.example:4443/s/websocket?a=1&vsn=2.0.0',
+    );
+    const plain = { from: new URL('ws://h/socket/websocket'), visited: new Set<string>() };
+    expect(redirectTarget(step('http://h2/socket/websocket', plain)).protocol).toBe('ws:');
+    expect(redirectTarget(step('wss://h2/socket/websocket', plain)).protocol).toBe('wss:');
+  });
+
+  it('refuses a redirect from wss: to ws: (or to http:)', () => {
+    for (const location of ['ws://hub.example/socket/websocket', 'http://hub.example/socket/websocket']) {
+      const error = refusal(step(location));
+      expect(error.reason).toBe('insecure');
+      expect(error.location).toBe('ws://hub.example/socket/websocket');
+    }
+  });
+
+  it('refuses a missing, unparsable or non-WebSocket Location', () => {
+    for (const location of [undefined, '', 'http://[bad', 'ftp://hub.example/x']) {
+      expect(refusal(step(location)).reason).toBe('bad-location');
+    }
+  });
+
+  it('refuses a URL already tried as a loop', () => {
+    const visited = new Set([from.href, 'wss://hub.example/a?vsn=2.0.0']);
+    expect(refusal(step('/a', { visited, followed: 1 })).reason).toBe('loop');
+  });
+
+  it('refuses past `maxRedirects`', () => {
+    expect(redirectTarget(step('/b', { followed: 1 })).pathname).toBe('/b');
+    const error = refusal(step('/b?token=secret', { followed: 2 }));
+    expect(error.reason).toBe('too-many');
+    expect(error.message).toContain('more than 2');
+  });
+
+  it('is an `UpgradeRejectedError` with the status and headers, and never shows the query', () => {
+    const error = refusal(step('/b?token=secret', { followed: 2, statusCode: 307 }));
+    expect(error).toBeInstanceOf(UpgradeRejectedError);
+    expect(error.code).toBe('PHX_UPGRADE_REJECTED');
+    expect(error.statusCode).toBe(307);
+    expect(error.headers.date).toBe('D');
+    expect(error.location).toBe('wss://hub.example/b');
+    expect(error.message).not.toContain('secret');
+    expect(error.message).toContain('HTTP 307');
   });
 });

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { SecureContext, SecureVersion } from 'node:tls';
 import type { ClientOptions } from 'ws';
 import { PROTOCOL_VSN } from './constants.js';
+import { RedirectRefusedError } from './errors.js';
 import { invalid } from './validate.js';
 
 /** URL query params of the upgrade; `null` and `undefined` values are left out. */
@@ -131,4 +132,61 @@ export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, str
     out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
+}
+
+/** Statuses of a redirect the upgrade follows (when `maxRedirects` allows); any other answer rejects it. */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** One redirect answer to the upgrade, and what this attempt has followed so far. */
+export interface RedirectStep {
+  /** The URL that was asked. */
+  readonly from: URL;
+  readonly statusCode: number;
+  /** Response headers, names lowercased (see `flattenHeaders`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Redirects already followed in this attempt. */
+  readonly followed: number;
+  readonly maxRedirects: number;
+  /** `href` of every URL asked in this attempt, the first one included. */
+  readonly visited: ReadonlySet<string>;
+}
+
+/**
+ * Where a redirect answer leads: `Location` resolved against the URL asked, `http:`/`https:` mapped to
+ * `ws:`/`wss:`, the fragment dropped and `vsn=2.0.0` set (the server may leave the query out, and without `vsn`
+ * Phoenix would talk its V1 format). Throws a `RedirectRefusedError` when the redirect must not be followed.
+ */
+export function redirectTarget(step: RedirectStep): URL {
+  const response = { statusCode: step.statusCode, headers: step.headers };
+  const location = step.headers.location;
+  let target: URL;
+  try {
+    if (!location) throw new Error('no Location header');
+    target = new URL(location, step.from);
+  } catch {
+    throw new RedirectRefusedError('bad-location', 'the Location header is missing or not a URL', response);
+  }
+  if (target.protocol === 'http:') target.protocol = 'ws:';
+  else if (target.protocol === 'https:') target.protocol = 'wss:';
+  const shown = redactUrl(target);
+  if (target.protocol !== 'ws:' && target.protocol !== 'wss:') {
+    throw new RedirectRefusedError('bad-location', `${shown} is not a WebSocket URL`, response, shown);
+  }
+  if (step.from.protocol === 'wss:' && target.protocol === 'ws:') {
+    throw new RedirectRefusedError('insecure', `${shown} would leave TLS`, response, shown);
+  }
+  target.hash = '';
+  target.searchParams.set('vsn', PROTOCOL_VSN);
+  if (step.visited.has(target.href)) {
+    throw new RedirectRefusedError('loop', `${shown} was already tried (redirect loop)`, response, shown);
+  }
+  if (step.followed >= step.maxRedirects) {
+    throw new RedirectRefusedError(
+      'too-many',
+      `more than ${step.maxRedirects} redirect(s), the last to ${shown}`,
+      response,
+      shown,
+    );
+  }
+  return target;
 }

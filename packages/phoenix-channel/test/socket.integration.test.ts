@@ -1,8 +1,11 @@
 // Socket and channels over real ws connections on 127.0.0.1, against the small server in test/support/.
-import { createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import {
   type Channel,
+  exponentialBackoff,
   type PhoenixChannelError,
   Socket,
   type SocketCloseEvent,
@@ -13,6 +16,10 @@ import { closeAll, nextChannelEvent, nextSocketEvent, openSocket, track, until }
 import { type PhoenixServer, startPhoenixServer } from './support/phoenix-server.js';
 
 afterEach(closeAll);
+
+function hasIpv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === '::1'));
+}
 
 async function server(): Promise<PhoenixServer> {
   return track(await startPhoenixServer());
@@ -116,11 +123,12 @@ describe('Socket#connect', () => {
     ]);
   });
 
-  it('resets the attempt count once a connection opens', async () => {
+  it('resets the attempt count once a connection has stayed open for a heartbeat interval', async () => {
     const srv = await server();
     srv.refuse = { status: 503 };
     const attempts: number[] = [];
     const { socket } = openSocket(srv.url, {
+      heartbeatIntervalMs: 100,
       reconnectAfterMs: (attempt) => {
         attempts.push(attempt);
         return 20;
@@ -130,9 +138,74 @@ describe('Socket#connect', () => {
     await until(() => attempts.length >= 2);
     srv.refuse = null;
     await nextSocketEvent(socket, 'open');
+    // Dropped before a heartbeat interval: the count goes on.
+    srv.current!.ws.terminate();
+    await nextSocketEvent(socket, 'open');
+    expect(attempts.at(-1)).toBe(3);
+    await srv.waitForFrame(([, , topic], connection) => topic === 'phoenix' && connection === srv.current);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     srv.current!.ws.terminate();
     await nextSocketEvent(socket, 'open');
     expect(attempts.at(-1)).toBe(1);
+  });
+
+  it('backs off against a server that accepts and closes every connection at once', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    track({ close: () => new Promise<void>((resolve) => wss.close(() => resolve())) });
+    const connectedAt: number[] = [];
+    wss.on('connection', (ws) => {
+      connectedAt.push(Date.now());
+      ws.close(1011);
+    });
+    const { port } = wss.address() as AddressInfo;
+    const delays: number[] = [];
+    const { socket } = openSocket(`ws://127.0.0.1:${port}/socket/websocket`, {
+      reconnectAfterMs: exponentialBackoff({ initialMs: 20, factor: 2, maxMs: 5_000, jitter: 0 }),
+    });
+    socket.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
+    const start = Date.now();
+    socket.connect();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await socket.close();
+    // 20 + 40 + 80 + 160 + 320 + 640 ms: at most 7 connections in 1.5 s. Starting over at 20 ms after each
+    // open would make dozens.
+    const inWindow = connectedAt.filter((at) => at - start <= 1_500);
+    expect(inWindow.length).toBeGreaterThanOrEqual(4);
+    expect(inWindow.length).toBeLessThanOrEqual(7);
+    expect(delays.slice(0, 4)).toEqual([20, 40, 80, 160]);
+  });
+
+  it('tells the local address of the open connection, and nothing while not connected', async () => {
+    const srv = await server();
+    const { socket } = openSocket(srv.url, { reconnectAfterMs: () => 200 });
+    socket.connect();
+    expect(socket.localAddress).toBeUndefined();
+    await nextSocketEvent(socket, 'open');
+    expect(socket.localAddress).toBe('127.0.0.1');
+    const closed = nextSocketEvent(socket, 'close');
+    srv.current!.ws.terminate();
+    await closed;
+    expect(socket.state).toBe('waiting');
+    expect(socket.localAddress).toBeUndefined();
+    await nextSocketEvent(socket, 'open');
+    expect(socket.localAddress).toBe('127.0.0.1');
+    await socket.close();
+    expect(socket.localAddress).toBeUndefined();
+  });
+
+  it.skipIf(!hasIpv6Loopback())('tells an IPv6 local address as the server sees it', async () => {
+    const wss = new WebSocketServer({ host: '::1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    track({ close: () => new Promise<void>((resolve) => wss.close(() => resolve())) });
+    const seen: (string | undefined)[] = [];
+    wss.on('connection', (_ws, request) => seen.push(request.socket.remoteAddress));
+    const { port } = wss.address() as AddressInfo;
+    const { socket } = openSocket(`ws://[::1]:${port}/socket/websocket`);
+    socket.connect();
+    await nextSocketEvent(socket, 'open');
+    expect(socket.localAddress).toBe('::1');
+    expect(seen).toEqual([socket.localAddress]);
   });
 
   it('gives up an attempt after `connectTimeoutMs` with `PHX_CONNECT_TIMEOUT`', async () => {

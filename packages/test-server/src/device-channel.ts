@@ -1,40 +1,50 @@
 /**
- * One device's WebSocket, speaking Phoenix Channels V2 like NervesHub's device socket: heartbeats, the
- * `device` topic, and the server's validation, including the values that crash the real channel.
+ * One device's WebSocket, speaking Phoenix Channels V2 like NervesHub's device socket: heartbeats, the `device`
+ * topic, replies and crashes as Phoenix sends them, and the idle timeout of the device endpoint. What a join or a
+ * device message does to the records is decided by the hooks (the update records in ./hub).
  */
 import { decode, encode, type Message } from '@nerves-hub-link/phoenix-channel';
 import type { WebSocket } from 'ws';
+import { createHub } from './hub/hub.js';
+import { deviceMessage } from './hub/update-records.js';
 
-/** In-flight statuses the server accepts (nerves_hub_web lib/nerves_hub/firmware_updates.ex). */
-const STATUSES = new Set([
-  'requested',
-  'rescheduled',
-  'ignored',
-  'received',
-  'started',
-  'downloading',
-  'updating',
-  'completed',
-  'failed',
-  'expired',
-]);
+/** The join's answer: ok, or an error reply (`{error: "could not connect"}`, `{reason: "join crashed"}`). */
+export type JoinAnswer = { readonly status: 'ok' } | { readonly status: 'error'; readonly response: object };
 
 export interface DeviceChannelHooks {
   heartbeatReplies(): boolean;
-  onJoin(params: Record<string, unknown>): void;
-  onEvent(event: string, payload: unknown, crashed: boolean): void;
+  join(params: unknown): JoinAnswer;
+  /** After the ok join reply went out (DeviceLink.after_join). */
+  afterJoin(params: Record<string, unknown>): void;
+  /** A device event on the joined topic; returns true when it crashed the channel. */
+  onEvent(event: string, payload: unknown): boolean;
   onFrameError(reason: string): void;
 }
+
+export interface DeviceChannelOptions {
+  /** Close the socket after this long without an inbound frame (Bandit's `timeout`, 180 s on NervesHub). */
+  readonly idleTimeoutMs: number;
+}
+
+/** Bandit closes an idle WebSocket with 1002. */
+const IDLE_CLOSE_CODE = 1002;
 
 export class DeviceChannel {
   readonly #ws: WebSocket;
   readonly #hooks: DeviceChannelHooks;
+  readonly #idle: NodeJS.Timeout;
   #joinRef: string | null = null;
 
-  constructor(ws: WebSocket, hooks: DeviceChannelHooks) {
+  constructor(ws: WebSocket, hooks: DeviceChannelHooks, options: DeviceChannelOptions) {
     this.#ws = ws;
     this.#hooks = hooks;
+    this.#idle = setTimeout(() => ws.close(IDLE_CLOSE_CODE), options.idleTimeoutMs);
+    const inbound = () => this.#idle.refresh();
+    ws.on('ping', inbound);
+    ws.on('pong', inbound);
+    ws.on('close', () => clearTimeout(this.#idle));
     ws.on('message', (data, isBinary) => {
+      inbound();
       if (isBinary) {
         hooks.onFrameError('binary frame');
         return;
@@ -61,22 +71,17 @@ export class DeviceChannel {
     return true;
   }
 
-  /** Closes the WebSocket: 1001 when another connection of the device takes over, as Phoenix does. */
+  /** Closes the WebSocket with `code`. */
   disconnect(code = 1000): void {
     this.#ws.close(code);
   }
 
-  /** Closes the channel from the server side, as after a server-side leave. */
+  /** Closes the channel from the server side: `phx_close`, as after a leave or a normal channel exit. */
   closeChannel(): void {
     if (this.#joinRef === null) return;
-    this.#send({
-      joinRef: this.#joinRef,
-      ref: this.#joinRef,
-      topic: 'device',
-      event: 'phx_close',
-      payload: {},
-    });
+    const ref = this.#joinRef;
     this.#joinRef = null;
+    this.#send({ joinRef: ref, ref, topic: 'device', event: 'phx_close', payload: {} });
   }
 
   /** Crashes the channel: what a bad value does to the real one. */
@@ -94,21 +99,13 @@ export class DeviceChannel {
   }
 
   #receive(message: Message): void {
-    const { topic, event, ref, joinRef, payload } = message;
+    const { topic, event, joinRef, payload } = message;
     if (topic === 'phoenix' && event === 'heartbeat') {
       if (this.#hooks.heartbeatReplies()) this.#reply(message, 'ok', {});
       return;
     }
     if (event === 'phx_join') {
-      if (topic !== 'device') {
-        this.#reply(message, 'error', { reason: 'unmatched topic' });
-      } else if (joinProblem(payload)) {
-        this.#reply(message, 'error', { reason: 'join crashed' });
-      } else {
-        this.#joinRef = joinRef ?? ref;
-        this.#hooks.onJoin(payload as Record<string, unknown>);
-        this.#reply(message, 'ok', {});
-      }
+      this.#join(message);
       return;
     }
     if (topic !== 'device' || this.#joinRef === null || joinRef !== this.#joinRef) {
@@ -116,14 +113,28 @@ export class DeviceChannel {
       return;
     }
     if (event === 'phx_leave') {
+      // The channel replies, then exits normally, and the socket reports that exit as phx_close.
       this.#reply(message, 'ok', {});
-      this.#joinRef = null;
+      this.closeChannel();
       return;
     }
-    const crashed = eventCrashes(event, payload);
-    this.#hooks.onEvent(event, payload, crashed);
-    if (crashed) this.crash();
+    if (this.#hooks.onEvent(event, payload)) this.crash();
     // Device events get no reply from NervesHub, ever.
+  }
+
+  #join(message: Message): void {
+    if (message.topic !== 'device') {
+      this.#reply(message, 'error', { reason: 'unmatched topic' });
+      return;
+    }
+    const answer = this.#hooks.join(message.payload);
+    if (answer.status === 'error') {
+      this.#reply(message, 'error', answer.response);
+      return;
+    }
+    this.#joinRef = message.joinRef ?? message.ref;
+    this.#reply(message, 'ok', {});
+    this.#hooks.afterJoin(message.payload as Record<string, unknown>);
   }
 
   #reply(to: Message, status: 'ok' | 'error', response: unknown): void {
@@ -141,31 +152,10 @@ export class DeviceChannel {
   }
 }
 
-/** Join params that crash the real join (nerves_hub_web lib/nerves_hub/device_link.ex). */
-function joinProblem(payload: unknown): string | undefined {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
-    return 'params not an object';
-  const params = payload as Record<string, unknown>;
-  if ('device_api_version' in params && typeof params.device_api_version !== 'string') {
-    return 'device_api_version not a string';
-  }
-  const meta = params.meta as Record<string, unknown> | undefined;
-  if (meta && 'firmware_validated' in meta && typeof meta.firmware_validated !== 'boolean') {
-    return 'firmware_validated not a boolean';
-  }
-  return undefined;
-}
-
-/** Device events whose values crash the server's channel process. */
+/**
+ * Whether a device event crashes the server's channel for a device with no update in flight (a crash can depend
+ * on the in-flight record: progress is only cast when it is written).
+ */
 export function eventCrashes(event: string, payload: unknown): boolean {
-  const body = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
-  if (event === 'status_update') {
-    const status = body.status;
-    if (typeof status !== 'string') return true;
-    return !STATUSES.has(status) && !/fwup error/i.test(status);
-  }
-  if (event === 'fwup_progress' || event === 'update_progress') {
-    return 'stage' in body && (typeof body.stage !== 'string' || !STATUSES.has(body.stage));
-  }
-  return false;
+  return deviceMessage(createHub(), 'probe', event, payload, 0).crashed;
 }

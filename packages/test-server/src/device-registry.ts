@@ -1,4 +1,4 @@
-/** What the test-server knows and remembers about each device; waits for tests. */
+/** What the test-server saw of each device's connection (frames, joins), an activity feed, and waits for tests. */
 import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import type { DeviceChannel } from './device-channel.js';
@@ -17,6 +17,14 @@ export interface DeviceRecord {
   connections: number;
   readonly joins: Record<string, any>[];
   readonly events: DeviceEventRecord[];
+}
+
+/** One line of the activity feed (and of the events file): a connection, a join, an event, a records change. */
+export interface ActivityEntry {
+  readonly at: string;
+  readonly type: string;
+  readonly identifier: string;
+  readonly [key: string]: unknown;
 }
 
 export class DeviceRegistry {
@@ -52,20 +60,25 @@ export class DeviceRegistry {
     record.connected = true;
     record.connections += 1;
     this.#channels.set(identifier, channel);
-    this.#log({ type: 'connect', identifier });
+    this.log({ type: 'connect', identifier });
   }
 
   disconnected(identifier: string, channel: DeviceChannel): void {
     if (this.#channels.get(identifier) !== channel) return;
     this.#channels.delete(identifier);
     this.get(identifier).connected = false;
-    this.#log({ type: 'disconnect', identifier });
+    this.log({ type: 'disconnect', identifier });
+    this.#emitter.emit('change', identifier);
+  }
+
+  /** Something else about the device changed (its update records): wakes waiters. */
+  emitChange(identifier: string): void {
     this.#emitter.emit('change', identifier);
   }
 
   joined(identifier: string, params: Record<string, unknown>): void {
     this.get(identifier).joins.push(params);
-    this.#log({ type: 'join', identifier, params });
+    this.log({ type: 'join', identifier, params });
     this.#emitter.emit('join', identifier, params);
     this.#emitter.emit('change', identifier);
   }
@@ -73,13 +86,14 @@ export class DeviceRegistry {
   event(identifier: string, event: string, payload: unknown, crashed: boolean): void {
     const record: DeviceEventRecord = { at: Date.now(), event, payload, crashed };
     this.get(identifier).events.push(record);
-    this.#log({ type: 'event', identifier, event, payload, crashed });
+    this.log({ type: 'event', identifier, event, payload, crashed });
     this.#emitter.emit('event', identifier, record);
     this.#emitter.emit('change', identifier);
   }
 
   on(name: 'event', listener: (identifier: string, record: DeviceEventRecord) => void): () => void;
   on(name: 'join', listener: (identifier: string, params: Record<string, unknown>) => void): () => void;
+  on(name: 'activity', listener: (entry: ActivityEntry) => void): () => void;
   on(name: string, listener: (...args: any[]) => void): () => void {
     this.#emitter.on(name, listener);
     return () => this.#emitter.off(name, listener);
@@ -109,8 +123,10 @@ export class DeviceRegistry {
     });
   }
 
-  #log(entry: Record<string, unknown>): void {
-    if (!this.#eventsFile) return;
-    appendFileSync(this.#eventsFile, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+  /** Appends to the activity feed and the events file. */
+  log(entry: { type: string; identifier: string; [key: string]: unknown }): void {
+    const line: ActivityEntry = { at: new Date().toISOString(), ...entry };
+    if (this.#eventsFile) appendFileSync(this.#eventsFile, `${JSON.stringify(line)}\n`);
+    this.#emitter.emit('activity', line);
   }
 }

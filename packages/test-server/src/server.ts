@@ -11,11 +11,25 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { type CertificatePair, CertificateStore, type IssueOptions } from './certificates.js';
-import { DeviceChannel } from './device-channel.js';
-import { type DeviceEventRecord, type DeviceRecord, DeviceRegistry } from './device-registry.js';
+import { DeviceChannel, type JoinAnswer } from './device-channel.js';
+import {
+  type ActivityEntry,
+  type DeviceEventRecord,
+  type DeviceRecord,
+  DeviceRegistry,
+} from './device-registry.js';
 import { FirmwareHost } from './firmware-host/host.js';
-import type { FirmwareFile, FirmwareRequestRecord, FirmwareUrlOptions } from './firmware-host/types.js';
+import type {
+  FirmwareFile,
+  FirmwareMeta,
+  FirmwareRequestRecord,
+  FirmwareUrlOptions,
+  UpdatePayload,
+} from './firmware-host/types.js';
+import type { DeploymentView, DevicePage } from './hub/device-page.js';
+import type { DeploymentSettings, ReleaseFirmware, UpdateOffer } from './hub/types.js';
 import { verifySharedSecret } from './nh1-verifier.js';
+import { type RecordsListener, UpdateService } from './update-service.js';
 
 export interface TestServerOptions {
   /** Where certificates (and nothing else) are written. @default a temporary folder removed on close */
@@ -30,8 +44,35 @@ export interface TestServerOptions {
   readonly allowFutureTokens?: boolean;
   /** Append every connection, join and device event as a JSON line to this file. */
   readonly eventsFile?: string;
-  /** Push an update of this firmware id right after every join. */
+  /** Push (manually) an update of this firmware id right after every join. */
   readonly autoUpdate?: string;
+  /** The server clock, for penalty boxes, in-flight expiry and progress writes. @default Date.now */
+  readonly now?: () => number;
+  /** The orchestrator's debounce window: a trigger runs at once, later ones within the window run at its end. @default 3000 */
+  readonly orchestratorDelayMs?: number;
+  /** The orchestrator's backup run. @default 120000 */
+  readonly orchestratorIntervalMs?: number;
+  /** How often in-flight records older than 30 minutes (server clock) are deleted. @default 300000 */
+  readonly inflightSweepIntervalMs?: number;
+  /** Close a socket after this long without an inbound frame, with 1002 (Bandit's idle timeout). @default 180000 */
+  readonly idleTimeoutMs?: number;
+  /** Close code for the older socket when a device connects again (Phoenix ≥ 1.8.8 sends 1001). @default 1001 */
+  readonly duplicateCloseCode?: number;
+}
+
+/** A deployment group: the firmware it releases, the devices that follow it, and NervesHub's settings. */
+export interface DeploymentInput extends Partial<DeploymentSettings> {
+  readonly firmwareId: string;
+  /** Faults or expiry for the firmware URLs of this group's offers. */
+  readonly urlOptions?: FirmwareUrlOptions;
+}
+
+/** Answer upgrades on `from` (a path) with a redirect to `to` (a path on the same listener, or a URL). */
+export interface UpgradeRedirect {
+  readonly from: string;
+  readonly to: string;
+  /** @default 302 */
+  readonly status?: 301 | 302 | 307 | 308;
 }
 
 export interface TestServer {
@@ -68,12 +109,66 @@ export interface TestServer {
   closeChannel(identifier: string): void;
   setHeartbeatReplies(enabled: boolean): void;
   refuseUpgrades(status: number | null): void;
+  /** Refuse every join with `{"error": "could not connect"}`, as when the platform fails during a join. */
+  refuseJoins(refuse: boolean): void;
+  /** Redirect rules for WebSocket upgrades, checked before the path; `null` removes them. */
+  redirectUpgrades(rules: UpgradeRedirect | readonly UpgradeRedirect[] | null): void;
   addFirmware(filePath: string): Promise<FirmwareFile>;
   firmwareUrl(id: string, options?: FirmwareUrlOptions): string;
+  /**
+   * A manual push from the device page (DeviceEvents.manual_update): an in-flight record without deployment,
+   * automatic updates turned off, then `update` with `deployment_id: null`. False when the device has no joined
+   * channel or already has an in-flight record (nothing pushed, nothing recorded).
+   */
   sendUpdate(identifier: string, firmwareId: string, options?: FirmwareUrlOptions): boolean;
+  /** An org firmware signing key (base64 Ed25519), sent to devices that join with `fwup_public_keys: "on_connect"`. */
+  addSigningKey(base64PublicKey: string): void;
+  createDeployment(input: DeploymentInput): DeploymentView;
+  updateDeployment(id: number, changes: Partial<DeploymentInput>): DeploymentView;
+  deployment(id: number): DeploymentView | undefined;
+  deployments(): DeploymentView[];
+  /** Runs the orchestrator of one deployment (or of all) now; returns the devices offered an update. */
+  runOrchestrator(deploymentId?: number): string[];
+  /** The server clock now (ms). */
+  now(): number;
+  /** Moves the server clock forward, then runs the in-flight expiry sweep and a backup orchestrator run. */
+  advanceClock(ms: number): void;
+  /** Deletes in-flight records untouched for 30 minutes now; returns how many. */
+  expireInflightUpdates(): number;
+  /** The device page's "clear penalty box" (also enables updates); false for an unknown device. */
+  clearPenaltyBox(identifier: string): boolean;
+  /** The device page's "enable updates" (clears attempts, wakes the orchestrator); false for an unknown device. */
+  enableUpdates(identifier: string): boolean;
+  disableUpdates(identifier: string): boolean;
+  /** What the NervesHub device page shows for the device, with ISO dates; undefined for a device never seen. */
+  records(identifier: string): DevicePage | undefined;
+  allRecords(): DevicePage[];
+  waitForRecords(
+    identifier: string,
+    predicate: (page: DevicePage) => boolean,
+    options?: { timeoutMs?: number },
+  ): Promise<DevicePage>;
+  /** Every finished records change: the page and the history lines it added. */
+  onRecordsChange(listener: RecordsListener): () => void;
+  /** Connections, joins (and refused ones), events, offers and history lines, as written to `eventsFile`. */
+  onActivity(listener: (entry: ActivityEntry) => void): () => void;
   restart(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What a NervesHub broadcast of an unavailable update carries (nerves_hub_web lib/nerves_hub/devices/update_payload.ex). */
+const NO_UPDATE = {
+  update_available: false,
+  firmware_url: null,
+  firmware_meta: null,
+  size: null,
+  checksum: null,
+  partials_checksums: null,
+  deployment_id: null,
+};
+
+/** DeviceLink.maybe_send_public_keys: each type the device asks for `on_connect` gets the org's keys. */
+const PUBLIC_KEY_TYPES = ['fwup_public_keys', 'archive_public_keys'] as const;
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const ownDir = options.dir === undefined;
@@ -86,9 +181,79 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const host = new FirmwareHost();
   const productKeys = new Map<string, string>();
   const deviceKeys = new Map<string, { secret: string; identifier: string }>();
+  const firmwareByUuid = new Map<string, FirmwareMeta>();
+  const signingKeys: string[] = [];
+  const deploymentUrlOptions = new Map<number, FirmwareUrlOptions>();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
+  const idleTimeoutMs = options.idleTimeoutMs ?? 180_000;
+  const duplicateCloseCode = options.duplicateCloseCode ?? 1001;
   let heartbeatReplies = true;
   let refuseStatus: number | null = null;
+  let joinsRefused = false;
+  let redirects: readonly UpgradeRedirect[] = [];
+  let url = '';
+
+  /** An orchestrator's `update`, sent to the device's channel if it is joined (else the broadcast reaches nobody). */
+  const deliver = (offer: UpdateOffer) => {
+    const channel = registry.channel(offer.identifier);
+    if (!channel?.joined) return;
+    const payload: UpdatePayload | typeof NO_UPDATE = offer.updateAvailable
+      ? host.updatePayload(url, offer.firmwareId, {
+          ...(offer.deploymentId === null ? {} : deploymentUrlOptions.get(offer.deploymentId)),
+          deploymentId: offer.deploymentId,
+        })
+      : NO_UPDATE;
+    channel.push('update', payload);
+    registry.log({ type: 'offer', ...offer });
+  };
+  const service = new UpdateService({
+    now: options.now,
+    orchestratorDelayMs: options.orchestratorDelayMs,
+    orchestratorIntervalMs: options.orchestratorIntervalMs,
+    inflightSweepIntervalMs: options.inflightSweepIntervalMs,
+    firmwareByUuid: (uuid) => firmwareByUuid.get(uuid),
+    deliver,
+  });
+  service.onChanged((identifier) => registry.emitChange(identifier));
+  service.onHistory((identifier, added) => {
+    for (const entry of added) registry.log({ type: 'history', identifier, entry });
+  });
+
+  const release = (firmwareId: string): ReleaseFirmware => {
+    const file = host.get(firmwareId);
+    if (!file) throw new Error(`unknown firmware ${firmwareId}`);
+    const { uuid, version, product, platform, architecture } = file.meta;
+    return { id: file.id, uuid, version, product, platform, architecture };
+  };
+
+  const joinDevice = (identifier: string, params: unknown): JoinAnswer => {
+    const couldNotConnect = { status: 'error', response: { error: 'could not connect' } } as const;
+    if (joinsRefused) {
+      registry.log({ type: 'join-refused', identifier, reason: 'joins are refused' });
+      return couldNotConnect;
+    }
+    const outcome = service.join(identifier, params);
+    if (outcome.status === 'crashed') {
+      registry.log({ type: 'join-crashed', identifier, reason: outcome.reason, params });
+      return { status: 'error', response: { reason: 'join crashed' } };
+    }
+    if (outcome.status === 'error') {
+      registry.log({ type: 'join-refused', identifier, reason: outcome.reason });
+      return couldNotConnect;
+    }
+    registry.joined(identifier, params as Record<string, unknown>);
+    return { status: 'ok' };
+  };
+
+  /** DeviceLink.after_join: the signing keys the device asked for, then online (which wakes the orchestrator). */
+  const afterJoin = (identifier: string, channel: DeviceChannel, params: Record<string, unknown>) => {
+    for (const type of PUBLIC_KEY_TYPES) {
+      if (params[type] === 'on_connect' && signingKeys.length > 0)
+        channel.push(type, { keys: [...signingKeys] });
+    }
+    service.online(identifier);
+    if (options.autoUpdate) setImmediate(() => api.sendUpdate(identifier, options.autoUpdate!));
+  };
 
   const tls = { cert: serverPair.certPem, key: serverPair.keyPem, minVersion: 'TLSv1.2' as const };
   const mtls = createServer({ ...tls, ca: deviceCa.certPem, requestCert: true, rejectUnauthorized: true });
@@ -107,31 +272,48 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const accept = (req: IncomingMessage, socket: Socket, head: Buffer, identifier: string) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
-      registry.channel(identifier)?.disconnect(1001);
-      const channel: DeviceChannel = new DeviceChannel(ws, {
-        heartbeatReplies: () => heartbeatReplies,
-        onJoin: (params) => {
-          registry.joined(identifier, params);
-          if (options.autoUpdate) setImmediate(() => api.sendUpdate(identifier, options.autoUpdate!));
+      // Phoenix's disconnect broadcast to the device's socket id closes the older connection.
+      registry.channel(identifier)?.disconnect(duplicateCloseCode);
+      const channel: DeviceChannel = new DeviceChannel(
+        ws,
+        {
+          heartbeatReplies: () => heartbeatReplies,
+          join: (params) => joinDevice(identifier, params),
+          afterJoin: (params) => afterJoin(identifier, channel, params),
+          onEvent: (event, payload) => {
+            const outcome = service.message(identifier, event, payload);
+            registry.event(identifier, event, payload, outcome.crashed);
+            return outcome.crashed;
+          },
+          onFrameError: () => {},
         },
-        onEvent: (event, payload, crashed) => registry.event(identifier, event, payload, crashed),
-        onFrameError: () => {},
-      });
+        { idleTimeoutMs },
+      );
+      service.connecting(identifier);
       registry.connected(identifier, channel);
-      ws.on('close', () => registry.disconnected(identifier, channel));
+      ws.on('close', () => {
+        // A replaced connection's close is stale: the device is already on its new one.
+        if (registry.channel(identifier) === channel) service.disconnected(identifier);
+        registry.disconnected(identifier, channel);
+      });
       ws.on('error', () => {});
     });
   };
 
+  const upgradeAllowed = (req: IncomingMessage, socket: Socket, path: string, port: number): boolean => {
+    if (!checkUpgrade(req, socket, refuseStatus, redirects, port)) return false;
+    return checkPath(req, socket, path);
+  };
+
   mtls.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (!checkUpgrade(req, socket, '/socket/websocket', refuseStatus)) return;
+    if (!upgradeAllowed(req, socket, '/socket/websocket', mtlsPort)) return;
     const cn = (req.socket as TLSSocket).getPeerCertificate()?.subject?.CN;
     const identifier = Array.isArray(cn) ? cn[0] : cn;
     if (!identifier) return refuse(socket, 401);
     accept(req, socket, head, identifier);
   });
   plain.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (!checkUpgrade(req, socket, '/device-socket/websocket', refuseStatus)) return;
+    if (!upgradeAllowed(req, socket, '/device-socket/websocket', port)) return;
     const headers = req.headers as Record<string, string | undefined>;
     if (!Object.keys(headers).some((name) => name.startsWith('x-'))) {
       const reason = 'no certificate pair or shared secrets connection settings were provided';
@@ -160,7 +342,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const mtlsPort = await listen(mtls, options.mtlsPort ?? 0);
   const port = await listen(plain, options.port ?? 0);
-  const url = `https://127.0.0.1:${port}`;
+  url = `https://127.0.0.1:${port}`;
 
   const stop = async () => {
     for (const client of wss.clients) client.terminate();
@@ -205,10 +387,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }),
     push: (identifier, event, payload) => registry.channel(identifier)?.push(event, payload) ?? false,
     kick(identifier, code = 1000) {
-      const ws =
-        (registry.channel(identifier) as unknown as { ws?: { close(code: number): void } }) ?? undefined;
-      if (!ws?.ws) return false;
-      ws.ws.close(code);
+      const channel = registry.channel(identifier);
+      if (!channel) return false;
+      channel.disconnect(code);
       return true;
     },
     crashChannel: (identifier) => registry.channel(identifier)?.crash(),
@@ -219,16 +400,81 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     refuseUpgrades: (status) => {
       refuseStatus = status;
     },
-    addFirmware: (filePath) => host.add(filePath),
+    refuseJoins: (refused) => {
+      joinsRefused = refused;
+    },
+    redirectUpgrades: (rules) => {
+      redirects = rules === null ? [] : Array.isArray(rules) ? [...rules] : [rules as UpgradeRedirect];
+    },
+    async addFirmware(filePath) {
+      const file = await host.add(filePath);
+      firmwareByUuid.set(file.meta.uuid, file.meta);
+      return file;
+    },
     firmwareUrl: (id, urlOptions) => host.url(url, id, urlOptions),
-    sendUpdate: (identifier, firmwareId, urlOptions) =>
-      api.push(identifier, 'update', host.updatePayload(url, firmwareId, urlOptions)),
+    sendUpdate(identifier, firmwareId, urlOptions) {
+      const firmware = release(firmwareId);
+      const channel = registry.channel(identifier);
+      if (!channel?.joined) return false;
+      const result = service.manualUpdate(identifier, firmware);
+      if (!result.ok) {
+        registry.log({ type: 'push-refused', identifier, firmwareId, reason: result.reason });
+        return false;
+      }
+      registry.log({ type: 'offer', ...result.offer });
+      return channel.push(
+        'update',
+        host.updatePayload(url, firmwareId, { ...urlOptions, deploymentId: null }),
+      );
+    },
+    addSigningKey(base64PublicKey) {
+      const key = base64PublicKey.trim();
+      if (Buffer.from(key, 'base64').length !== 32) {
+        throw new Error(
+          'a firmware signing key is the base64 of a 32-byte Ed25519 public key (fwup-key.pub)',
+        );
+      }
+      if (!signingKeys.includes(key)) signingKeys.push(key);
+    },
+    createDeployment({ firmwareId, urlOptions, ...settings }) {
+      const deployment = service.createDeployment(release(firmwareId), settings);
+      if (urlOptions) deploymentUrlOptions.set(deployment.id, urlOptions);
+      return deployment;
+    },
+    updateDeployment(id, { firmwareId, urlOptions, ...settings }) {
+      if (urlOptions) deploymentUrlOptions.set(id, urlOptions);
+      return service.updateDeployment(id, {
+        ...settings,
+        ...(firmwareId === undefined ? {} : { firmware: release(firmwareId) }),
+      });
+    },
+    deployment: (id) => service.deployment(id),
+    deployments: () => service.deployments(),
+    runOrchestrator: (deploymentId) => service.runOrchestrator(deploymentId).map((offer) => offer.identifier),
+    now: () => service.now(),
+    advanceClock: (ms) => service.advanceClock(ms),
+    expireInflightUpdates: () => service.expireInflightUpdates(),
+    clearPenaltyBox: (identifier) => service.clearPenaltyBox(identifier),
+    enableUpdates: (identifier) => service.enableUpdates(identifier),
+    disableUpdates: (identifier) => service.disableUpdates(identifier),
+    records: (identifier) => service.records(identifier),
+    allRecords: () => service.allRecords(),
+    waitForRecords(identifier, predicate, { timeoutMs = 15_000 } = {}) {
+      const check = () => {
+        const page = service.records(identifier);
+        return page && predicate(page) ? page : undefined;
+      };
+      return registry.waitFor(identifier, check, timeoutMs, 'matching records');
+    },
+    onRecordsChange: (listener) => service.onRecords(listener),
+    onActivity: (listener) => registry.on('activity', listener),
     async restart() {
       await stop();
       await listen(mtls, mtlsPort);
       await listen(plain, port);
     },
     async close() {
+      service.close();
       await stop();
       wss.close();
       if (ownDir) await rm(dir, { recursive: true, force: true });
@@ -237,14 +483,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return api;
 }
 
-/** Path and `vsn` checks of Phoenix, before authentication; also the "refuse everything" switch. */
+/** The "refuse everything" switch, then redirects; false when the upgrade was answered. */
 function checkUpgrade(
   req: IncomingMessage,
   socket: Socket,
-  path: string,
   refuseStatus: number | null,
+  redirects: readonly UpgradeRedirect[],
+  port: number,
 ): boolean {
-  const url = new URL(req.url ?? '/', 'https://host');
   if (refuseStatus !== null) {
     const extra: Record<string, string> =
       refuseStatus === 503
@@ -253,6 +499,21 @@ function checkUpgrade(
     refuse(socket, refuseStatus, extra);
     return false;
   }
+  const url = new URL(req.url ?? '/', 'https://host');
+  const redirect = redirects.find((rule) => rule.from === url.pathname);
+  if (redirect) {
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(redirect.to);
+    const query = redirect.to.includes('?') ? '' : url.search;
+    const location = absolute ? redirect.to : `https://127.0.0.1:${port}${redirect.to}${query}`;
+    refuse(socket, redirect.status ?? 302, { location });
+    return false;
+  }
+  return true;
+}
+
+/** Path and `vsn` checks of Phoenix, before authentication. */
+function checkPath(req: IncomingMessage, socket: Socket, path: string): boolean {
+  const url = new URL(req.url ?? '/', 'https://host');
   if (url.pathname !== path) {
     refuse(socket, 404);
     return false;

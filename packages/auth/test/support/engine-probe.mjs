@@ -1,10 +1,32 @@
 // Loads an engine key in a fresh process (an engine caches its login per process), optionally joins the
-// test-server's mTLS socket with it, and prints the outcome as JSON.
+// test-server's mTLS socket with it, and prints the outcome as JSON on stdout. A failure is also printed to
+// stderr in full (every property, the cause, OpenSSL's error stack), as a careless caller might log it, and
+// the outcome lists descriptors still open on a PIN file: tests look for the PIN in everything printed.
 // Usage: node engine-probe.mjs <certFile> <engine> <keyId> [<wss url> <ca file>]
+import { readdirSync, readlinkSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { Socket } from '@nerves-hub-link/phoenix-channel';
 import { createTlsOptions } from '../../dist/index.js';
 
 const [certFile, keyEngine, keyId, url, caFile] = process.argv.slice(2);
+
+function pinDescriptors() {
+  const open = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.includes('nerves-hub-link-pin-')) open.push(target);
+    } catch {
+      // The descriptor readdir itself used is gone by now.
+    }
+  }
+  return open;
+}
+
+function report(outcome) {
+  process.stdout.write(`${JSON.stringify({ ...outcome, pinDescriptors: pinDescriptors() })}\n`);
+}
+
 try {
   const tls = await createTlsOptions({ certFile, keyEngine, keyId, ...(caFile ? { caFile } : {}) });
   if (url) {
@@ -13,7 +35,7 @@ try {
       reconnectAfterMs: () => 60_000,
     });
     socket.on('error', (error) => {
-      process.stdout.write(`${JSON.stringify({ ok: false, code: error.code, message: error.message })}\n`);
+      report({ ok: false, code: error.code, message: error.message });
       process.exit(0);
     });
     const channel = socket.channel('device', { device_api_version: '2.0.0' });
@@ -21,7 +43,8 @@ try {
     await channel.join({ signal: AbortSignal.timeout(10_000) });
     await socket.close();
   }
-  process.stdout.write(`${JSON.stringify({ ok: true, cn: tls.certificate?.commonName })}\n`);
+  report({ ok: true, cn: tls.certificate?.commonName });
 } catch (error) {
-  process.stdout.write(`${JSON.stringify({ ok: false, code: error.code, message: error.message })}\n`);
+  process.stderr.write(`${inspect(error, { showHidden: true, depth: null })}\n`);
+  report({ ok: false, code: error.code, message: error.message });
 }

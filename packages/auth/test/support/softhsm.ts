@@ -19,8 +19,34 @@ export function softHsmUnavailable(): string | undefined {
   return undefined;
 }
 
+/** Where Debian and Fedora put SoftHSM's PKCS#11 module (what pkcs11-tool needs as --module). */
+export function softHsmModule(): string | undefined {
+  return [
+    '/usr/lib/softhsm/libsofthsm2.so',
+    '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
+    '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so',
+    '/usr/lib64/pkcs11/libsofthsm2.so',
+  ].find((path) => existsSync(path));
+}
+
+export interface TokenOptions {
+  /** The user PIN. @default USER_PIN */
+  readonly pin?: string;
+  /**
+   * Import the private key alone, without its public-key object (as `pkcs11-tool --write-object --type privkey`
+   * does), like a token where only the key was imported. Needs pkcs11-tool (opensc).
+   */
+  readonly privateKeyOnly?: boolean;
+}
+
 /** Initialises a token in `dir` and imports `keyFile` (PEM) as object `label`. Returns the env SoftHSM needs. */
-export function createSoftHsmToken(dir: string, keyFile: string, label: string): NodeJS.ProcessEnv {
+export function createSoftHsmToken(
+  dir: string,
+  keyFile: string,
+  label: string,
+  options: TokenOptions = {},
+): NodeJS.ProcessEnv {
+  const pin = options.pin ?? USER_PIN;
   const tokens = join(dir, 'tokens');
   mkdirSync(tokens, { recursive: true });
   const conf = join(dir, 'softhsm2.conf');
@@ -28,18 +54,18 @@ export function createSoftHsmToken(dir: string, keyFile: string, label: string):
   const env = { ...process.env, SOFTHSM2_CONF: conf };
   const run = (file: string, args: string[]) =>
     execFileSync(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  run('softhsm2-util', [
-    '--init-token',
-    '--free',
-    '--label',
-    TOKEN_LABEL,
-    '--pin',
-    USER_PIN,
-    '--so-pin',
-    '5678',
-  ]);
+  run('softhsm2-util', ['--init-token', '--free', '--label', TOKEN_LABEL, '--pin', pin, '--so-pin', '5678']);
   const pkcs8 = join(dir, `${label}.p8`);
   run('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', keyFile, '-out', pkcs8]);
+  if (options.privateKeyOnly) {
+    const module = softHsmModule();
+    if (!module) throw new Error('the SoftHSM PKCS#11 module was not found');
+    run('pkcs11-tool', [
+      ...['--module', module, '--token-label', TOKEN_LABEL, '--login', '--pin', pin],
+      ...['--write-object', pkcs8, '--type', 'privkey', '--id', '01', '--label', label],
+    ]);
+    return env;
+  }
   run('softhsm2-util', [
     '--import',
     pkcs8,
@@ -50,7 +76,7 @@ export function createSoftHsmToken(dir: string, keyFile: string, label: string):
     '--id',
     '01',
     '--pin',
-    USER_PIN,
+    pin,
   ]);
   return env;
 }

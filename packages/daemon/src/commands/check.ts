@@ -3,13 +3,12 @@ import type { CliOptions } from '../cli.js';
 import { EXIT } from '../cli.js';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
 import { configPath, loadConfig } from '../config/load.js';
-import { DEVICE_TOPIC } from '../constants.js';
-import { redactedEndpoint } from '../device-session.js';
-import { prepareDevice } from '../device-setup.js';
+import { DEVICE_TOPIC, SOCKET_MAX_REDIRECTS } from '../constants.js';
+import { type Connection, prepareDevice } from '../device-setup.js';
 import { ExitError } from '../errors.js';
 import { buildJoinParams } from '../join-params.js';
 import type { DaemonLogger } from '../log.js';
-import { redact } from '../redact.js';
+import { redact, redactedEndpoint } from '../redact.js';
 
 const CHECK_JOIN_TIMEOUT_MS = 20_000;
 
@@ -38,8 +37,18 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
     `ok   firmware ${setup.metadata.firmware.nerves_fw_uuid} (${setup.metadata.firmware.nerves_fw_version})`,
   );
   out(`ok   fwup ${setup.fwupVersion}, writes to ${setup.devpath}`);
-  if (config.fwup.publicKeys.length === 0) {
-    out('warn fwup.public_keys is empty: firmware signatures are checked only with keys the server sends');
+  if (config.fwup.allowUnsigned) {
+    for (const line of [
+      'WARNING: fwup.allow_unsigned = true',
+      'WARNING: without a key (fwup.public_keys, or one sent by NervesHub) firmware is applied with NO signature check',
+      'WARNING: anyone who can get a firmware URL to this device can install anything; development boards only',
+    ]) {
+      out(line);
+    }
+  } else if (config.fwup.publicKeys.length === 0) {
+    out(
+      'warn fwup.public_keys is empty: updates are refused unless NervesHub sends a signing key of the organization when the device joins',
+    );
   }
 
   const joinParams = buildJoinParams({
@@ -50,7 +59,7 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
     autoRevertDetected: setup.metadata.autoRevertDetected,
     requestFwupPublicKeys: config.fwup.publicKeys.length === 0,
   });
-  await joinOnce(setup.connection, joinParams, config.uri);
+  await joinWithClockRetry(setup.connection, joinParams, config.uri, out);
   out(
     `ok   joined "${DEVICE_TOPIC}" at ${redactedEndpoint(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
   );
@@ -59,14 +68,40 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
   return EXIT.ok;
 }
 
-/** One connection attempt and one join; the first error ends it, with the reason. */
-async function joinOnce(
-  connection: Awaited<ReturnType<typeof prepareDevice>>['connection'],
+/**
+ * Joins once, like `run` would on its first attempt; when that attempt was refused with a 401 that taught us the
+ * server's clock, tries once more on the server's time, as `run` does on its next attempt. Throws an ExitError
+ * (69) with the reason otherwise.
+ */
+export async function joinWithClockRetry(
+  connection: Connection,
   joinParams: Record<string, unknown>,
   uri: string,
+  out: (line: string) => void,
 ): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const failure = await joinOnce(connection, joinParams);
+    if (failure === undefined) return;
+    const learnedClock = failure.error !== undefined && connection.onConnectionError(failure.error);
+    if (learnedClock && attempt === 1) {
+      out("warn the server refused the first attempt and told its time; trying again on the server's clock");
+      continue;
+    }
+    const message = failure.error ? connection.describeError(failure.error) : failure.message;
+    throw new ExitError(EXIT.unavailable, `could not join at ${redactedEndpoint(uri)}: ${message}`, {
+      cause: failure.error,
+    });
+  }
+}
+
+/** One connection attempt and one join; resolves with the first error, or undefined once joined. */
+async function joinOnce(
+  connection: Connection,
+  joinParams: Record<string, unknown>,
+): Promise<{ error?: Error; message: string } | undefined> {
   const socket = new Socket(connection.url, {
     ...connection.socketOptions,
+    maxRedirects: SOCKET_MAX_REDIRECTS,
     // One attempt is enough to tell; `run` retries forever.
     reconnectAfterMs: () => CHECK_JOIN_TIMEOUT_MS * 10,
   });
@@ -74,23 +109,17 @@ async function joinOnce(
     rejoinAfterMs: () => CHECK_JOIN_TIMEOUT_MS * 10,
   });
   const failure = new Promise<never>((_, reject) => {
-    socket.on('error', (error) => {
-      connection.onConnectionError(error);
-      reject(error);
-    });
+    socket.on('error', (error) => reject(error));
     channel.on('join_error', (error) => reject(error));
   });
   const timeout = AbortSignal.timeout(CHECK_JOIN_TIMEOUT_MS);
   try {
     socket.connect();
     await Promise.race([channel.join({ signal: timeout }), failure]);
+    return undefined;
   } catch (error) {
-    const message = timeout.aborted
-      ? `no join within ${CHECK_JOIN_TIMEOUT_MS / 1000} s`
-      : connection.describeError(error as Error);
-    throw new ExitError(EXIT.unavailable, `could not join at ${redactedEndpoint(uri)}: ${message}`, {
-      cause: error,
-    });
+    if (timeout.aborted) return { message: `no join within ${CHECK_JOIN_TIMEOUT_MS / 1000} s` };
+    return { error: error as Error, message: (error as Error).message };
   } finally {
     await socket.close();
   }

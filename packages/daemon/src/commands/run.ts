@@ -16,7 +16,7 @@ export async function runCommand(options: CliOptions, logger: DaemonLogger): Pro
   logger.info(`nerves-hub-link ${VERSION} starting`, { config: file });
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const lock = acquireLock(config.dataDir);
+  const lock = acquireLock(config.dataDir, logger);
   try {
     await removeStaleDownloads(config.dataDir, logger);
     const setup = await prepareDevice(config, logger);

@@ -33,7 +33,15 @@ describe('parseConfig', () => {
       keyFile: '/etc/nerves-hub-link/key.pem',
     });
     expect(config.identity).toEqual({ kind: 'certificate' });
-    expect(config.fwup).toMatchObject({ path: 'fwup', task: 'upgrade', publicKeys: [], noUnmount: true });
+    expect(config.fwup).toMatchObject({
+      path: 'fwup',
+      task: 'upgrade',
+      publicKeys: [],
+      allowUnsigned: false,
+      extraOptions: [],
+      env: {},
+      noUnmount: true,
+    });
     expect(config.fwup.devpath).toBeUndefined();
     expect(config.metadata).toEqual({ values: {} });
     expect(config.commands.reboot).toEqual(['reboot']);
@@ -94,6 +102,18 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
       kind: 'command',
       command: ['cat', '/etc/device-serial'],
       timeoutMs: 10_000,
+    });
+  });
+
+  it('reads fwup.allow_unsigned, fwup.extra_options and the [fwup.env] table', () => {
+    const { config } = parseConfig(
+      `${MTLS}[fwup]\nallow_unsigned = true\nextra_options = ["--unsafe"]\n[fwup.env]\nFWUP_SLOT = "b"\nEMPTY = ""\n`,
+      'c.toml',
+    );
+    expect(config.fwup).toMatchObject({
+      allowUnsigned: true,
+      extraOptions: ['--unsafe'],
+      env: { FWUP_SLOT: 'b', EMPTY: '' },
     });
   });
 
@@ -186,6 +206,26 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
       /^metadata.file: set either command or file/,
     ],
     ['fwup as a string', `fwup = "fwup"\n${MTLS}`, /^fwup: expected a table \(\[fwup\]\), got "fwup"/],
+    [
+      'extra_options as a string',
+      `${MTLS}[fwup]\nextra_options = "--unsafe"\n`,
+      /^fwup.extra_options: expected an array of fwup options/,
+    ],
+    [
+      'an fwup.env value that is not a string',
+      `${MTLS}[fwup.env]\nSLOT = 2\n`,
+      /^fwup.env.SLOT: expected a string, got 2/,
+    ],
+    [
+      'an fwup.env name that is not a variable name',
+      `${MTLS}[fwup.env]\n"A-B" = "x"\n`,
+      /^fwup.env.A-B: expected an environment variable name/,
+    ],
+    [
+      'allow_unsigned not boolean',
+      `${MTLS}[fwup]\nallow_unsigned = "yes"\n`,
+      /^fwup.allow_unsigned: expected true or false, got "yes"/,
+    ],
   ];
 
   for (const [name, text, expected] of BAD) {

@@ -1,5 +1,5 @@
 import { CONFIG_DEFAULTS } from './defaults.js';
-import { type Table, TableReader } from './fields.js';
+import { describe, type Table, TableReader } from './fields.js';
 
 export type AuthConfig =
   | {
@@ -37,6 +37,12 @@ export interface Config {
     readonly devpath?: string;
     readonly task: string;
     readonly publicKeys: readonly string[];
+    /** Apply firmware even with no key to check its signature with (development boards only). */
+    readonly allowUnsigned: boolean;
+    /** More options for `fwup -a`, e.g. `--unsafe` (nerves_hub_link fwup_config.ex fwup_extra_options). */
+    readonly extraOptions: readonly string[];
+    /** Extra environment variables for fwup (nerves_hub_link fwup_config.ex fwup_env). */
+    readonly env: Readonly<Record<string, string>>;
     /** Pass `-U` so fwup does not unmount the disk the system runs from. */
     readonly noUnmount: boolean;
     readonly timeoutMs: number;
@@ -77,7 +83,7 @@ export function readConfig(document: Table, file: string, problems: string[]): C
   );
   const auth = readAuth(section(top, 'auth', true, problems));
   const identity = readIdentity(section(top, 'identity', false, problems), auth);
-  const fwup = readFwup(section(top, 'fwup', false, problems));
+  const fwup = readFwup(section(top, 'fwup', false, problems), problems);
   const metadata = readMetadata(section(top, 'metadata', false, problems), problems);
   const commands = readCommands(section(top, 'commands', false, problems));
   const download = readDownload(section(top, 'download', false, problems));
@@ -204,7 +210,7 @@ function readIdentity(identity: TableReader, auth: AuthConfig): IdentitySource {
   return { kind: 'certificate' };
 }
 
-function readFwup(fwup: TableReader): Config['fwup'] {
+function readFwup(fwup: TableReader, problems: string[]): Config['fwup'] {
   const publicKeys =
     fwup.stringArray('public_keys', 'an array of fwup public keys (base64, as in a .pub file)') ?? [];
   publicKeys.forEach((key, index) => {
@@ -216,11 +222,31 @@ function readFwup(fwup: TableReader): Config['fwup'] {
     }
   });
   const devpath = fwup.string('devpath', 'the device to write, e.g. "/dev/mmcblk0"');
+  const extraOptions =
+    fwup.stringArray('extra_options', 'an array of fwup options for the apply, e.g. ["--unsafe"]') ?? [];
+  const envTable = fwup.table('env');
+  const env: Record<string, string> = {};
+  if (envTable) {
+    const reader = new TableReader(envTable, 'fwup.env', problems);
+    for (const key of Object.keys(envTable)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+        reader.problem(key, 'expected an environment variable name (letters, digits and _)');
+        reader.raw(key);
+        continue;
+      }
+      const value = reader.raw(key);
+      if (typeof value === 'string') env[key] = value;
+      else reader.problem(key, `expected a string, got ${describe(value)}`);
+    }
+  }
   const result = {
     path:
       fwup.string('path', 'the fwup program, a name on PATH or an absolute path') ?? CONFIG_DEFAULTS.fwupPath,
     task: fwup.string('task', 'an fwup task name, e.g. "upgrade"') ?? CONFIG_DEFAULTS.fwupTask,
     publicKeys: publicKeys.map((key) => key.trim()),
+    allowUnsigned: fwup.boolean('allow_unsigned', false),
+    extraOptions,
+    env,
     noUnmount: fwup.boolean('no_unmount', true),
     timeoutMs: fwup.integer('timeout_ms', CONFIG_DEFAULTS.fwupTimeoutMs, 1000, 24 * 3600_000, 'milliseconds'),
     ...(devpath !== undefined ? { devpath } : {}),

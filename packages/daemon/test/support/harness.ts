@@ -25,6 +25,8 @@ import { afterAll, beforeAll } from 'vitest';
 export const BUNDLE = fileURLToPath(new URL('../../dist/nerves-hub-link.mjs', import.meta.url));
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 export const RUNNING_UUID = '0a6f1b4e-0000-4000-8000-000000000001';
+/** The public key that signed small-signed.fw and small-signed-tampered.fw. */
+export const FWUP_KEY = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
 
 export interface Device {
   readonly identifier: string;
@@ -43,7 +45,15 @@ export interface DeviceOptions {
   /** Extra top-level TOML lines. */
   readonly top?: string[];
   readonly fwupLines?: string[];
+  /** @default the test-server's fake fwup */
+  readonly fwupPath?: string;
   readonly downloadLines?: string[];
+  /**
+   * `server`: no key in the config; the device asks NervesHub for the organization's signing keys when it joins
+   * (the suite's server holds FWUP_KEY unless `useTestServer` was told otherwise). `configured`:
+   * `fwup.public_keys` holds FWUP_KEY. @default 'server'
+   */
+  readonly keys?: 'server' | 'configured';
 }
 
 export async function createDevice(
@@ -108,7 +118,8 @@ export async function createDevice(
       '[auth]',
       ...auth,
       '[fwup]',
-      `path = "${fakeFwupPath}"`,
+      `path = "${options.fwupPath ?? fakeFwupPath}"`,
+      ...(options.keys === 'configured' ? [`public_keys = ["${FWUP_KEY}"]`] : []),
       ...(options.fwupLines ?? []),
       '[metadata]',
       `file = "${envFile}"`,
@@ -216,13 +227,22 @@ export interface E2EContext {
   firmware(fixtureName: string): FirmwareFile;
 }
 
-/** Starts a test-server serving `fixtures` and a scratch folder for the suite; both are removed afterwards. */
-export function useTestServer(prefix: string, fixtures: readonly string[]): E2EContext {
+/**
+ * Starts a test-server serving `fixtures` and a scratch folder for the suite; both are removed afterwards. The
+ * server holds FWUP_KEY as the organization's signing key (sent to devices that join without keys of their own),
+ * unless `signingKey` is false.
+ */
+export function useTestServer(
+  prefix: string,
+  fixtures: readonly string[],
+  options: { readonly signingKey?: boolean } = {},
+): E2EContext {
   const state: { server?: TestServer; root?: string; files: Map<string, FirmwareFile> } = {
     files: new Map(),
   };
   beforeAll(async () => {
     state.server = await startTestServer();
+    if (options.signingKey ?? true) state.server.addSigningKey(FWUP_KEY);
     for (const name of fixtures) state.files.set(name, await state.server.addFirmware(fixture(name)));
     state.root = mkdtempSync(join(tmpdir(), prefix));
   });

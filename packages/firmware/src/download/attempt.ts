@@ -22,6 +22,8 @@ export interface AttemptOptions {
   readonly userAgent: string;
   readonly signal: AbortSignal | undefined;
   readonly onBytes: (bytes: number, total: number | undefined) => void;
+  /** Called for each request (the first and every redirect hop) once it has its connection. Must not throw. */
+  readonly onConnected?: (url: URL) => void;
 }
 
 export interface AttemptResult {
@@ -50,12 +52,14 @@ export async function downloadAttempt(options: AttemptOptions): Promise<AttemptR
     checkScheme(url, options.allowHttp);
     const body = new BodyToFile(options);
     let response: Awaited<ReturnType<typeof httpGet>>;
+    const requested = url;
     try {
       response = await httpGet(url, {
         dispatcher: options.dispatcher,
         headers: { 'user-agent': options.userAgent, 'x-retry-number': String(options.attempt - 1) },
         idleTimeoutMs: options.idleTimeoutMs,
         signal: options.signal,
+        onConnected: () => options.onConnected?.(requested),
         sinkFor: (statusCode, headers) => (statusCode === 200 ? body.start(headers) : undefined),
       });
     } catch (cause) {

@@ -7,9 +7,9 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
 import { FirmwareError } from '../errors.js';
 import { downloadAttempt, type HttpStatusError } from './attempt.js';
+import { trackedDispatcher } from './connection-tracker.js';
 import { redactUrl } from './redact-url.js';
 import { isRetryable, RETRY_DEFAULTS, type RetryOptions, retryDelayMs } from './retry-policy.js';
 
@@ -17,6 +17,17 @@ export interface DownloadProgress {
   readonly bytes: number;
   readonly total: number | undefined;
   readonly percent: number | undefined;
+}
+
+/** One HTTP request of a download, as its connection is established. */
+export interface DownloadConnection {
+  /** The download attempt (1, 2, …) the request belongs to; redirect hops share their attempt's number. */
+  readonly attempt: number;
+  /**
+   * Local IP address of the request's TCP connection, as Node reports it (`192.0.2.2`, `fe80::1`,
+   * `::ffff:192.0.2.2`); undefined when it cannot be read.
+   */
+  readonly localAddress: string | undefined;
 }
 
 export interface DownloadLogger {
@@ -41,6 +52,13 @@ export interface DownloadFirmwareOptions {
   readonly signal?: AbortSignal;
   /** Called at most every 250 ms, and at the end. */
   readonly onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Called once for every HTTP request of the download (each attempt, each redirect hop) when it has its
+   * connection, before any of the response is read, with the local IP address of that connection: e.g. to tell
+   * which network interface carries the download. A request on a kept-alive connection is reported too. An
+   * exception thrown here is logged and ignored.
+   */
+  readonly onConnection?: (info: DownloadConnection) => void;
   readonly retry?: RetryOptions;
   /** @default 5 */
   readonly maxRedirects?: number;
@@ -65,10 +83,10 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
   const finalPath = join(options.directory, options.fileName ?? `${randomUUID()}.fw`);
   const partPath = `${finalPath}.part`;
   const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
-  const dispatcher = new Agent({
-    connect: extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa.map(String)] } : {},
-    connections: 1,
-  });
+  const connections = trackedDispatcher(
+    extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa.map(String)] } : {},
+  );
+  const { dispatcher } = connections;
   const progress = throttledProgress(options.onProgress);
   let lastError: unknown;
   let attempts = 0;
@@ -90,6 +108,8 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
           userAgent: options.userAgent ?? 'nerves-hub-link',
           signal: options.signal,
           onBytes: progress.update,
+          onConnected: (url) =>
+            reportConnection(options, { attempt, localAddress: connections.localAddress(url.origin) }),
         });
         checkExpectations(result, options);
         await rename(partPath, finalPath);
@@ -117,6 +137,14 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
   } finally {
     await rm(partPath, { force: true });
     await dispatcher.close().catch(() => {});
+  }
+}
+
+function reportConnection(options: DownloadFirmwareOptions, info: DownloadConnection): void {
+  try {
+    options.onConnection?.(info);
+  } catch (error) {
+    options.logger?.warn?.(`onConnection threw: ${(error as Error)?.message ?? String(error)}`);
   }
 }
 

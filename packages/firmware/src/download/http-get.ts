@@ -24,6 +24,11 @@ export interface GetOptions {
   readonly headers: Record<string, string>;
   readonly idleTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
+  /**
+   * Called once the request has a connection (established, or kept alive from an earlier request) and is about
+   * to be written on it: before any of the response. Must not throw.
+   */
+  readonly onConnected?: () => void;
   /** Called with the status and headers; returns where the body goes, or undefined to drop it. */
   readonly sinkFor: (statusCode: number, headers: Record<string, string | undefined>) => BodySink | undefined;
 }
@@ -57,6 +62,7 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
         onRequestStart(controller) {
           abortController = controller;
           if (options.signal?.aborted) onAbort();
+          else options.onConnected?.();
         },
         onResponseStart(controller, statusCode, rawHeaders) {
           const headers: Record<string, string | undefined> = {};

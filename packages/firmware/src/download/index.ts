@@ -1,4 +1,5 @@
 export {
+  type DownloadConnection,
   type DownloadFirmwareOptions,
   type DownloadLogger,
   type DownloadProgress,

@@ -9,6 +9,8 @@ export interface VerifyFirmwareOptions {
   readonly file: string;
   /** Base64 Ed25519 keys; with any, an unsigned or wrongly signed archive fails. */
   readonly publicKeys: readonly string[];
+  /** Extra environment variables for fwup, on top of this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ApplyFirmwareOptions extends VerifyFirmwareOptions {
@@ -17,6 +19,8 @@ export interface ApplyFirmwareOptions extends VerifyFirmwareOptions {
   readonly task?: string;
   /** Pass `-U`: needed when updating the disk the system runs from. @default true */
   readonly noUnmount?: boolean;
+  /** More fwup options, placed after the built-in ones and before the keys (e.g. `--unsafe`). */
+  readonly extraArgs?: readonly string[];
   /** fwup silent for this long is reported through `onHang` (never killed). @default 15 min */
   readonly hangTimeoutMs?: number;
   readonly onProgress?: (percent: number) => void;
@@ -57,6 +61,7 @@ export async function verifyFirmware(options: VerifyFirmwareOptions): Promise<st
   const result = await runFwup({
     fwupPath: options.fwupPath,
     args: ['-V', '--framing', '-i', options.file, ...keyArgs(options.publicKeys)],
+    ...(options.env ? { env: options.env } : {}),
   });
   if (result.exitCode === 0 && result.ok && result.ok.type === 'OK') return result.ok.message.trim();
   const message = failureText(result);
@@ -81,11 +86,13 @@ export async function applyFirmware(options: ApplyFirmwareOptions): Promise<void
     '-t',
     options.task ?? 'upgrade',
     ...(options.noUnmount === false ? [] : ['-U']),
+    ...(options.extraArgs ?? []),
     ...keyArgs(options.publicKeys),
   ];
   const result = await runFwup({
     fwupPath: options.fwupPath,
     args,
+    ...(options.env ? { env: options.env } : {}),
     hangTimeoutMs: options.hangTimeoutMs ?? 15 * 60_000,
     ...(options.onHang ? { onHang: options.onHang } : {}),
     onFrame(frame) {

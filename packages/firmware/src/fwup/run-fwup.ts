@@ -6,6 +6,8 @@ import { type FwupFrame, FwupFrameParser } from './frame-parser.js';
 export interface FwupRunOptions {
   readonly fwupPath: string;
   readonly args: readonly string[];
+  /** Added to this process's environment for the fwup process. */
+  readonly env?: Readonly<Record<string, string>>;
   readonly onFrame?: (frame: FwupFrame) => void;
   /** Reported (not killed) when fwup prints nothing for this long. */
   readonly hangTimeoutMs?: number;
@@ -28,7 +30,10 @@ export interface FwupRunResult {
  */
 export function runFwup(options: FwupRunOptions): Promise<FwupRunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.fwupPath, [...options.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(options.fwupPath, [...options.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    });
     const parser = new FwupFrameParser();
     const warnings: string[] = [];
     let ok: FwupFrame | undefined;

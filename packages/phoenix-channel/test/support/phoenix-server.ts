@@ -48,6 +48,8 @@ export class PhoenixServer {
   heartbeatReplies = true;
   /** Answer the upgrade with this HTTP status and headers instead of 101. */
   refuse: { status: number; headers?: Record<string, string> } | null = null;
+  /** Upgrade path → redirect answered instead of 101 (the upgrade is still recorded). */
+  readonly redirects = new Map<string, { status: number; location: string }>();
   /** Decides each join; the default accepts with `{}`. */
   onJoin: (topic: string, payload: unknown, connection: Connection) => JoinDecision = () => ({});
   /** Answers an ordinary push; `undefined` means no reply (like NervesHub). */
@@ -184,8 +186,12 @@ export class PhoenixServer {
     };
     this.upgrades.push(upgrade);
     this.#notify();
-    if (this.refuse) {
-      const { status, headers = {} } = this.refuse;
+    const redirect = this.redirects.get(upgrade.url.pathname);
+    const answer = redirect
+      ? { status: redirect.status, headers: { location: redirect.location } }
+      : this.refuse;
+    if (answer) {
+      const { status, headers = {} } = answer;
       const lines = [`HTTP/1.1 ${status} Refused`, `date: ${new Date().toUTCString()}`];
       for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
       lines.push('content-length: 0', 'connection: close', '', '');

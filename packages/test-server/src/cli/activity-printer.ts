@@ -1,0 +1,125 @@
+/**
+ * One readable line per thing that happens to a device: connections, joins, statuses, progress milestones, offers
+ * and records changes. Progress is reduced to 0/25/50/75/100 % per stage.
+ */
+import type { ActivityEntry } from '../device-registry.js';
+import type { PageHistoryEntry } from '../hub/device-page.js';
+
+const MILESTONES = [0, 25, 50, 75, 100];
+
+export class ActivityPrinter {
+  /** Last milestone printed, per device and stage. */
+  readonly #milestones = new Map<string, number>();
+
+  /** The line for `entry`, or undefined when it is not worth one (progress between milestones). */
+  line(entry: ActivityEntry): string | undefined {
+    const text = this.#describe(entry);
+    return text === undefined ? undefined : `${entry.at.slice(11, 19)} ${entry.identifier}  ${text}`;
+  }
+
+  #describe(entry: ActivityEntry): string | undefined {
+    switch (entry.type) {
+      case 'connect':
+        return 'connected';
+      case 'disconnect':
+        return 'disconnected';
+      case 'join':
+        return describeJoin(entry.params as Record<string, unknown>);
+      case 'join-refused':
+        return `join refused ("could not connect"): ${entry.reason}`;
+      case 'join-crashed':
+        return `join crashed: ${entry.reason}`;
+      case 'event':
+        return this.#describeEvent(entry);
+      case 'offer':
+        return `<- update offered: firmware ${entry.firmwareId}${entry.deploymentId === null ? ' (manual push)' : ` (deployment ${entry.deploymentId})`}${entry.updateAvailable ? '' : ', update_available: false'}`;
+      case 'push-refused':
+        return `push refused: ${entry.reason}`;
+      case 'history':
+        return `records: ${describeHistory(entry.entry as PageHistoryEntry)}`;
+      default:
+        return undefined;
+    }
+  }
+
+  #describeEvent(entry: ActivityEntry): string | undefined {
+    const payload = (entry.payload ?? {}) as Record<string, unknown>;
+    const crashed = entry.crashed ? '  -> channel crashed (phx_error)' : '';
+    if (entry.event === 'status_update') {
+      const extra = [
+        payload.reason !== undefined ? `reason ${JSON.stringify(payload.reason)}` : '',
+        payload.delay_for !== undefined ? `delay_for ${JSON.stringify(payload.delay_for)}` : '',
+      ].filter(Boolean);
+      return `status ${JSON.stringify(payload.status)}${extra.length ? ` (${extra.join(', ')})` : ''}${crashed}`;
+    }
+    if (entry.event === 'fwup_progress' || entry.event === 'update_progress') {
+      const stage = String(payload.stage ?? 'updating');
+      const value = Number(payload.value);
+      const key = `${entry.identifier}\u0000${stage}`;
+      const reached = MILESTONES.filter((milestone) => value >= milestone).at(-1);
+      if (!crashed && (reached === undefined || reached === this.#milestones.get(key))) return undefined;
+      if (reached !== undefined) this.#milestones.set(key, reached);
+      return `progress ${stage} ${payload.value}%${crashed}`;
+    }
+    return `${entry.event} ${JSON.stringify(entry.payload)}${crashed}`;
+  }
+}
+
+function describeJoin(params: Record<string, unknown>): string {
+  const meta = (params.meta ?? {}) as Record<string, unknown>;
+  const firmware = [params.nerves_fw_product, params.nerves_fw_version].filter(Boolean).join(' ');
+  const validated =
+    meta.firmware_validated === true
+      ? 'validated'
+      : meta.firmware_validated === false
+        ? 'not validated'
+        : 'validation unknown';
+  const downloading = params.currently_downloading_uuid
+    ? `, downloading ${short(params.currently_downloading_uuid)}`
+    : '';
+  return `joined: ${firmware || 'no firmware metadata'} (${short(params.nerves_fw_uuid)}), ${validated}${downloading}`;
+}
+
+export function describeHistory(entry: PageHistoryEntry): string {
+  switch (entry.event) {
+    case 'firmware-updated':
+      return entry.from === null
+        ? `firmware ${short(entry.to)} on record (first report; NervesHub logs it as an update)`
+        : `firmware ${short(entry.from)} -> ${short(entry.to)}: update successful, in-flight record and attempts cleared`;
+    case 'deployment-set':
+      return entry.deploymentId === null
+        ? 'left its deployment group'
+        : `follows deployment ${entry.deploymentId}`;
+    case 'inflight-cleared':
+      return `in-flight update cleared (${entry.reason})`;
+    case 'pushed':
+      return `manual push of ${short(entry.firmwareUuid)} recorded in flight`;
+    case 'triggered':
+      return `deployment ${entry.deploymentId} triggered an update to ${short(entry.firmwareUuid)}`;
+    case 'status':
+      return `in-flight status ${entry.status}${entry.progress === null ? '' : ` ${entry.progress}%`}`;
+    case 'failed':
+    case 'ignored':
+      return `update ${entry.event}${entry.reason ? ` (${entry.reason})` : ''}${entry.blockedUntil ? `, penalty box until ${entry.blockedUntil}` : ''}`;
+    case 'rescheduled':
+      return `update rescheduled until ${entry.until}${entry.blocked ? ' (device blocked until then)' : ''}${entry.reason ? ` (${entry.reason})` : ''}`;
+    case 'blocked':
+      return `penalty box until ${entry.until}: ${entry.reason}${entry.attemptsCleared ? ', attempts cleared' : ''}`;
+    case 'expired':
+      return `in-flight update expired (status was ${entry.status})`;
+    case 'validated':
+      return 'firmware validated';
+    case 'network-interface':
+      return `network interface ${entry.networkInterface} (${entry.reported})`;
+    case 'updates-enabled':
+      return 'automatic updates enabled';
+    case 'updates-disabled':
+      return 'automatic updates disabled';
+    case 'penalty-box-cleared':
+      return 'penalty box cleared';
+  }
+}
+
+function short(uuid: unknown): string {
+  return typeof uuid === 'string' && uuid.length > 8 ? `${uuid.slice(0, 8)}…` : String(uuid ?? 'none');
+}

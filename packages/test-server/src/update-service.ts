@@ -1,0 +1,238 @@
+/**
+ * The update records at run time: the rules of ./hub on a movable server clock, the orchestrators on timers, the
+ * 5-minute in-flight expiry sweep, and change notifications once a rule has finished. No sockets: offers go out
+ * through `deliver`.
+ */
+import { EventEmitter } from 'node:events';
+import { createDeploymentGroup, type DeploymentChanges, updateDeploymentGroup } from './hub/deployments.js';
+import {
+  type DeploymentView,
+  type DevicePage,
+  deploymentView,
+  devicePage,
+  historyLine,
+  type PageHistoryEntry,
+} from './hub/device-page.js';
+import { createHub } from './hub/hub.js';
+import { triggerUpdate } from './hub/orchestrator.js';
+import type {
+  DeploymentSettings,
+  FirmwareMetadata,
+  Hub,
+  JoinOutcome,
+  MessageOutcome,
+  ReleaseFirmware,
+  UpdateOffer,
+} from './hub/types.js';
+import * as rules from './hub/update-records.js';
+import { OrchestratorScheduler } from './orchestrator-scheduler.js';
+
+export interface UpdateServiceOptions {
+  /** The server clock. @default Date.now */
+  readonly now?: () => number;
+  /** @default 3000 */
+  readonly orchestratorDelayMs?: number;
+  /** @default 120000 */
+  readonly orchestratorIntervalMs?: number;
+  /** How often expired in-flight records are swept (a cron job every 5 minutes on NervesHub). @default 300000 */
+  readonly inflightSweepIntervalMs?: number;
+  readonly firmwareByUuid: (uuid: string) => FirmwareMetadata | undefined;
+  /** Sends an orchestrator's `update` to the device. */
+  readonly deliver: (offer: UpdateOffer) => void;
+}
+
+export type RecordsListener = (
+  identifier: string,
+  page: DevicePage,
+  added: readonly PageHistoryEntry[],
+) => void;
+
+export class UpdateService {
+  readonly hub: Hub;
+  readonly #clock: () => number;
+  readonly #deliver: (offer: UpdateOffer) => void;
+  readonly #scheduler: OrchestratorScheduler;
+  readonly #sweep: NodeJS.Timeout;
+  readonly #emitter = new EventEmitter();
+  readonly #dirty = new Set<string>();
+  readonly #announced = new Map<string, number>();
+  #offsetMs = 0;
+  #closed = false;
+
+  constructor(options: UpdateServiceOptions) {
+    this.#clock = options.now ?? Date.now;
+    this.#deliver = options.deliver;
+    this.#emitter.setMaxListeners(0);
+    this.hub = createHub({
+      firmwareByUuid: options.firmwareByUuid,
+      listener: {
+        changed: (identifier) => this.#changed(identifier),
+        // The orchestrator is another process on NervesHub: it runs after the rule that woke it has finished.
+        orchestratorEvent: (deploymentId) =>
+          setImmediate(() => {
+            if (!this.#closed) this.#scheduler.trigger(deploymentId);
+          }),
+      },
+    });
+    this.#scheduler = new OrchestratorScheduler(
+      (id) => this.#runOrchestrator(id),
+      () => this.hub.deployments.keys(),
+      { delayMs: options.orchestratorDelayMs ?? 3000, intervalMs: options.orchestratorIntervalMs ?? 120_000 },
+    );
+    this.#sweep = setInterval(() => this.expireInflightUpdates(), options.inflightSweepIntervalMs ?? 300_000);
+    this.#sweep.unref();
+  }
+
+  now(): number {
+    return this.#clock() + this.#offsetMs;
+  }
+
+  /**
+   * Moves the server clock forward, then does what NervesHub's periodic jobs would have done meanwhile: the
+   * in-flight expiry sweep and a backup run of every orchestrator (debounce windows are real time, so they do not
+   * hold it back).
+   */
+  advanceClock(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock takes a non-negative number of ms');
+    this.#offsetMs += ms;
+    for (const identifier of this.hub.devices.keys()) this.#changed(identifier);
+    this.expireInflightUpdates();
+    this.runOrchestrator();
+  }
+
+  connecting(identifier: string): void {
+    rules.deviceConnecting(this.hub, identifier, this.now());
+  }
+
+  online(identifier: string): void {
+    rules.deviceOnline(this.hub, identifier, this.now());
+  }
+
+  disconnected(identifier: string): void {
+    rules.deviceDisconnected(this.hub, identifier);
+  }
+
+  join(identifier: string, params: unknown): JoinOutcome {
+    return rules.deviceJoin(this.hub, identifier, params, this.now());
+  }
+
+  message(identifier: string, event: string, payload: unknown): MessageOutcome {
+    return rules.deviceMessage(this.hub, identifier, event, payload, this.now());
+  }
+
+  manualUpdate(identifier: string, firmware: ReleaseFirmware): rules.ManualUpdateResult {
+    return rules.manualUpdate(this.hub, identifier, firmware, this.now());
+  }
+
+  createDeployment(firmware: ReleaseFirmware, settings: Partial<DeploymentSettings>): DeploymentView {
+    const group = createDeploymentGroup(this.hub, firmware, settings, this.now());
+    return deploymentView(this.hub, group);
+  }
+
+  updateDeployment(id: number, changes: DeploymentChanges): DeploymentView {
+    return deploymentView(this.hub, updateDeploymentGroup(this.hub, id, changes, this.now()));
+  }
+
+  deployment(id: number): DeploymentView | undefined {
+    const group = this.hub.deployments.get(id);
+    return group && deploymentView(this.hub, group);
+  }
+
+  deployments(): DeploymentView[] {
+    return [...this.hub.deployments.values()].map((group) => deploymentView(this.hub, group));
+  }
+
+  /** Runs one deployment's orchestrator (or all) now, whatever the debounce window says; returns the offers. */
+  runOrchestrator(deploymentId?: number): UpdateOffer[] {
+    const ids = deploymentId === undefined ? [...this.hub.deployments.keys()] : [deploymentId];
+    return ids.flatMap((id) => this.#runOrchestrator(id));
+  }
+
+  expireInflightUpdates(): number {
+    return rules.deleteExpiredInflightUpdates(this.hub, this.now());
+  }
+
+  /** Users' switches on the device page; false for a device never seen. */
+  clearPenaltyBox(identifier: string): boolean {
+    return this.#userAction(identifier, rules.clearPenaltyBox);
+  }
+
+  enableUpdates(identifier: string): boolean {
+    return this.#userAction(identifier, rules.enableUpdates);
+  }
+
+  disableUpdates(identifier: string): boolean {
+    return this.#userAction(identifier, rules.disableUpdates);
+  }
+
+  records(identifier: string): DevicePage | undefined {
+    const device = this.hub.devices.get(identifier);
+    return device && devicePage(device, this.now());
+  }
+
+  allRecords(): DevicePage[] {
+    const now = this.now();
+    return [...this.hub.devices.values()].map((device) => devicePage(device, now));
+  }
+
+  /** After each finished change: the identifier (cheap, always). */
+  onChanged(listener: (identifier: string) => void): () => void {
+    this.#emitter.on('changed', listener);
+    return () => this.#emitter.off('changed', listener);
+  }
+
+  /** After each finished change: the history lines it added (no page is built for this). */
+  onHistory(listener: (identifier: string, added: readonly PageHistoryEntry[]) => void): () => void {
+    this.#emitter.on('history', listener);
+    return () => this.#emitter.off('history', listener);
+  }
+
+  /** After each finished change: the device page and the history lines it added. */
+  onRecords(listener: RecordsListener): () => void {
+    this.#emitter.on('records', listener);
+    return () => this.#emitter.off('records', listener);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#scheduler.close();
+    clearInterval(this.#sweep);
+  }
+
+  #userAction(identifier: string, action: (hub: Hub, identifier: string, now: number) => void): boolean {
+    if (!this.hub.devices.has(identifier)) return false;
+    action(this.hub, identifier, this.now());
+    return true;
+  }
+
+  #runOrchestrator(deploymentId: number): UpdateOffer[] {
+    const { offers, rerun } = triggerUpdate(this.hub, deploymentId, this.now());
+    for (const offer of offers) this.#deliver(offer);
+    // Orchestrator.do_trigger_update sends itself :trigger when some devices were skipped.
+    if (rerun) this.hub.listener.orchestratorEvent(deploymentId, 'trigger');
+    return offers;
+  }
+
+  #changed(identifier: string): void {
+    if (this.#dirty.size === 0) queueMicrotask(() => this.#flush());
+    this.#dirty.add(identifier);
+  }
+
+  #flush(): void {
+    const identifiers = [...this.#dirty];
+    this.#dirty.clear();
+    const now = this.now();
+    for (const identifier of identifiers) {
+      this.#emitter.emit('changed', identifier);
+      const device = this.hub.devices.get(identifier);
+      if (!device) continue;
+      const seen = this.#announced.get(identifier) ?? 0;
+      this.#announced.set(identifier, device.history.length);
+      const added = device.history.slice(seen).map(historyLine);
+      if (added.length > 0) this.#emitter.emit('history', identifier, added);
+      if (this.#emitter.listenerCount('records') > 0) {
+        this.#emitter.emit('records', identifier, devicePage(device, now), added);
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// The nerves-hub-test-server CLI: the printed config, the activity lines, records.json and `records`.
+// The end-to-end case runs bin/ against dist/: build first (`pnpm turbo run build --filter=@nerves-hub-link/test-server`).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ActivityPrinter } from '../src/cli/activity-printer.js';
+import { deviceConfig } from '../src/cli/device-config.js';
+import type { RecordsSnapshot } from '../src/cli/records-file.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const bin = fileURLToPath(new URL('../bin/nerves-hub-test-server.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'test-server-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const configInput = {
+  uri: 'wss://127.0.0.1:1/socket/websocket',
+  dir: '/tmp/x',
+  identifier: 'dev "1"',
+  certFile: '/c.crt',
+  keyFile: '/k.key',
+  caFile: '/ca.crt',
+  fwupPath: '/fwup',
+  devicePath: '/disk.img',
+};
+
+describe('device config', () => {
+  it('allows unsigned firmware, saying why, only when the server has no signing key to send', () => {
+    const unsigned = deviceConfig({ ...configInput, signingKeys: false });
+    expect(unsigned).toMatch(/# For unsigned local firmware only.*\n.*\nallow_unsigned = true\n/);
+    expect(unsigned).toContain('serial = "dev \\"1\\""');
+    expect(deviceConfig({ ...configInput, signingKeys: true })).not.toContain('allow_unsigned');
+  });
+});
+
+describe('activity lines', () => {
+  it('prints progress only at 0/25/50/75/100 % per stage, and crashes always', () => {
+    const printer = new ActivityPrinter();
+    const progress = (stage: string, value: unknown, crashed = false) =>
+      printer.line({
+        at: '2026-01-01T10:00:00.000Z',
+        type: 'event',
+        identifier: 'd',
+        event: 'fwup_progress',
+        payload: { stage, value },
+        crashed,
+      });
+    const printed = [1, 20, 26, 49, 50, 100].map((value) => progress('downloading', value));
+    expect(printed.map((line) => line !== undefined)).toEqual([true, false, true, false, true, true]);
+    expect(progress('updating', 0)).toBe('10:00:00 d  progress updating 0%');
+    expect(progress('updating', 'x', true)).toMatch(/channel crashed/);
+  });
+});
+
+describe('nerves-hub-test-server', () => {
+  it('sends --public-key on join, offers the --update deployment, prints activity, keeps records.json', async () => {
+    expect(existsSync(fileURLToPath(new URL('../dist/cli.js', import.meta.url))), 'build dist/ first').toBe(
+      true,
+    );
+    const keyFile = fixture('fwup-key.pub');
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        '--dir',
+        dir,
+        '--update',
+        '--public-key',
+        keyFile,
+        '--identifier',
+        'cli-device',
+        fixture('small.fw'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      output += text;
+    });
+    try {
+      await until(() => /device config for cli-device: (\S+)/.test(output), child);
+      const config = readFileSync(join(dir, 'device.toml'), 'utf8');
+      expect(config).not.toContain('allow_unsigned');
+      const setting = (key: string) => new RegExp(`${key} = "(.*)"`).exec(config)![1]!;
+      const ws = new WebSocket(`${setting('uri')}?vsn=2.0.0`, {
+        ca: readFileSync(setting('ca_file')),
+        cert: readFileSync(setting('cert_file')),
+        key: readFileSync(setting('key_file')),
+      });
+      const frames: unknown[][] = [];
+      ws.on('message', (data) => frames.push(JSON.parse(String(data))));
+      await once(ws, 'open');
+      ws.send(
+        JSON.stringify([
+          '1',
+          '1',
+          'device',
+          'phx_join',
+          {
+            nerves_fw_uuid: '00000000-0000-4000-8000-000000000000',
+            nerves_fw_product: 'demo',
+            nerves_fw_version: '1.0.0',
+            nerves_fw_platform: 'host',
+            nerves_fw_architecture: 'x86_64',
+            device_api_version: '2.0.0',
+            fwup_public_keys: 'on_connect',
+          },
+        ]),
+      );
+      await until(() => frames.length >= 3, child);
+      expect(frames.map((frame) => frame[3])).toEqual(['phx_reply', 'fwup_public_keys', 'update']);
+      expect(frames[1]![4]).toEqual({ keys: [readFileSync(keyFile, 'utf8').trim()] });
+      ws.send(JSON.stringify(['1', '2', 'device', 'status_update', { status: 'received' }]));
+      const recordsFile = join(dir, 'records.json');
+      const records = () => JSON.parse(readFileSync(recordsFile, 'utf8')) as RecordsSnapshot;
+      await until(() => records().devices[0]?.inflightUpdate?.status === 'received', child);
+      expect(records().deployments[0]).toMatchObject({ id: 1, members: ['cli-device'], inflightUpdates: 1 });
+      await until(() => /cli-device {2}status "received"/.test(output), child);
+      expect(output).toMatch(/cli-device {2}connected\n/);
+      expect(output).toMatch(/cli-device {2}joined: demo 1\.0\.0 \(00000000…\)/);
+      expect(output).toMatch(/cli-device {2}<- update offered: firmware \w+ \(deployment 1\)/);
+      expect(output).toMatch(/cli-device {2}records: in-flight status received/);
+      const printed = execFileSync(process.execPath, [bin, 'records', '--dir', dir], { encoding: 'utf8' });
+      expect(printed).toMatch(/cli-device {2}connected/);
+      expect(printed).toMatch(/in flight: received \(deployment 1\)/);
+      ws.close();
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+});
+
+/** Polls `check` until it holds; fails early if the CLI exits. */
+async function until(check: () => boolean, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (check()) return;
+    } catch {
+      // not written yet
+    }
+    if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,398 @@
+// The fake NervesHub's view of devices (the device page), driven by raw WebSocket devices over mTLS.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type FirmwareFile, startTestServer, type TestServer } from '../src/index.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const signingKey = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
+const RUNNING = '00000000-0000-4000-8000-000000000000';
+const MINUTE = 60_000;
+
+type Frame = [string | null, string | null, string, string, Record<string, unknown>];
+
+/** A device speaking raw Phoenix frames: every frame it receives is kept for `next`. */
+class RawDevice {
+  readonly frames: Frame[] = [];
+  readonly #waiters = new Set<() => void>();
+  #read = 0;
+  #ref = 0;
+  joinRef = '';
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(String(data)));
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  static async open(
+    server: TestServer,
+    identifier: string,
+    path = '/socket/websocket?vsn=2.0.0',
+    options = {},
+  ) {
+    const pair = await server.issueDeviceCertificate(identifier);
+    const base = server.mtlsUrl.replace('/socket/websocket', '');
+    const ws = new WebSocket(`${base}${path}`, {
+      ca: server.ca.certPem,
+      cert: pair.certPem,
+      key: pair.keyPem,
+      ...options,
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    return new RawDevice(ws);
+  }
+
+  send(event: string, payload: unknown, topic = 'device'): string {
+    const ref = String(++this.#ref);
+    this.ws.send(JSON.stringify([this.joinRef || null, ref, topic, event, payload]));
+    return ref;
+  }
+
+  async join(params: Record<string, unknown>): Promise<Frame> {
+    this.joinRef = String(++this.#ref);
+    this.ws.send(JSON.stringify([this.joinRef, this.joinRef, 'device', 'phx_join', params]));
+    return this.next((frame) => frame[3] === 'phx_reply' && frame[1] === this.joinRef);
+  }
+
+  /** The next frame (after those already returned) that matches. */
+  async next(match: (frame: Frame) => boolean = () => true, timeoutMs = 5_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.#read < this.frames.length) {
+        const frame = this.frames[this.#read++]!;
+        if (match(frame)) return frame;
+      }
+      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(1, deadline - Date.now()));
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+function joinParams(uuid = RUNNING, extra: Record<string, unknown> = {}) {
+  return {
+    nerves_fw_uuid: uuid,
+    nerves_fw_product: 'demo',
+    nerves_fw_version: '1.0.0',
+    nerves_fw_platform: 'host',
+    nerves_fw_architecture: 'x86_64',
+    device_api_version: '2.0.0',
+    currently_downloading_uuid: null,
+    meta: { firmware_validated: true, firmware_auto_revert_detected: false },
+    ...extra,
+  };
+}
+
+const isUpdate = (frame: Frame) => frame[3] === 'update';
+
+let server: TestServer;
+let firmware: FirmwareFile;
+const devices: RawDevice[] = [];
+async function device(identifier: string, params = joinParams()): Promise<RawDevice> {
+  const raw = await RawDevice.open(server, identifier);
+  devices.push(raw);
+  expect((await raw.join(params))[4]).toEqual({ status: 'ok', response: {} });
+  return raw;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ orchestratorDelayMs: 100, idleTimeoutMs: 60_000 });
+  firmware = await server.addFirmware(fixture('small.fw'));
+});
+afterAll(async () => {
+  for (const raw of devices) raw.close();
+  await server?.close();
+});
+
+describe('manual push (sendUpdate)', () => {
+  it('records a manual in-flight update, refuses a second push, follows statuses and the rejoin', async () => {
+    const raw = await device('manual-1');
+    expect(server.sendUpdate('manual-1', firmware.id)).toBe(true);
+    const update = await raw.next(isUpdate);
+    expect(update[4].deployment_id).toBeNull();
+    expect(server.records('manual-1')).toMatchObject({
+      updatesEnabled: false,
+      inflightUpdate: { firmwareUuid: firmware.meta.uuid, deploymentId: null, status: 'requested' },
+    });
+    expect(server.sendUpdate('manual-1', firmware.id)).toBe(false);
+    raw.send('status_update', { status: 'received' });
+    raw.send('fwup_progress', { stage: 'downloading', value: 10 });
+    const page = await server.waitForRecords('manual-1', (p) => p.inflightUpdate?.status === 'downloading');
+    expect(page.inflightUpdate?.progress).toBe(10);
+    expect(page.updateAttempts).toHaveLength(1);
+    raw.send('status_update', { status: 'completed' });
+    await server.waitForRecords('manual-1', (p) => p.inflightUpdate?.status === 'completed');
+    raw.close();
+    const again = await device('manual-1', joinParams(firmware.meta.uuid, { nerves_fw_version: '1.0.1' }));
+    const updated = await server.waitForRecords('manual-1', (p) => p.inflightUpdate === null);
+    expect(updated.firmware?.uuid).toBe(firmware.meta.uuid);
+    expect(updated.history.at(-1)).toMatchObject({
+      event: 'firmware-updated',
+      from: RUNNING,
+      to: firmware.meta.uuid,
+    });
+    expect(updated.updateAttempts).toEqual([]);
+    // A manual push leaves automatic updates off, as on NervesHub.
+    expect(updated.updatesEnabled).toBe(false);
+    again.close();
+  });
+
+  it('is refused for a device without a joined channel', async () => {
+    expect(server.sendUpdate('nobody', firmware.id)).toBe(false);
+    expect(server.records('nobody')).toBeUndefined();
+  });
+});
+
+describe('signing keys and deployment offers', () => {
+  it('pushes fwup_public_keys after the join reply and before the deployment offer', async () => {
+    server.addSigningKey(signingKey);
+    const deployment = server.createDeployment({ firmwareId: firmware.id, devices: ['keyed', 'keyless'] });
+    const raw = await RawDevice.open(server, 'keyed');
+    devices.push(raw);
+    raw.send(
+      'phx_join',
+      joinParams(RUNNING, { fwup_public_keys: 'on_connect', archive_public_keys: 'on_connect' }),
+    );
+    const events = [
+      (await raw.next())[3],
+      (await raw.next())[3],
+      (await raw.next())[3],
+      (await raw.next())[3],
+    ];
+    expect(events).toEqual(['phx_reply', 'fwup_public_keys', 'archive_public_keys', 'update']);
+    expect(raw.frames[1]![4]).toEqual({ keys: [signingKey] });
+    expect(raw.frames[3]![4].deployment_id).toBe(deployment.id);
+    expect(server.records('keyed')?.inflightUpdate).toMatchObject({
+      deploymentId: deployment.id,
+      status: 'requested',
+    });
+
+    const keyless = await device('keyless');
+    await keyless.next(isUpdate);
+    expect(keyless.frames.map((frame) => frame[3])).toEqual(['phx_reply', 'update']);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+
+  it('a failed deployment update puts the device in the penalty box until the clock passes it', async () => {
+    const deployment = server.createDeployment({
+      firmwareId: firmware.id,
+      devices: ['penalized'],
+      penaltyTimeoutMinutes: 30,
+    });
+    const raw = await device('penalized');
+    await raw.next(isUpdate);
+    raw.send('status_update', { status: 'received' });
+    raw.send('status_update', { status: 'failed', reason: 'Download failed : boom' });
+    const blocked = await server.waitForRecords('penalized', (p) => p.inPenaltyBox);
+    expect(blocked.inflightUpdate).toBeNull();
+    expect(Date.parse(blocked.updatesBlockedUntil!) - server.now()).toBeGreaterThan(29 * MINUTE);
+    expect(blocked.history.at(-1)).toMatchObject({ event: 'failed', reason: 'Download failed : boom' });
+    expect(server.runOrchestrator(deployment.id)).toEqual([]);
+    server.advanceClock(30 * MINUTE + 1000);
+    const offer = await raw.next(isUpdate);
+    expect(offer[4].deployment_id).toBe(deployment.id);
+    expect(server.records('penalized')?.inPenaltyBox).toBe(false);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+
+  it('attempts past the failure threshold block the device again; clearPenaltyBox lets it be offered', async () => {
+    const deployment = server.createDeployment({
+      firmwareId: firmware.id,
+      devices: ['stubborn'],
+      deviceFailureThreshold: 2,
+      penaltyTimeoutMinutes: 1,
+    });
+    const raw = await device('stubborn');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await raw.next(isUpdate);
+      raw.send('status_update', { status: 'received' });
+      raw.send('status_update', { status: 'ignored', reason: '' });
+      await server.waitForRecords('stubborn', (p) => p.inflightUpdate === null && p.inPenaltyBox);
+      server.advanceClock(MINUTE + 1000);
+    }
+    const page = await server.waitForRecords('stubborn', (p) => p.history.at(-1)?.event === 'blocked');
+    expect(page.history.at(-1)).toMatchObject({
+      reason: 'exceeded failure threshold',
+      attemptsCleared: false,
+    });
+    expect(page.updateAttempts).toHaveLength(2);
+    expect(server.clearPenaltyBox('stubborn')).toBe(true);
+    expect(server.runOrchestrator(deployment.id)).toEqual(['stubborn']);
+    await raw.next(isUpdate);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+
+  it('an in-flight record untouched for 30 minutes expires and the update is offered again', async () => {
+    const deployment = server.createDeployment({ firmwareId: firmware.id, devices: ['forgetful'] });
+    const raw = await device('forgetful');
+    await raw.next(isUpdate);
+    raw.send('status_update', { status: 'received' });
+    await server.waitForRecords('forgetful', (p) => p.inflightUpdate?.status === 'received');
+    server.advanceClock(31 * MINUTE);
+    await raw.next(isUpdate);
+    const page = server.records('forgetful')!;
+    expect(page.history.map((entry) => entry.event)).toContain('expired');
+    expect(page.inflightUpdate).toMatchObject({ status: 'requested', deploymentId: deployment.id });
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+
+  it('release network interfaces: only devices on a listed interface are offered', async () => {
+    const deployment = server.createDeployment({
+      firmwareId: firmware.id,
+      devices: ['wired', 'wireless'],
+      releaseNetworkInterfaces: ['ethernet'],
+    });
+    const wired = await device('wired');
+    const wireless = await device('wireless');
+    wired.send('report_network_interface', { interface: 'eth0' });
+    wireless.send('report_network_interface', { interface: 'wlan0' });
+    await server.waitForRecords('wired', (p) => p.networkInterface === 'ethernet');
+    await server.waitForRecords('wireless', (p) => p.networkInterface === 'wifi');
+    server.runOrchestrator(deployment.id);
+    await wired.next(isUpdate);
+    expect(server.records('wired')?.inflightUpdate?.deploymentId).toBe(deployment.id);
+    expect(server.records('wireless')?.inflightUpdate).toBeNull();
+    expect(wireless.frames.some(isUpdate)).toBe(false);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+});
+
+describe('channel behaviour', () => {
+  it('crashes on a non-integer fwup_progress value and a non-integer delay_for, keeping the records', async () => {
+    const raw = await device('crashy');
+    raw.send('fwup_progress', { stage: 'downloading', value: 'ten' });
+    expect((await raw.next((f) => f[3] === 'phx_error'))[1]).toBe(raw.joinRef);
+    expect(server.records('crashy')?.inflightUpdate).toBeNull();
+    await raw.join(joinParams());
+    raw.send('fwup_progress', { stage: 'downloading', value: '10' });
+    await server.waitForRecords('crashy', (p) => p.inflightUpdate?.progress === 10);
+    const before = server.records('crashy');
+    raw.send('status_update', { status: 'rescheduled', delay_for: '1000' });
+    await raw.next((f) => f[3] === 'phx_error');
+    expect(server.records('crashy')).toEqual(before);
+    expect(server.device('crashy').events.at(-1)).toMatchObject({ crashed: true });
+  });
+
+  it('crashes the join on a non-map meta; refuses joins with "could not connect" on request', async () => {
+    const raw = await RawDevice.open(server, 'joiner');
+    devices.push(raw);
+    expect((await raw.join(joinParams(RUNNING, { meta: 'yes' })))[4]).toEqual({
+      status: 'error',
+      response: { reason: 'join crashed' },
+    });
+    server.refuseJoins(true);
+    try {
+      expect((await raw.join(joinParams()))[4]).toEqual({
+        status: 'error',
+        response: { error: 'could not connect' },
+      });
+    } finally {
+      server.refuseJoins(false);
+    }
+    expect(server.device('joiner').joins).toEqual([]);
+    expect(server.records('joiner')?.firmware).toBeNull();
+    expect((await raw.join(joinParams()))[4].status).toBe('ok');
+  });
+
+  it('answers phx_leave with ok, then phx_close', async () => {
+    const raw = await device('leaver');
+    const ref = raw.send('phx_leave', {});
+    expect(await raw.next()).toEqual([
+      raw.joinRef,
+      ref,
+      'device',
+      'phx_reply',
+      { status: 'ok', response: {} },
+    ]);
+    expect(await raw.next()).toEqual([raw.joinRef, raw.joinRef, 'device', 'phx_close', {}]);
+  });
+
+  it('follows an upgrade redirect to the device socket', async () => {
+    server.redirectUpgrades({ from: '/old/socket/websocket', to: '/socket/websocket' });
+    try {
+      const pair = await server.issueDeviceCertificate('redirected');
+      const url = server.mtlsUrl.replace('/socket/websocket', '/old/socket/websocket?vsn=2.0.0');
+      const tls = { ca: server.ca.certPem, cert: pair.certPem, key: pair.keyPem };
+      const refused = new WebSocket(url, tls);
+      refused.on('error', () => {});
+      const [, response] = await once(refused, 'unexpected-response');
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.location).toBe(`${server.mtlsUrl.replace('wss:', 'https:')}?vsn=2.0.0`);
+      response.destroy();
+      const raw = await RawDevice.open(server, 'redirected', '/old/socket/websocket?vsn=2.0.0', {
+        followRedirects: true,
+        maxRedirects: 2,
+      });
+      devices.push(raw);
+      expect((await raw.join(joinParams()))[4].status).toBe('ok');
+    } finally {
+      server.redirectUpgrades(null);
+    }
+  });
+});
+
+describe('connection timing', () => {
+  let quick: TestServer;
+  beforeAll(async () => {
+    quick = await startTestServer({ idleTimeoutMs: 300, duplicateCloseCode: 4000, orchestratorDelayMs: 400 });
+    await quick.addFirmware(fixture('small.fw'));
+  });
+  afterAll(() => quick?.close());
+
+  it('closes a socket that sends nothing for idleTimeoutMs with 1002; heartbeats keep it open', async () => {
+    const silent = await RawDevice.open(quick, 'silent');
+    const chatty = await RawDevice.open(quick, 'chatty');
+    const beat = setInterval(() => chatty.send('heartbeat', {}, 'phoenix'), 100);
+    try {
+      const [code] = await once(silent.ws, 'close');
+      expect(code).toBe(1002);
+      expect(chatty.ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      clearInterval(beat);
+      chatty.close();
+    }
+  });
+
+  it('closes the older socket of a device with duplicateCloseCode', async () => {
+    const first = await RawDevice.open(quick, 'twice');
+    const closed = once(first.ws, 'close');
+    const second = await RawDevice.open(quick, 'twice');
+    expect((await closed)[0]).toBe(4000);
+    expect(quick.records('twice')?.connectionStatus).toBe('connecting');
+    second.close();
+  });
+
+  it('debounces the orchestrator: a device online inside the window is offered at its end', async () => {
+    const file = await quick.addFirmware(fixture('small.fw'));
+    const raw = await RawDevice.open(quick, 'late');
+    const beat = setInterval(() => raw.send('heartbeat', {}, 'phoenix'), 100);
+    try {
+      const started = Date.now();
+      quick.createDeployment({ firmwareId: file.id, devices: ['late'] });
+      await raw.join(joinParams());
+      await raw.next(isUpdate);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    } finally {
+      clearInterval(beat);
+      raw.close();
+    }
+  });
+});

@@ -165,13 +165,21 @@ export class Daemon {
     this.#validationTimer = undefined;
   }
 
+  /**
+   * The server's `reboot`: a download (or its checks) is dropped like a stop, reporting nothing, so the server
+   * offers the update again after the reboot; a running fwup is waited for. fwup never starts after this.
+   */
   async #onRebootRequest(): Promise<void> {
     if (this.#rebootRequested) return;
+    this.#rebootRequested = true;
     if (this.#updates.isApplying) {
       this.#logger.warn('the server asked for a reboot; waiting for fwup to finish first');
-      this.#rebootRequested = true;
-      await this.#updates.shutdown();
+    } else if (this.#updates.isDownloading) {
+      this.#logger.warn(
+        'the server asked for a reboot; dropping the download (it is offered again after the reboot)',
+      );
     }
+    await this.#updates.shutdown();
     await this.#reboot('the server asked for it');
   }
 

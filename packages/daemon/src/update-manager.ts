@@ -63,6 +63,8 @@ export class UpdateManager {
   /** uuids whose final status has not left the socket yet, oldest first (one entry per status). */
   readonly #unsentFinal: string[] = [];
   #keysArrived: (() => void) | undefined;
+  /** After shutdown() no offer is taken: the daemon is stopping or rebooting. */
+  #closed = false;
 
   constructor(options: UpdateManagerOptions) {
     this.#options = options;
@@ -103,6 +105,10 @@ export class UpdateManager {
       return;
     }
     const { offer } = parsed;
+    if (this.#closed) {
+      logger.info(`update ${offer.uuid} ignored: the daemon is stopping`);
+      return;
+    }
     if (this.#phase !== 'idle') {
       // A status here would land on the record of the update that is running.
       logger.info(`update ${offer.uuid} ignored: update ${this.#current?.uuid} is in progress`);
@@ -136,6 +142,7 @@ export class UpdateManager {
 
   /** Stops a download (its file is deleted, no status is sent); waits for a running fwup to finish. */
   async shutdown(): Promise<void> {
+    this.#closed = true;
     this.#abort?.abort(STOPPED);
     await this.#running;
   }

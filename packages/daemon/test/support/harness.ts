@@ -19,6 +19,7 @@ import {
   fakeFwupPath,
   startTestServer,
   type TestServer,
+  type TestServerOptions,
 } from '@nerves-hub-link/test-server';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -235,13 +236,13 @@ export interface E2EContext {
 export function useTestServer(
   prefix: string,
   fixtures: readonly string[],
-  options: { readonly signingKey?: boolean } = {},
+  options: { readonly signingKey?: boolean; readonly server?: TestServerOptions } = {},
 ): E2EContext {
   const state: { server?: TestServer; root?: string; files: Map<string, FirmwareFile> } = {
     files: new Map(),
   };
   beforeAll(async () => {
-    state.server = await startTestServer();
+    state.server = await startTestServer(options.server);
     if (options.signingKey ?? true) state.server.addSigningKey(FWUP_KEY);
     for (const name of fixtures) state.files.set(name, await state.server.addFirmware(fixture(name)));
     state.root = mkdtempSync(join(tmpdir(), prefix));

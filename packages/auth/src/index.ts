@@ -20,6 +20,17 @@ export { commonNameOf, fingerprintSha1, parseCertificates } from './pem.js';
 export { redactKeyId, redactSecrets } from './redact.js';
 export { type ReadSecretFileOptions, readSecretFile, type SecretFile } from './secret-file.js';
 export {
+  PIN_PREFIX,
+  type PresentedCertificate,
+  parsePins,
+  pinProblem,
+  presentedChain,
+  ServerPinCheck,
+  type ServerPinCheckOptions,
+  ServerPinMismatchError,
+  spkiPin,
+} from './server-pins.js';
+export {
   isProductKey,
   type SharedSecretHeaders,
   type SignSharedSecretOptions,

@@ -41,7 +41,9 @@ const RULES: readonly Rule[] = [
     match:
       /alert (unknown ca|bad certificate|certificate (expired|revoked|unknown|unsupported)|access denied|decrypt error)|alert number (42|43|44|45|46|48|49|51)\b/i,
     explain: (host) =>
-      `${host} refused the device certificate (unknown signer CA, unknown or expired certificate, or a key that does not match)`,
+      `${host} refused the device certificate (auth.cert_file): NervesHub does not know it or the CA that signed it ` +
+      '(register the certificate, or its signer CA, with the organization in NervesHub), or it expired, or the key ' +
+      'does not match it',
   },
   {
     code: 'AUTH_TLS_VERSION_MISMATCH',
@@ -70,8 +72,9 @@ export function describeTlsError(error: unknown, host: string): TlsConnectionErr
     if (tlsCode === 'ECONNRESET' && /before secure TLS connection/i.test(text)) {
       return new TlsConnectionError(
         'AUTH_TLS_HANDSHAKE_FAILED',
-        `${host} closed the connection during the TLS handshake: it may not accept the device certificate ` +
-          '(signer CA not registered), or it is limiting new connections',
+        `${host} closed the connection during the TLS handshake: most likely it does not accept the device ` +
+          'certificate (auth.cert_file): register the certificate, or the CA that signed it, with the organization ' +
+          'in NervesHub; if it was accepted before, the server may be limiting new connections',
         { tlsCode, cause: current },
       );
     }

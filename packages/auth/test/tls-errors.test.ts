@@ -82,7 +82,8 @@ describe('describeTlsError', () => {
     const error = await attempt({ caFile: serverCa.certFile, ...stranger });
     // A TLS 1.2 server built on OpenSSL resets the connection rather than sending an alert.
     expect(error?.code).toBe('AUTH_TLS_HANDSHAKE_FAILED');
-    expect(error?.message).toContain('device certificate');
+    expect(error?.message).toContain('device certificate (auth.cert_file)');
+    expect(error?.message).toContain('register the certificate, or the CA that signed it');
   });
 
   it('succeeds with the right CA and a device certificate the server knows', async () => {

@@ -15,6 +15,15 @@ describe('parseCli', () => {
     });
   });
 
+  it('reads status with --json', () => {
+    expect(parseCli(['status', '--config', '/c.toml', '--json'])).toEqual({
+      command: 'status',
+      configFlag: '/c.toml',
+      json: true,
+    });
+    expect(parseCli(['status'])).toEqual({ command: 'status' });
+  });
+
   it('answers --help and --version before anything else', () => {
     expect(parseCli(['--version'])).toEqual({ command: 'version' });
     expect(parseCli(['run', '-h'])).toEqual({ command: 'help' });
@@ -27,6 +36,8 @@ describe('parseCli', () => {
       ['run', '--verbose'],
       ['run', 'extra'],
       ['run', '--log-format', 'xml'],
+      ['run', '--json'],
+      ['status', 'now'],
     ]) {
       expect(() => parseCli(argv)).toThrowError(expect.objectContaining({ code: 'DAEMON_USAGE' }));
     }

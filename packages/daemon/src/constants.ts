@@ -32,3 +32,16 @@ export const SOCKET_MAX_REDIRECTS = 2;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 export const FLUSH_BEFORE_REBOOT_MS = 5_000;
+
+/**
+ * NervesHub signs each firmware URL for 24 h (nerves_hub_web lib/nerves_hub/firmwares/upload/s3.ex). A rescheduled
+ * offer is re-used by the device itself only within this age; later, only a new offer from the server helps.
+ */
+export const OFFER_REUSE_LIMIT_MS = 23 * 3_600_000;
+
+/**
+ * For a deployment offer the device rescheduled, NervesHub's orchestrator offers it again once the block ends (its
+ * periodic run comes every 120–140 s, nerves_hub_web lib/nerves_hub/managed_deployments/distributed/orchestrator.ex),
+ * with a fresh URL and a record of the deployment. The device asks again on its own only this much later.
+ */
+export const DEPLOYMENT_REOFFER_GRACE_MS = 3 * 60_000;

@@ -1,3 +1,4 @@
+import { coalescedRuns } from './coalesced-runs.js';
 import type { Config } from './config/schema.js';
 import { FLUSH_BEFORE_REBOOT_MS, SOCKET_MAX_REDIRECTS } from './constants.js';
 import { DeviceSession } from './device-session.js';
@@ -6,8 +7,14 @@ import { InterfaceReporter } from './interface-reporter.js';
 import { buildJoinParams } from './join-params.js';
 import type { DaemonLogger } from './log.js';
 import { interfaceForAddress } from './network-interface.js';
+import { OperatorPolicy } from './operator-policy.js';
+import { ProgressDisplay } from './progress.js';
+import { RebootPlanner } from './reboot-planner.js';
+import { redactedEndpoint } from './redact.js';
 import { runCommand } from './run-command.js';
+import { StateFile } from './state-file.js';
 import { StatusReporter } from './status-reporter.js';
+import { runningFirmware } from './update-facts.js';
 import { UpdateManager } from './update-manager.js';
 
 /** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
@@ -26,18 +33,40 @@ export class Daemon {
   readonly #session: DeviceSession;
   readonly #updates: UpdateManager;
   readonly #interfaceReporter: InterfaceReporter;
+  readonly #state: StateFile;
+  readonly #policy: OperatorPolicy;
+  readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
   #firmwareValidated: boolean | undefined;
   #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
-  #rebootRequested = false;
 
   constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
     this.#firmwareValidated = setup.metadata.firmwareValidated;
+    const running = runningFirmware(setup.metadata.firmware);
+    this.#state = new StateFile(
+      config.dataDir,
+      { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
+      { logger },
+    );
+    this.#policy = new OperatorPolicy({
+      hooks: config.hooks,
+      updates: config.updates,
+      identifier: setup.identifier,
+      running,
+      logger,
+    });
+    this.#rebootPlanner = new RebootPlanner({
+      policy: config.updates.rebootPolicy,
+      ask: (why) => this.#policy.beforeReboot(why, this.#updates.applied),
+      execute: (why) => this.#rebootNow(why),
+      logger,
+      onPending: (pending) => this.#state.reboot(pending),
+    });
     this.#session = new DeviceSession({
       url: setup.connection.url,
       socket: {
@@ -56,6 +85,10 @@ export class Daemon {
       onConnectionError: (error) => setup.connection.onConnectionError(error),
       describeError: (error) => setup.connection.describeError(error),
       onJoined: () => this.#afterJoin(),
+      onConnectionState: (state) => {
+        if (state !== 'channel-lost') this.#state.connection(state);
+        else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+      },
     });
     const reporter = new StatusReporter((event, payload, options) =>
       // Progress is worthless later; statuses wait for the next join (bounded buffer).
@@ -68,7 +101,10 @@ export class Daemon {
       runningUuid: setup.metadata.firmware.nerves_fw_uuid,
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
-      onApplied: () => void this.#reboot('the new firmware is written'),
+      policy: this.#policy,
+      observer: this.#state,
+      progress: new ProgressDisplay({ logger }),
+      onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -85,6 +121,7 @@ export class Daemon {
         'fwup.allow_unsigned is set: without a key from the server, firmware is applied with no signature check (development boards only)',
       );
     }
+    this.#state.open();
     this.#session.start().catch(() => {});
     return this.#exit.promise;
   }
@@ -105,9 +142,11 @@ export class Daemon {
     );
     this.#stopValidationPolling();
     this.#interfaceReporter.stop();
+    this.#rebootPlanner.stop();
     await this.#updates.shutdown();
     await this.#session.flush(2_000);
     await this.#session.close();
+    this.#state.close();
     this.#exit.resolve({ reason: 'signal', exitCode: 0 });
   }
 
@@ -136,6 +175,7 @@ export class Daemon {
   }
 
   #afterJoin(): void {
+    this.#state.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
     if (this.#firmwareValidated === false) this.#startValidationPolling();
@@ -165,13 +205,16 @@ export class Daemon {
     this.#validationTimer = undefined;
   }
 
+  /** The server's `reboot`: the same path as the reboot after an update (updates.reboot_policy). */
+  #onRebootRequest(): void {
+    this.#rebootPlanner.request('the server asked for a reboot');
+  }
+
   /**
-   * The server's `reboot`: a download (or its checks) is dropped like a stop, reporting nothing, so the server
-   * offers the update again after the reboot; a running fwup is waited for. fwup never starts after this.
+   * Reboots now: a download (or its checks) is dropped like a stop, reporting nothing, so the server offers the
+   * update again after the reboot; a running fwup is waited for. fwup never starts after this.
    */
-  async #onRebootRequest(): Promise<void> {
-    if (this.#rebootRequested) return;
-    this.#rebootRequested = true;
+  async #rebootNow(why: string): Promise<void> {
     if (this.#updates.isApplying) {
       this.#logger.warn('the server asked for a reboot; waiting for fwup to finish first');
     } else if (this.#updates.isDownloading) {
@@ -180,10 +223,19 @@ export class Daemon {
       );
     }
     await this.#updates.shutdown();
-    await this.#reboot('the server asked for it');
+    await this.#reboot(why);
   }
 
-  async #onIdentify(): Promise<void> {
+  /**
+   * The server's `identify`: one run at a time, and requests while it runs fold into one more run, so a burst of
+   * pushes neither starts a crowd of commands nor floods the log.
+   */
+  readonly #onIdentify = coalescedRuns(
+    () => this.#identify(),
+    (error) => this.#logger.warn(`identify: ${(error as Error)?.message ?? String(error)}`),
+  );
+
+  async #identify(): Promise<void> {
     const { identify, timeoutMs } = this.#config.commands;
     if (!identify) {
       this.#logger.info('the server asked the device to identify itself; no identify command is configured');
@@ -215,9 +267,11 @@ export class Daemon {
         timeoutMs: this.#config.commands.timeoutMs,
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
+      this.#state.close();
       this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
       this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
+      this.#state.close();
       this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
     }
   }

@@ -24,6 +24,8 @@ export interface DeviceSessionOptions {
   readonly onConnectionError?: (error: Error) => void;
   /** The operator's explanation of a connection error (e.g. the likely fix of a TLS failure). */
   readonly describeError?: (error: Error) => string;
+  /** The socket opened (not joined yet) or closed, or the channel lost its join; joins go to `onJoined`. */
+  readonly onConnectionState?: (state: 'connected' | 'disconnected' | 'channel-lost') => void;
 }
 
 // Server pushes we know of but leave alone (out of scope, or not applicable to this device type).
@@ -50,12 +52,18 @@ export class DeviceSession {
       error: (message: string, fields?: Record<string, unknown>) => logger.warn(message, fields),
     };
     this.#socket = new Socket(options.url, { ...options.socket, logger: socketLogger });
-    this.#socket.on('open', () => logger.info('connected', { url: redactedEndpoint(options.url) }));
+    this.#socket.on('open', () => {
+      logger.info('connected', { url: redactedEndpoint(options.url) });
+      options.onConnectionState?.('connected');
+    });
     this.#socket.on('close', (info) => {
-      const next =
-        info.reconnectInMs !== undefined
-          ? `; reconnecting in ${(info.reconnectInMs / 1000).toFixed(1)} s`
-          : '';
+      options.onConnectionState?.('disconnected');
+      if (info.reconnectInMs === undefined) {
+        // Only our own close() ends without a reconnect (a stop or a reboot): nothing went wrong.
+        logger.info(`disconnected (code ${info.code}, closed by the daemon)`);
+        return;
+      }
+      const next = `; reconnecting in ${(info.reconnectInMs / 1000).toFixed(1)} s`;
       logger.warn(`disconnected (code ${info.code}${info.reason ? `, ${info.reason}` : ''})${next}`);
     });
     this.#socket.on('error', (error) => {
@@ -115,7 +123,10 @@ export class DeviceSession {
       if (isNonEmptyObject(response) && 'update_available' in response) handlers.update(response);
     });
     channel.on('join_error', (error) => logger.warn(`join failed: ${error.message}`, { code: error.code }));
-    channel.on('errored', (error) => logger.warn(`lost the device channel (${error.message}); rejoining`));
+    channel.on('errored', (error) => {
+      logger.warn(`lost the device channel (${error.message}); rejoining`);
+      this.#options.onConnectionState?.('channel-lost');
+    });
     channel.on('update', (payload) => handlers.update(payload));
     channel.on('reboot', () => handlers.reboot());
     channel.on('identify', () => handlers.identify());

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import {
   type CertificateReport,
   createTlsOptions,
-  describeTlsError,
   type IdentifierSource,
+  type PresentedCertificate,
   readSecretFile,
   resolveIdentifier,
   ServerClock,
+  ServerPinCheck,
   signSharedSecretHeaders,
   type TlsOptions,
 } from '@nerves-hub-link/auth';
@@ -22,10 +23,14 @@ import {
   verifyFirmware,
 } from '@nerves-hub-link/firmware';
 import type { SocketOptions } from '@nerves-hub-link/phoenix-channel';
+import { formatByteRate } from './byte-rate.js';
 import { CONFIG_DEFAULTS } from './config/defaults.js';
 import type { Config } from './config/schema.js';
+import { explainConnectionError } from './connection-errors.js';
 import type { DaemonLogger, Logger } from './log.js';
 import { interfaceForAddress } from './network-interface.js';
+import { describeNetworkError, type ProxySettings, proxySettings } from './network-proxy.js';
+import { asConfigProblem } from './setup-errors.js';
 import type { UpdateSteps } from './update-manager.js';
 
 export interface FirmwareState {
@@ -44,8 +49,12 @@ export interface Connection {
    * that makes another attempt worth it at once.
    */
   onConnectionError(error: Error): boolean;
-  /** A failed attempt explained for the operator (TLS failures get their likely fix). */
+  /** A failed attempt explained for the operator (TLS, proxy and pin failures get their likely fix). */
   describeError(error: Error): string;
+  /** How the socket reaches the server: through which proxy, or why directly (for `check`). */
+  readonly route: string;
+  /** The certificate chain of the last server the socket reached: the pins an operator may copy. */
+  presentedChain(): readonly PresentedCertificate[] | undefined;
 }
 
 /** Everything the daemon resolves once at start, before it connects. */
@@ -57,6 +66,8 @@ export interface DeviceSetup {
   readonly fwupVersion: string;
   readonly devpath: string;
   readonly connection: Connection;
+  /** The proxies of the socket and the downloads (config, else environment). */
+  readonly proxy: ProxySettings;
   readFirmwareValidated(): Promise<boolean | undefined>;
   updateSteps(publicKeys: () => readonly string[], logger: Logger): UpdateSteps;
 }
@@ -65,9 +76,18 @@ const DOWNLOAD_DIR = 'downloads';
 
 /**
  * Resolves identifier, firmware metadata, fwup and credentials, in that order, each failure with a
- * message that says what to fix. Shared by `run` and `check`.
+ * message that says what to fix. Shared by `run` and `check`. A failure the config caused (a file it names, a
+ * key that does not match, a wrong PIN) is an ExitError (78) naming the config key.
  */
 export async function prepareDevice(config: Config, logger: DaemonLogger): Promise<DeviceSetup> {
+  try {
+    return await resolveDevice(config, logger);
+  } catch (error) {
+    throw asConfigProblem(error, config) ?? error;
+  }
+}
+
+async function resolveDevice(config: Config, logger: DaemonLogger): Promise<DeviceSetup> {
   const tls = await loadTls(config);
   for (const warning of tls.warnings) logger.warn(warning);
   const identifier = await resolveIdentifier(identitySource(config));
@@ -85,7 +105,13 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
     );
   }
 
-  const connection = await buildConnection(config, identifier, tls, logger);
+  const proxy = proxySettings(config.network, process.env);
+  for (const secret of proxy.secrets) logger.addSecret(secret);
+  const connection = await buildConnection(config, identifier, tls, logger, Date.now, proxy);
+  const downloadPins = config.download.pins
+    ? new ServerPinCheck({ pins: config.download.pins, setting: 'download.pins' })
+    : undefined;
+  const { maxBytesPerSecond } = config.download;
   const downloadDir = join(config.dataDir, DOWNLOAD_DIR);
   return {
     identifier,
@@ -94,6 +120,7 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
     fwupVersion: version,
     devpath,
     connection,
+    proxy,
     async readFirmwareValidated() {
       return (await readMetadata(config)).firmwareValidated;
     },
@@ -101,6 +128,9 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
       return {
         async download(offer, { signal, onProgress, onConnection }) {
           await mkdir(downloadDir, { recursive: true, mode: 0o700 });
+          if (maxBytesPerSecond !== undefined) {
+            stepLogger.info(`download capped at ${formatByteRate(maxBytesPerSecond)} (download.max_rate)`);
+          }
           const result = await downloadFirmware({
             url: offer.firmwareUrl,
             directory: downloadDir,
@@ -114,6 +144,9 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
             onConnection: (info: { attempt: number; localAddress: string | undefined }) =>
               onConnection({ networkInterface: interfaceForAddress(info.localAddress) }),
             retry: { maxAttempts: config.download.maxAttempts, idleTimeoutMs: config.download.idleTimeoutMs },
+            proxy: proxy.routeFor,
+            ...(downloadPins ? { checkServerIdentity: downloadPins.checkServerIdentity } : {}),
+            ...(maxBytesPerSecond !== undefined ? { maxBytesPerSecond } : {}),
             logger: stepLogger,
           });
           return result.path;
@@ -208,21 +241,30 @@ export async function buildConnection(
   tls: Pick<TlsOptions, 'secureContext' | 'minVersion' | 'maxVersion'>,
   logger: DaemonLogger,
   now: () => number = Date.now,
+  proxy: ProxySettings = proxySettings(config.network, {}),
 ): Promise<Connection> {
   const { auth } = config;
-  const host = hostOf(config.uri);
+  // Always installed: it records the chain each server presents (for `check`), and enforces the pins if any.
+  const pins = new ServerPinCheck({ pins: auth.serverPins ?? [], setting: 'auth.server_pins' });
   const socketTls = {
     secureContext: tls.secureContext,
     minVersion: tls.minVersion,
     maxVersion: tls.maxVersion,
+    checkServerIdentity: pins.checkServerIdentity,
   };
-  const describeError = (error: Error) => describeTlsError(error, host)?.message ?? error.message;
+  const network = {
+    route: proxy.decide(new URL(config.uri)).description,
+    presentedChain: () => pins.lastPresented?.chain,
+  };
   if (auth.method === 'mtls') {
     return {
       url: config.uri,
-      socketOptions: { tls: socketTls },
+      socketOptions: { tls: socketTls, proxy: proxy.routeFor },
       onConnectionError: () => false,
-      describeError,
+      describeError: (error) =>
+        describeNetworkError(error) ??
+        explainConnectionError(error, { method: 'mtls', uri: config.uri, certFile: auth.certFile }),
+      ...network,
     };
   }
   let secret = auth.secret;
@@ -238,6 +280,7 @@ export async function buildConnection(
     url: config.uri,
     socketOptions: {
       tls: socketTls,
+      proxy: proxy.routeFor,
       // Signed immediately before every attempt, on the server's clock as far as we know it.
       headers: () => ({
         ...signSharedSecretHeaders({
@@ -259,7 +302,15 @@ export async function buildConnection(
       // A retry helps only when the refusal could have been the clock: a 401 and an offset that moved noticeably.
       return statusOf(error) === 401 && Math.abs(clock.offsetMs - before) > 5_000;
     },
-    describeError,
+    ...network,
+    describeError: (error) =>
+      describeNetworkError(error) ??
+      explainConnectionError(error, {
+        method: 'shared_secret',
+        uri: config.uri,
+        secretFile: auth.secretFile,
+        serverClockOffsetMs: () => clock.offsetMs,
+      }),
   };
 }
 
@@ -271,12 +322,4 @@ function statusOf(error: unknown): number | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-function hostOf(uri: string): string {
-  try {
-    return new URL(uri).host;
-  } catch {
-    return uri;
-  }
 }

@@ -65,15 +65,32 @@ describe('createLogger', () => {
     expect(output()).toBe('');
   });
 
-  it('draws a progress bar only on a terminal and clears it before the next line', () => {
+  it('draws a progress bar only on a terminal; a log line replaces it and the bar is drawn again below', () => {
     const plain = capture();
     plain.logger.progress('download', 50);
     expect(plain.output()).toBe('');
+    expect(plain.logger.live).toBe(false);
+    expect(capture({ tty: true, format: 'json' }).logger.live).toBe(false);
 
     const tty = capture({ tty: true });
+    expect(tty.logger.live).toBe(true);
     tty.logger.progress('download', 50, '1 MiB');
-    expect(tty.output()).toContain('50%');
+    const bar = `\r\x1b[Kdownload ${'█'.repeat(15)}${'░'.repeat(15)}  50% 1 MiB`;
+    expect(tty.output()).toBe(bar);
     tty.logger.info('next');
-    expect(tty.output()).toMatch(/\r\x1b\[K03:04:05.006 INFO {2}next\n$/);
+    expect(tty.output()).toBe(`${bar}\r\x1b[K03:04:05.006 INFO  next\n${bar}`);
+    tty.logger.progressDone();
+    tty.logger.info('after');
+    expect(tty.output()).toBe(
+      `${bar}\r\x1b[K03:04:05.006 INFO  next\n${bar}\r\x1b[K03:04:05.006 INFO  after\n`,
+    );
+  });
+
+  it('takes `isTTY` from the options over the stream', () => {
+    const stream = new PassThrough();
+    expect(createLogger({ stream, isTTY: true }).live).toBe(true);
+    expect(
+      createLogger({ stream: Object.assign(new PassThrough(), { isTTY: true }), isTTY: false }).live,
+    ).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { EXIT, HELP, parseCli } from './cli.js';
 import { checkCommand } from './commands/check.js';
 import { runCommand as runDaemon } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
 import { ConfigError, DaemonError, ExitError } from './errors.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
@@ -24,6 +25,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const logger = createLogger({ format: options.logFormat ?? 'human', level: options.logLevel ?? 'info' });
   try {
+    if (options.command === 'status') return statusCommand(options);
     return options.command === 'run' ? await runDaemon(options, logger) : await checkCommand(options, logger);
   } catch (error) {
     if (error instanceof ConfigError) {

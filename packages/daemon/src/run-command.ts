@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { CommandError, runGroupedCommand } from '@nerves-hub-link/firmware';
 import { DaemonError } from './errors.js';
+import { shown } from './untrusted-text.js';
 
 export interface CommandResult {
   readonly stdout: string;
@@ -7,45 +8,32 @@ export interface CommandResult {
 }
 
 /**
- * Runs a configured command (reboot, identify) without a shell, with a timeout. The program and its
- * arguments are the config's own words, so a failure message names them as written.
+ * Runs a configured command (reboot, identify) without a shell, in a process group of its own. On a timeout the
+ * whole group is stopped (SIGTERM, then SIGKILL after a grace), so what a script started ends with it; the error
+ * then says "timed out after N s". The program and its arguments are the config's own words, so a failure
+ * message names them as written.
  */
-export function runCommand(
+export async function runCommand(
   argv: readonly string[],
-  options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+  options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; killGraceMs?: number },
 ): Promise<CommandResult> {
-  const [program, ...args] = argv;
-  if (!program) return Promise.reject(new DaemonError('DAEMON_COMMAND_FAILED', 'empty command'));
-  return new Promise((resolve, reject) => {
-    execFile(
-      program,
-      args,
+  if (argv.length === 0) throw new DaemonError('DAEMON_COMMAND_FAILED', 'empty command');
+  try {
+    return await runGroupedCommand(argv, {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    });
+  } catch (error) {
+    // The message may end with the program's stderr: escaped and bounded like anything a program prints.
+    const why = error instanceof CommandError ? error.message : String(error);
+    throw new DaemonError(
+      'DAEMON_COMMAND_FAILED',
+      `command "${shown(argv.join(' '))}" failed: ${shown(why)}`,
       {
-        timeout: options.timeoutMs,
-        killSignal: 'SIGKILL',
-        maxBuffer: 1024 * 1024,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.env ? { env: options.env } : {}),
-      },
-      (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout, stderr });
-        const { code, killed, signal } = error as NodeJS.ErrnoException & {
-          killed?: boolean;
-          signal?: string;
-        };
-        const shown = argv.join(' ');
-        const why =
-          code === 'ENOENT'
-            ? 'program not found'
-            : killed && signal === 'SIGKILL'
-              ? `timed out after ${options.timeoutMs} ms`
-              : typeof code === 'number'
-                ? `exited with status ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`
-                : (error.message ?? String(code));
-        reject(
-          new DaemonError('DAEMON_COMMAND_FAILED', `command "${shown}" failed: ${why}`, { cause: error }),
-        );
+        cause: error,
       },
     );
-  });
+  }
 }

@@ -1,4 +1,5 @@
 import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
+import { REASON_MAX_CHARS, shown } from './untrusted-text.js';
 
 /**
  * Where device events go: the `device` channel's fire-and-forget push. Returns false when the event was refused
@@ -32,9 +33,11 @@ export class StatusReporter {
    * either way nothing more of it can reach the server later.
    */
   status(status: Status, extra: Record<string, unknown> = {}, onSettled?: () => void): void {
+    // The reason is shown to operators and stored by the server: escaped and bounded whatever built it.
+    const reason = typeof extra.reason === 'string' ? { reason: shown(extra.reason, REASON_MAX_CHARS) } : {};
     const accepted = this.#send(
       'status_update',
-      { status, ...extra },
+      { status, ...extra, ...reason },
       onSettled ? { onSent: onSettled } : {},
     );
     if (!accepted) onSettled?.();

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { REPEATED_FAILURES } from './constants.js';
+import type { UpdateDecision } from './hook-protocol.js';
+import type { PreparationResult, UpdatePolicy } from './operator-policy.js';
 import { StatusReporter } from './status-reporter.js';
-import { UpdateManager, type UpdateManagerOptions, type UpdateSteps } from './update-manager.js';
+import type { UpdateFacts } from './update-facts.js';
+import {
+  UpdateManager,
+  type UpdateManagerOptions,
+  type UpdateObserver,
+  type UpdateSteps,
+} from './update-manager.js';
 
 const KEY = 'q6VGsxJz6n1dBbv8hVbJYW0LZ6pJ0Cj5Rrq3Jm2Ykq4=';
 const OFFER = {
@@ -25,6 +33,9 @@ interface SetupOptions extends Partial<UpdateSteps> {
   readonly holdStatuses?: boolean;
   /** Refuse every status (a full buffer, a closed channel). */
   readonly refuseStatuses?: boolean;
+  readonly policy?: UpdatePolicy;
+  readonly observer?: UpdateObserver;
+  readonly graceMs?: number;
 }
 
 function setup(options: SetupOptions = {}) {
@@ -35,7 +46,17 @@ function setup(options: SetupOptions = {}) {
   let downloads = 0;
   let clock = 1_000_000;
   const keys = options.keys ?? [KEY];
-  const { keys: _keys, allowUnsigned, keysWaitMs, holdStatuses, refuseStatuses, ...overrides } = options;
+  const {
+    keys: _keys,
+    allowUnsigned,
+    keysWaitMs,
+    holdStatuses,
+    refuseStatuses,
+    policy,
+    observer,
+    graceMs,
+    ...overrides
+  } = options;
   const steps: UpdateSteps = {
     download: async (_offer, { onProgress, onConnection }) => {
       onConnection({ networkInterface: 'eth0' });
@@ -77,6 +98,9 @@ function setup(options: SetupOptions = {}) {
     keysWaitMs: keysWaitMs ?? 50,
     onApplied: (offer) => applied.push(offer.uuid),
     now: () => clock,
+    ...(policy ? { policy } : {}),
+    ...(observer ? { observer } : {}),
+    ...(graceMs !== undefined ? { deploymentReofferGraceMs: graceMs } : {}),
   };
   const manager = new UpdateManager(managerOptions);
   const statuses = () => sent.filter(([event]) => event === 'status_update').map(([, payload]) => payload);
@@ -426,5 +450,259 @@ describe('UpdateManager', () => {
       await t.settle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 2);
     });
+  });
+});
+
+/** A policy that answers from queues (the real one, with hooks and windows, is tested in operator-policy.test.ts). */
+function scriptedPolicy(
+  decisions: UpdateDecision[],
+  options: { beforeDownload?: PreparationResult; beforeApply?: PreparationResult } = {},
+) {
+  const calls: string[] = [];
+  const errors: string[] = [];
+  const policy: UpdatePolicy = {
+    async decide(update) {
+      calls.push(`decide ${update.uuid}`);
+      return decisions.shift() ?? { kind: 'apply' };
+    },
+    async beforeDownload() {
+      calls.push('before_download');
+      return options.beforeDownload ?? { kind: 'continue' };
+    },
+    async beforeApply(_update, file) {
+      calls.push(`before_apply ${file}`);
+      return options.beforeApply ?? { kind: 'continue' };
+    },
+    async afterApply() {
+      calls.push('after_apply');
+    },
+    async onError(_update, reason) {
+      errors.push(reason);
+    },
+  };
+  return { policy, calls, errors };
+}
+
+function recordingObserver() {
+  const events: string[] = [];
+  let next: { update: UpdateFacts; at?: number; localRetryAt?: number; note: string } | undefined;
+  const observer: UpdateObserver = {
+    stage: (update, stage, percent) => {
+      const last = events.at(-1);
+      const line = `stage ${update.uuid} ${stage}`;
+      if (percent === undefined || !last?.startsWith(line))
+        events.push(percent === undefined ? line : `${line} ${percent}`);
+    },
+    result: (update, status, reason) =>
+      events.push(`result ${update.uuid} ${status}${reason ? `: ${reason}` : ''}`),
+    dropped: () => events.push('dropped'),
+    nextAttempt: (attempt) => {
+      next = attempt;
+    },
+  };
+  return { observer, events, next: () => next };
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MANUAL = { ...OFFER, deployment_id: null };
+
+describe('operator decisions', () => {
+  it('ignore: received, then ignored with the reason; nothing is downloaded', async () => {
+    const { policy } = scriptedPolicy([{ kind: 'ignore', reason: 'pinned by the field team' }]);
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.statuses()).toEqual([
+      { status: 'received' },
+      { status: 'ignored', reason: 'pinned by the field team' },
+    ]);
+    expect(t.downloads()).toBe(0);
+    expect(watch.events).toEqual([
+      'stage new-uuid deciding',
+      'result new-uuid ignored: pinned by the field team',
+    ]);
+  });
+
+  it('reschedule of a manual push: rescheduled with an integer delay_for, then the device asks again itself and applies', async () => {
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 40, reason: 'busy' }]);
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer });
+    t.manager.offer(MANUAL);
+    await t.settle();
+    expect(t.statuses()).toEqual([
+      { status: 'received' },
+      { status: 'rescheduled', delay_for: 40, reason: 'busy' },
+    ]);
+    expect(t.manager.currentlyDownloadingUuid).toBeNull();
+    expect(watch.next()).toMatchObject({
+      update: { uuid: 'new-uuid' },
+      localRetryAt: 1_000_040,
+      note: expect.stringMatching(/asks again itself/),
+    });
+    expect(watch.next()?.at).toBeUndefined();
+    await wait(120);
+    await t.settle();
+    expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(2);
+    expect(t.statuses().map((status) => status.status)).toEqual([
+      'received',
+      'rescheduled',
+      'received',
+      'started',
+      'completed',
+    ]);
+    expect(t.applied).toEqual(['new-uuid']);
+  });
+
+  it('reschedule of a deployment offer: the server offers it again when its block ends; the device waits longer', async () => {
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 20, reason: 'later' }]);
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer, graceMs: 150 });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(watch.next()).toMatchObject({ at: 1_000_020, localRetryAt: 1_000_170 });
+    await wait(60);
+    expect(calls).toEqual(['decide new-uuid']);
+    // The server offers it again: that offer is decided, and the device's own re-ask is off.
+    t.manager.offer(OFFER);
+    await t.settle();
+    await wait(200);
+    expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(2);
+    expect(t.applied).toEqual(['new-uuid']);
+  });
+
+  it('another offer replaces a rescheduled one', async () => {
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 30, reason: 'later' }]);
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer });
+    t.manager.offer(MANUAL);
+    await t.settle();
+    expect(watch.next()).toBeDefined();
+    t.manager.offer({ ...MANUAL, firmware_meta: { uuid: 'other-uuid' } });
+    expect(watch.next()).toBeUndefined();
+    await t.settle();
+    await wait(80);
+    expect(calls.filter((call) => call.startsWith('decide'))).toEqual([
+      'decide new-uuid',
+      'decide other-uuid',
+    ]);
+    expect(t.applied).toEqual(['other-uuid']);
+  });
+
+  it('does not re-use an offer whose firmware link will have expired; says so', async () => {
+    const day = 24 * 3_600_000;
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: day, reason: 'weekend only' }]);
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer });
+    t.manager.offer(MANUAL);
+    await t.settle();
+    expect(t.statuses().at(-1)).toEqual({ status: 'rescheduled', delay_for: day, reason: 'weekend only' });
+    expect(watch.next()).toMatchObject({ at: 1_000_000 + day, note: expect.stringMatching(/push it again/) });
+    expect(watch.next()?.localRetryAt).toBeUndefined();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('before_download fails the update with its reason, before anything is downloaded; on_error hears it', async () => {
+    const { policy, errors } = scriptedPolicy([], {
+      beforeDownload: {
+        kind: 'fail',
+        reason: 'Update failed : hooks.before_download exited with status 1: no space',
+      },
+    });
+    const t = setup({ policy });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.statuses()).toEqual([
+      { status: 'received' },
+      { status: 'failed', reason: 'Update failed : hooks.before_download exited with status 1: no space' },
+    ]);
+    expect(t.downloads()).toBe(0);
+    expect(errors).toEqual(['Update failed : hooks.before_download exited with status 1: no space']);
+  });
+
+  it('before_apply may reschedule: the checked file is removed and fwup does not run', async () => {
+    let applies = 0;
+    const { policy, calls } = scriptedPolicy([], {
+      beforeApply: { kind: 'reschedule', delayMs: 60_000, reason: 'recording in progress' },
+    });
+    const t = setup({
+      policy,
+      apply: async () => {
+        applies++;
+      },
+    });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'rescheduled']);
+    expect(t.statuses().at(-1)).toEqual({
+      status: 'rescheduled',
+      delay_for: 60_000,
+      reason: 'recording in progress',
+    });
+    expect(calls).toContain('before_apply /data/new.fw');
+    expect(t.discarded).toEqual(['/data/new.fw']);
+    expect(applies).toBe(0);
+  });
+
+  it('runs the steps in order and reports every stage; after_apply before the hand-over for the reboot', async () => {
+    const { policy, calls } = scriptedPolicy([]);
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(calls).toEqual(['decide new-uuid', 'before_download', 'before_apply /data/new.fw', 'after_apply']);
+    expect(watch.events).toEqual([
+      'stage new-uuid deciding',
+      'stage new-uuid before-download',
+      'stage new-uuid downloading',
+      'stage new-uuid verifying',
+      'stage new-uuid before-apply',
+      'stage new-uuid applying 0',
+      'result new-uuid completed',
+      'stage new-uuid after-apply',
+      'stage new-uuid awaiting-reboot',
+    ]);
+    expect(t.manager.applied?.uuid).toBe('new-uuid');
+  });
+
+  it('while a written firmware waits for its reboot, any offer is answered received + ignored', async () => {
+    const t = setup();
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.manager.phase).toBe('applied');
+    t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'newer-uuid' } });
+    expect(t.statuses().slice(-2)).toEqual([
+      { status: 'received' },
+      {
+        status: 'ignored',
+        reason: 'firmware new-uuid is written and runs after the next reboot; no other update until then',
+      },
+    ]);
+    expect(t.downloads()).toBe(1);
+  });
+
+  it('a stop while the operator decides: no status after received, and the next join names no update', async () => {
+    let sawAbort = false;
+    const policy: UpdatePolicy = {
+      ...scriptedPolicy([]).policy,
+      decide: (_update, signal) =>
+        new Promise((resolve) => {
+          signal.addEventListener('abort', () => {
+            sawAbort = true;
+            resolve({ kind: 'apply' });
+          });
+        }),
+    };
+    const watch = recordingObserver();
+    const t = setup({ policy, observer: watch.observer });
+    t.manager.offer(OFFER);
+    await t.untilPhase('deciding');
+    expect(t.manager.isDownloading).toBe(true);
+    await t.manager.shutdown();
+    expect(sawAbort).toBe(true);
+    expect(t.statuses()).toEqual([{ status: 'received' }]);
+    expect(t.manager.currentlyDownloadingUuid).toBeNull();
+    expect(t.downloads()).toBe(0);
+    expect(watch.events.at(-1)).toBe('dropped');
   });
 });

@@ -4,7 +4,11 @@ export interface UpdateOffer {
   readonly uuid: string;
   readonly version?: string;
   readonly size?: number;
-  /** SHA-256 of the file at firmwareUrl, uppercase hex as the server sends it. */
+  /**
+   * SHA-256 of the file at firmwareUrl, uppercase hex as the server sends it; kept as sent even when it is not
+   * 64 hex digits (a value of another type as its JSON), so that the download refuses it ("malformed checksum")
+   * instead of the file going unchecked. Absent when the server sent none (null, older firmware).
+   */
   readonly checksum?: string;
   readonly deploymentId?: number;
 }
@@ -35,7 +39,9 @@ export function parseUpdateOffer(payload: unknown): ParsedOffer {
       uuid,
       ...(typeof version === 'string' ? { version } : {}),
       ...(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
-      ...(typeof checksum === 'string' && /^[0-9a-f]{64}$/i.test(checksum) ? { checksum } : {}),
+      ...(checksum === undefined || checksum === null
+        ? {}
+        : { checksum: typeof checksum === 'string' ? checksum : String(JSON.stringify(checksum)) }),
       ...(typeof deploymentId === 'number' ? { deploymentId } : {}),
     },
   };

@@ -131,7 +131,7 @@ describe('single instance and check', () => {
     expect(check.output()).toMatch(/not signed by a trusted CA/);
   });
 
-  it('check: fails when the key does not belong to the certificate', async () => {
+  it('check: fails when the key does not belong to the certificate, naming auth.key_file, exit 78', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'mismatched');
     const other = await e2e.server.issueDeviceCertificate('someone-else');
     const config = readFileSync(device.configFile, 'utf8').replace(
@@ -140,7 +140,7 @@ describe('single instance and check', () => {
     );
     writeFileSync(device.configFile, config);
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(1);
+    expect((await check.exited).code).toBe(78);
     expect(check.output()).toMatch(/does not belong to the certificate/);
   });
 });

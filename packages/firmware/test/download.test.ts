@@ -136,7 +136,12 @@ describe('downloadFirmware', () => {
     ['a server that keeps failing', { kind: 'status', status: 500 }, 'FW_HTTP_STATUS', 3],
     ['a connection that always drops', { kind: 'drop', atByte: 5000 }, 'FW_NETWORK', 3],
     ['a body that always stalls', { kind: 'stall', atByte: 5000 }, 'FW_STALLED', 3],
-    ['a body that is always corrupt', { kind: 'corrupt', atByte: 99 }, 'FW_CHECKSUM_MISMATCH', 3],
+    [
+      'a body that is always corrupt (retried once)',
+      { kind: 'corrupt', atByte: 99 },
+      'FW_CHECKSUM_MISMATCH',
+      2,
+    ],
     ['too many redirects', { kind: 'redirects', count: 9 }, 'FW_TOO_MANY_REDIRECTS', 1],
     ['a redirect loop', { kind: 'redirect-loop' }, 'FW_TOO_MANY_REDIRECTS', 1],
   ];

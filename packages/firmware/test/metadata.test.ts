@@ -1,8 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFirmwareMetadata } from '../src/index.js';
+import { runningMembers } from './support/process-group.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'metadata-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +76,22 @@ describe('readFirmwareMetadata', () => {
     await expect(readFirmwareMetadata({ file: join(dir, 'nope') })).rejects.toMatchObject({
       code: 'FW_METADATA_UNAVAILABLE',
     });
+  });
+
+  it('stops a hanging command and every process it started, saying it timed out', async () => {
+    const pidFile = join(dir, 'printenv.pid');
+    const run = readFirmwareMetadata({
+      command: ['sh', '-c', `echo $$ > ${pidFile}; sleep 100 & sleep 100`],
+      timeoutMs: 300,
+    }).catch((e) => e);
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') await sleep(10);
+    const pgid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 50 && runningMembers(pgid).length < 3; i++) await sleep(10);
+    expect(runningMembers(pgid)).toHaveLength(3);
+    const error = await run;
+    expect(error.code).toBe('FW_METADATA_UNAVAILABLE');
+    expect(error.message).toMatch(/^"sh -c echo .*" failed: timed out after 0\.3 s$/);
+    expect(runningMembers(pgid)).toEqual([]);
   });
 
   it('leaves the validation state unknown when nothing says', async () => {

@@ -10,6 +10,7 @@ import {
   DEFAULT_PUSH_TIMEOUT_MS,
 } from './constants.js';
 import { JoinRefusedError, PhoenixChannelError } from './errors.js';
+import type { FramePrefix } from './frame-prefix.js';
 import { type Logger, log } from './logger.js';
 import { Push, type PushOptions, type PushReply } from './push.js';
 import { Timer } from './timer.js';
@@ -48,6 +49,13 @@ export interface ChannelOptions {
    * @default 100
    */
   readonly maxBufferedPushes?: number;
+  /**
+   * Rejoin after the server closes the channel (`phx_close` while joined). `false` ends the channel instead, as
+   * phoenix.js does: `closed` is emitted with `PHX_CHANNEL_CLOSED`, pending pushes and `join()` reject with it, and
+   * the topic is free for a new channel. A reply to our own `leave()` is never rejoined either way.
+   * @default true
+   */
+  readonly rejoinOnServerClose?: boolean;
 }
 
 export interface SendOptions {
@@ -90,6 +98,8 @@ export interface ChannelHooks {
   onSocketOpen(): void;
   onSocketClose(error: PhoenixChannelError): void;
   onMessage(message: Message): void;
+  /** A `phx_reply` of `size` bytes, over the socket's `maxFrameBytes`, was dropped undecoded. */
+  onOversizedReply(prefix: FramePrefix, size: number, maxFrameBytes: number): void;
   terminate(error: PhoenixChannelError): void;
   bufferedCount(): number;
 }
@@ -113,7 +123,8 @@ type JoinWaiter = {
  * Create one with `socket.channel(topic, params, options)`. Lifecycle events, through `on()`:
  * `joined` (response) on every successful join, `join_error` (error) on a refused, timed-out or failed join,
  * `errored` (error) when a joined channel loses its join (server `phx_error`, server `phx_close`, lost socket),
- * `closed` (error) once it ends for good (`leave()` or `socket.close()`). Any other name is a server event.
+ * `closed` (error) once it ends for good (`leave()`, `socket.close()`, or a server `phx_close` with
+ * `rejoinOnServerClose: false`). Any other name is a server event.
  */
 export class Channel {
   readonly topic: string;
@@ -123,6 +134,7 @@ export class Channel {
   readonly #pushTimeoutMs: number;
   readonly #leaveTimeoutMs: number;
   readonly #maxBuffered: number;
+  readonly #rejoinOnServerClose: boolean;
   readonly #rejoinTimer: Timer;
   readonly #handlers = new Map<string, Set<(...args: never[]) => unknown>>();
   readonly #messageHandlers = new Set<(message: Message) => void>();
@@ -145,6 +157,9 @@ export class Channel {
     checkNumber('leaveTimeoutMs', options.leaveTimeoutMs);
     checkNumber('maxBufferedPushes', options.maxBufferedPushes);
     checkFunction('rejoinAfterMs', options.rejoinAfterMs);
+    if (options.rejoinOnServerClose !== undefined && typeof options.rejoinOnServerClose !== 'boolean') {
+      throw invalid('rejoinOnServerClose', 'true or false', options.rejoinOnServerClose);
+    }
     this.topic = topic;
     this.#params = params ?? {};
     this.#host = host;
@@ -152,6 +167,7 @@ export class Channel {
     this.#pushTimeoutMs = options.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
     this.#leaveTimeoutMs = options.leaveTimeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS;
     this.#maxBuffered = Math.floor(options.maxBufferedPushes ?? DEFAULT_MAX_BUFFERED_PUSHES);
+    this.#rejoinOnServerClose = options.rejoinOnServerClose ?? true;
     this.#rejoinTimer = new Timer(
       () => this.#onRejoinTimer(),
       options.rejoinAfterMs ?? defaultRejoinAfterMs,
@@ -164,6 +180,7 @@ export class Channel {
       onSocketOpen: () => this.#onSocketOpen(),
       onSocketClose: (error) => this.#onSocketClose(error),
       onMessage: (message) => this.#onMessage(message),
+      onOversizedReply: (prefix, size, maxFrameBytes) => this.#onOversizedReply(prefix, size, maxFrameBytes),
       terminate: (error) => this.#terminate(error),
       bufferedCount: () => this.#buffer.length,
     });
@@ -187,8 +204,9 @@ export class Channel {
   /**
    * Joins and keeps the channel joined from then on. Resolves with the join reply's `response` on the first
    * successful join (at once if joined already). Refused joins are retried with backoff and reported on
-   * `join_error`; the promise rejects only on `signal` (`PHX_ABORTED`, the channel keeps trying), `leave()`
-   * (`PHX_CHANNEL_CLOSED`) or `socket.close()` (`PHX_SOCKET_CLOSED`).
+   * `join_error`, while this promise stays pending: it rejects only on `signal` (`PHX_ABORTED`, the channel keeps
+   * trying), `leave()` (`PHX_CHANNEL_CLOSED`), `socket.close()` (`PHX_SOCKET_CLOSED`) or a server `phx_close` with
+   * `rejoinOnServerClose: false`. To give up on a refusal, listen to `join_error` and abort the signal.
    */
   join(options: { readonly signal?: AbortSignal } = {}): Promise<unknown> {
     if (this.#terminated) {
@@ -518,9 +536,12 @@ export class Channel {
         return;
       case CHANNEL_EVENTS.close:
         if (this.#isCurrent(message) && this.#inJoin()) {
-          this.#serverEnded(
-            new PhoenixChannelError('PHX_CHANNEL_CLOSED', `channel "${this.topic}" was closed by the server`),
+          const error = new PhoenixChannelError(
+            'PHX_CHANNEL_CLOSED',
+            `channel "${this.topic}" was closed by the server`,
           );
+          if (this.#rejoinOnServerClose) this.#serverEnded(error);
+          else this.#terminate(error);
         }
         return;
       default:
@@ -540,12 +561,8 @@ export class Channel {
   }
 
   #onReply(message: Message): void {
-    if (message.ref === null) return;
-    const push = this.#pending.get(message.ref);
-    if (!push || (message.joinRef !== null && message.joinRef !== this.#joinRef && push !== this.#joinPush)) {
-      log(this.#host.logger, 'debug', 'stale reply dropped', { topic: this.topic, ref: message.ref });
-      return;
-    }
+    const push = this.#pushAwaiting(message);
+    if (!push) return;
     const payload = message.payload as { status?: unknown; response?: unknown } | null;
     if (typeof payload !== 'object' || payload === null || typeof payload.status !== 'string') {
       this.#host.report(
@@ -554,6 +571,31 @@ export class Channel {
       return;
     }
     push.reply(payload.status, payload.response);
+  }
+
+  /** The pending push a reply answers, or undefined for an unknown or stale ref (a reply of an older join). */
+  #pushAwaiting(reply: { readonly joinRef: string | null; readonly ref: string | null }): Push | undefined {
+    if (reply.ref === null) return undefined;
+    const push = this.#pending.get(reply.ref);
+    if (!push || (reply.joinRef !== null && reply.joinRef !== this.#joinRef && push !== this.#joinPush)) {
+      log(this.#host.logger, 'debug', 'stale reply dropped', { topic: this.topic, ref: reply.ref });
+      return undefined;
+    }
+    return push;
+  }
+
+  /** The reply was too large to decode: its push fails now instead of waiting for its timeout. */
+  #onOversizedReply(prefix: FramePrefix, size: number, maxFrameBytes: number): void {
+    const push = this.#pushAwaiting(prefix);
+    if (!push) return;
+    const what = push === this.#joinPush ? 'join' : `push of "${push.event}"`;
+    push.fail(
+      new PhoenixChannelError(
+        'PHX_DECODE_FAILED',
+        `the reply to the ${what} on "${this.topic}" is ${size} bytes, over the socket's maxFrameBytes ` +
+          `(${maxFrameBytes}); it was dropped. Raise maxFrameBytes to receive it`,
+      ),
+    );
   }
 
   #serverEnded(error: PhoenixChannelError): void {

@@ -19,6 +19,8 @@ export {
   UpgradeRejectedError,
 } from './errors.js';
 export type { Logger } from './logger.js';
+export type { ProxyFailure, ProxyOption, ProxyRoute } from './proxy.js';
+export { ProxyError } from './proxy.js';
 export type { PushOptions, PushReply } from './push.js';
 export type {
   FlushOptions,

@@ -38,7 +38,9 @@ export type SettledCallback = (
 
 /**
  * Holds one message and the promise of its reply. The timeout runs from construction, so a message that
- * waits in a buffer and then times out is never sent. Timers never keep the process alive.
+ * waits in a buffer and then times out is never sent. The timer keeps the process alive until the push settles
+ * (at most `timeoutMs`): a caller awaiting a push on a socket that never connected gets its timeout, rather than a
+ * process that exits with the promise pending.
  */
 export class Push {
   readonly topic: string;
@@ -88,7 +90,6 @@ export class Push {
         ),
       );
     }, init.timeoutMs);
-    this.#timer.unref();
   }
 
   /** True once it has a reply or an error. */

@@ -22,14 +22,17 @@ import {
   PHOENIX_TOPIC,
 } from './constants.js';
 import { PhoenixChannelError, RedirectRefusedError, UpgradeRejectedError } from './errors.js';
+import { frameByteLength, readFramePrefix } from './frame-prefix.js';
 import { Heartbeat } from './heartbeat.js';
 import { type Logger, log } from './logger.js';
+import { checkProxyOption, type ProxyOption } from './proxy.js';
 import { Timer } from './timer.js';
 import {
   buildClientOptions,
   buildHeaders,
   buildUrl,
   flattenHeaders,
+  hopClientOptions,
   parseEndpoint,
   REDIRECT_STATUSES,
   redactUrl,
@@ -57,7 +60,8 @@ export interface SocketOptions {
   readonly heartbeatIntervalMs?: number;
   /**
    * Longest wait for a heartbeat reply (at most the interval); then the socket is closed with
-   * `PHX_HEARTBEAT_TIMEOUT` and reconnects.
+   * `PHX_HEARTBEAT_TIMEOUT` and reconnects. A peer that goes silent is noticed only when the next heartbeat
+   * goes unanswered: up to `heartbeatIntervalMs + heartbeatTimeoutMs` later (two intervals by default).
    * @default heartbeatIntervalMs
    */
   readonly heartbeatTimeoutMs?: number;
@@ -86,8 +90,9 @@ export interface SocketOptions {
    */
   readonly closeTimeoutMs?: number;
   /**
-   * Largest incoming frame; a bigger one is reported (`PHX_DECODE_FAILED`) and dropped. Frames over four times
-   * this size make ws close the connection, which then reconnects.
+   * Largest incoming frame; a bigger one is reported (`PHX_DECODE_FAILED`) and dropped. When it is the reply to a
+   * push, that push rejects at once with `PHX_DECODE_FAILED` naming this option. Frames over four times this size
+   * make ws close the connection, which then reconnects.
    * @default 1048576
    */
   readonly maxFrameBytes?: number;
@@ -99,6 +104,13 @@ export interface SocketOptions {
   readonly perMessageDeflate?: boolean;
   /** Receives debug/info/warn lines; without an `error` listener, reported errors go to `warn`. */
   readonly logger?: Logger;
+  /**
+   * An HTTP proxy (`http://[user:password@]host:port`), or a function of each target URL returning one or
+   * undefined (direct), asked again for every redirect hop. The connection goes through a CONNECT tunnel with TLS
+   * end to end; a failed tunnel is a `ProxyError` (`PHX_PROXY_FAILED`) as the cause of `PHX_CONNECT_FAILED`.
+   * @default none: direct (environment variables are not read)
+   */
+  readonly proxy?: ProxyOption;
 }
 
 export interface SocketCloseEvent {
@@ -185,6 +197,7 @@ export class Socket extends EventEmitter<SocketEvents> {
     }
     checkNumber('maxRedirects', options.maxRedirects, 0);
     checkFunction('reconnectAfterMs', options.reconnectAfterMs);
+    checkProxyOption(options.proxy);
     const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     this.#options = { ...DEFAULTS, ...defined } as SocketOptions & typeof DEFAULTS;
     this.#heartbeatTimeoutMs = Math.min(
@@ -375,7 +388,8 @@ export class Socket extends EventEmitter<SocketEvents> {
 
   /** Creates the WebSocket of one hop of the current attempt and makes it the current one. */
   #openWebSocket(url: string, clientOptions: WebSocket.ClientOptions): void {
-    const ws = new WebSocket(url, clientOptions);
+    const { proxy, connectTimeoutMs } = this.#options;
+    const ws = new WebSocket(url, hopClientOptions(clientOptions, url, proxy, connectTimeoutMs));
     this.#ws = ws;
     this.#wsOpened = false;
     ws.on('upgrade', (response) => {
@@ -426,6 +440,7 @@ export class Socket extends EventEmitter<SocketEvents> {
       message = decode(data, { maxBytes: this.#options.maxFrameBytes });
     } catch (error) {
       this.#report(error as PhoenixChannelError);
+      this.#failOversizedReply(data);
       return;
     }
     if (message.topic === PHOENIX_TOPIC) {
@@ -436,6 +451,18 @@ export class Socket extends EventEmitter<SocketEvents> {
     if (hooks) hooks.onMessage(message);
     else
       log(this.#options.logger, 'debug', 'message for a topic without a channel', { topic: message.topic });
+  }
+
+  /**
+   * A reply too large to decode still ends the wait of its push at once, rather than at the push's timeout: the
+   * ref is read from the start of the frame.
+   */
+  #failOversizedReply(data: WebSocket.RawData): void {
+    const size = frameByteLength(data);
+    if (size <= this.#options.maxFrameBytes) return;
+    const prefix = readFramePrefix(data);
+    if (!prefix || prefix.event !== CHANNEL_EVENTS.reply || prefix.ref === null) return;
+    this.#channels.get(prefix.topic)?.onOversizedReply(prefix, size, this.#options.maxFrameBytes);
   }
 
   #onWsError(ws: WebSocket, error: Error): void {

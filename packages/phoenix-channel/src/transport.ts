@@ -1,9 +1,10 @@
 /** How one connection attempt is made: the URL, the upgrade headers and the ws/TLS options. Pure. */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { SecureContext, SecureVersion } from 'node:tls';
+import type { PeerCertificate, SecureContext, SecureVersion } from 'node:tls';
 import type { ClientOptions } from 'ws';
 import { PROTOCOL_VSN } from './constants.js';
 import { RedirectRefusedError } from './errors.js';
+import { type ProxyOption, proxyFor, tunnelledConnection } from './proxy.js';
 import { invalid } from './validate.js';
 
 /** URL query params of the upgrade; `null` and `undefined` values are left out. */
@@ -37,6 +38,12 @@ export interface SocketTlsOptions {
   readonly minVersion?: SecureVersion;
   /** @default Node's default (TLSv1.3) */
   readonly maxVersion?: SecureVersion;
+  /**
+   * Replaces Node's check of the server's name, as in `tls.connect`: return an Error to refuse the server. Node
+   * calls it only for a certificate chain the CAs verified; call `tls.checkServerIdentity` in it to keep the name
+   * check (e.g. to add public-key pins). It gets the chain (`issuerCertificate`).
+   */
+  readonly checkServerIdentity?: (hostname: string, certificate: PeerCertificate) => Error | undefined;
 }
 
 const TLS_KEYS = [
@@ -50,6 +57,7 @@ const TLS_KEYS = [
   'servername',
   'minVersion',
   'maxVersion',
+  'checkServerIdentity',
 ] as const;
 
 /** Checks the endpoint once: `ws:`/`wss:` (or `http:`/`https:`), no fragment. */
@@ -122,6 +130,25 @@ export function buildClientOptions(input: {
   }
   options.rejectUnauthorized = true;
   return options as ClientOptions;
+}
+
+/**
+ * The ws options of one hop to `url`: through a CONNECT tunnel when `proxy` picks a proxy for it (each hop asks,
+ * so a redirect to a host that goes direct does), otherwise `clientOptions` unchanged. Throws when the proxy
+ * chosen is not a usable http:// URL.
+ */
+export function hopClientOptions(
+  clientOptions: ClientOptions,
+  url: string,
+  proxy: ProxyOption | undefined,
+  connectTimeoutMs: number,
+): ClientOptions {
+  if (proxy === undefined) return clientOptions;
+  const target = new URL(url);
+  const route = proxyFor(proxy, target);
+  if (!route) return clientOptions;
+  const createConnection = tunnelledConnection(route, target.protocol === 'wss:', connectTimeoutMs);
+  return { ...clientOptions, createConnection } as unknown as ClientOptions;
 }
 
 /** Response headers as lowercased name → string (repeated headers joined with ", "). */

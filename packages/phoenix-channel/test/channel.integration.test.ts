@@ -123,6 +123,34 @@ describe('Channel#join', () => {
     controller.abort();
     await expect(wait).rejects.toMatchObject({ code: 'PHX_ABORTED' });
   });
+
+  it('stays pending while the server refuses; `join_error` plus a signal turns a refusal into a rejection', async () => {
+    const { srv, socket } = await setup();
+    srv.onJoin = () => ({ status: 'error', response: { reason: 'unauthorized' } });
+    const channel = socket.channel('room:1', {}, { rejoinAfterMs: () => 30 });
+    socket.connect();
+    let settled = false;
+    const plain = channel.join().finally(() => {
+      settled = true;
+    });
+    plain.catch(() => undefined);
+    await srv.waitFor(() => framesOf(srv, 'phx_join').length >= 3);
+    expect(settled).toBe(false);
+    expect(channel.state).not.toBe('joined');
+
+    // The pattern of the README: give up on the first refusal, with the refusal as the reason.
+    const giveUp = new AbortController();
+    const onRefused = (error: PhoenixChannelError) => giveUp.abort(error);
+    channel.on('join_error', onRefused);
+    const wait = channel.join({ signal: giveUp.signal });
+    await expect(wait).rejects.toMatchObject({
+      code: 'PHX_ABORTED',
+      cause: { code: 'PHX_JOIN_REFUSED', response: { reason: 'unauthorized' } },
+    });
+    channel.off('join_error', onRefused);
+    await channel.leave();
+    await expect(plain).rejects.toMatchObject({ code: 'PHX_CHANNEL_CLOSED' });
+  });
 });
 
 describe('rejoin', () => {
@@ -152,6 +180,37 @@ describe('rejoin', () => {
     expect(attempts).toEqual([1]);
     expect(framesOf(srv, 'phx_join')).toHaveLength(2);
     expect(srv.connections).toHaveLength(1);
+  });
+
+  it('with `rejoinOnServerClose: false`, ends the channel on a server `phx_close` as phoenix.js does', async () => {
+    const { srv, socket } = await setup();
+    const channel = socket.channel('room:1', {}, { rejoinAfterMs: () => 20, rejoinOnServerClose: false });
+    const errored: unknown[] = [];
+    channel.on('errored', (error) => errored.push(error));
+    socket.connect();
+    await channel.join();
+    const pending = channel.push('work', {}).catch((error: unknown) => error);
+    await srv.waitForFrame((f) => f[3] === 'work');
+    const closed = nextChannelEvent(channel, 'closed');
+    srv.push('room:1', 'phx_close', {}, channel.joinRef);
+    expect(((await closed) as PhoenixChannelError).message).toBe('channel "room:1" was closed by the server');
+    expect(await pending).toMatchObject({ code: 'PHX_CHANNEL_CLOSED' });
+    expect(channel.state).toBe('closed');
+    await expect(channel.join()).rejects.toMatchObject({ code: 'PHX_CHANNEL_CLOSED' });
+    expect(() => channel.send('late', {})).toThrow(expect.objectContaining({ code: 'PHX_CHANNEL_CLOSED' }));
+    // No rejoin, and the topic is free for a new channel.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(framesOf(srv, 'phx_join')).toHaveLength(1);
+    expect(errored).toEqual([]);
+    await socket.channel('room:1', {}).join();
+    expect(framesOf(srv, 'phx_join')).toHaveLength(2);
+  });
+
+  it('refuses a `rejoinOnServerClose` that is not a boolean', async () => {
+    const { socket } = await setup();
+    expect(() => socket.channel('room:1', {}, { rejoinOnServerClose: 'no' as never })).toThrow(
+      expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }),
+    );
   });
 
   it('rejoins after a server `phx_error`', async () => {
@@ -400,6 +459,41 @@ describe('incoming events', () => {
     expect(errors.map((e) => e.code)).toEqual(Array(7).fill('PHX_DECODE_FAILED'));
     expect(srv.connections).toHaveLength(1);
     expect(socket.isConnected()).toBe(true);
+  });
+
+  it('fails a push at once when its reply exceeds `maxFrameBytes`, naming the option', async () => {
+    const { srv, socket, errors } = await setup({ maxFrameBytes: 1024 });
+    srv.onPush = ([, , , event]) =>
+      event === 'big' ? { status: 'ok', response: 'x'.repeat(2000) } : { status: 'ok', response: 'small' };
+    const channel = socket.channel('device', {});
+    socket.connect();
+    await channel.join();
+    const started = Date.now();
+    const big = channel.push('big', {}, { timeoutMs: 8_000 });
+    await expect(big).rejects.toMatchObject({
+      code: 'PHX_DECODE_FAILED',
+      message: expect.stringMatching(
+        /^the reply to the push of "big" on "device" is 20\d\d bytes, over the socket's maxFrameBytes \(1024\); it was dropped\. Raise maxFrameBytes to receive it$/,
+      ),
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(errors.map((e) => e.code)).toEqual(['PHX_DECODE_FAILED']);
+    await expect(channel.push('small', {})).resolves.toEqual({ status: 'ok', response: 'small' });
+    expect(channel.state).toBe('joined');
+  });
+
+  it('leaves other pushes waiting when an oversized reply names another ref or topic', async () => {
+    const { srv, socket } = await setup({ maxFrameBytes: 1024 });
+    const channel = socket.channel('device', {});
+    socket.connect();
+    await channel.join();
+    const asked = channel.push('ask', {}, { timeoutMs: 5_000 });
+    const { frame } = await srv.waitForFrame((f) => f[3] === 'ask');
+    const huge = { status: 'ok', response: 'x'.repeat(2000) };
+    srv.current!.send([frame[0], '999', 'device', 'phx_reply', huge]);
+    srv.current!.send([frame[0], frame[1], 'other', 'phx_reply', huge]);
+    srv.current!.send([frame[0], frame[1], 'device', 'phx_reply', { status: 'ok', response: 'fits' }]);
+    await expect(asked).resolves.toEqual({ status: 'ok', response: 'fits' });
   });
 
   it('closes and reconnects when a frame exceeds four times `maxFrameBytes`', async () => {

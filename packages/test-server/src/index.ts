@@ -23,4 +23,5 @@ export {
   type TestServerOptions,
   type UpgradeRedirect,
 } from './server.js';
+export { startTinyproxy, type Tinyproxy, type TinyproxyOptions, tinyproxyPath } from './tinyproxy.js';
 export type { RecordsListener } from './update-service.js';

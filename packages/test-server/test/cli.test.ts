@@ -1,14 +1,15 @@
 // The nerves-hub-test-server CLI: the printed config, the activity lines, records.json and `records`.
 // The end-to-end case runs bin/ against dist/: build first (`pnpm turbo run build --filter=@nerves-hub-link/test-server`).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ActivityPrinter } from '../src/cli/activity-printer.js';
+import { cloneRoot, daemonCommands } from '../src/cli/daemon-command.js';
 import { deviceConfig } from '../src/cli/device-config.js';
 import type { RecordsSnapshot } from '../src/cli/records-file.js';
 
@@ -19,21 +20,50 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const configInput = {
   uri: 'wss://127.0.0.1:1/socket/websocket',
-  dir: '/tmp/x',
+  deviceDir: '/tmp/x/dev',
   identifier: 'dev "1"',
-  certFile: '/c.crt',
-  keyFile: '/k.key',
+  auth: { method: 'mtls', certFile: '/c.crt', keyFile: '/k.key' },
   caFile: '/ca.crt',
   fwupPath: '/fwup',
-  devicePath: '/disk.img',
-};
+} as const;
 
 describe('device config', () => {
   it('allows unsigned firmware, saying why, only when the server has no signing key to send', () => {
     const unsigned = deviceConfig({ ...configInput, signingKeys: false });
     expect(unsigned).toMatch(/# For unsigned local firmware only.*\n.*\nallow_unsigned = true\n/);
     expect(unsigned).toContain('serial = "dev \\"1\\""');
+    expect(unsigned).toContain('data_dir = "/tmp/x/dev/data"');
+    expect(unsigned).toContain('devpath = "/tmp/x/dev/disk.img"');
     expect(deviceConfig({ ...configInput, signingKeys: true })).not.toContain('allow_unsigned');
+  });
+
+  it('writes the auth section of each method', () => {
+    expect(deviceConfig({ ...configInput, signingKeys: true })).toContain(
+      '[auth]\nmethod = "mtls"\ncert_file = "/c.crt"\nkey_file = "/k.key"\nca_file = "/ca.crt"\n',
+    );
+    const shared = deviceConfig({
+      ...configInput,
+      signingKeys: true,
+      auth: { method: 'shared_secret', key: 'nhp_k', secretFile: '/s' },
+    });
+    expect(shared).toContain(
+      '[auth]\nmethod = "shared_secret"\nkey = "nhp_k"\nsecret_file = "/s"\nca_file = "/ca.crt"\n',
+    );
+  });
+});
+
+describe('daemon commands', () => {
+  it('from a clone: pnpm exec at the repository root; else the installed binary; paths quoted when needed', () => {
+    const inClone = daemonCommands('/src/nerves-hub-link');
+    expect(inClone.cwd).toBe('/src/nerves-hub-link');
+    expect(inClone.run('/tmp/d/device.toml')).toBe(
+      'pnpm exec nerves-hub-link run --config /tmp/d/device.toml',
+    );
+    expect(daemonCommands(undefined).run("/tmp/it's here/d.toml")).toBe(
+      "nerves-hub-link run --config '/tmp/it'\\''s here/d.toml'",
+    );
+    // This package runs from a clone here.
+    expect(cloneRoot()).toBe(fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, ''));
   });
 });
 
@@ -82,7 +112,7 @@ describe('nerves-hub-test-server', () => {
       output += text;
     });
     try {
-      await until(() => /device config for cli-device: (\S+)/.test(output), child);
+      await until(() => /device config for cli-device \(mTLS\): (\S+)/.test(output), child);
       const config = readFileSync(join(dir, 'device.toml'), 'utf8');
       expect(config).not.toContain('allow_unsigned');
       const setting = (key: string) => new RegExp(`${key} = "(.*)"`).exec(config)![1]!;
@@ -132,6 +162,95 @@ describe('nerves-hub-test-server', () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
     }
+  });
+});
+
+describe('nerves-hub-test-server without a firmware file', () => {
+  it('serves the bundled example with its key in a deployment, and prints a config and a command per method', async () => {
+    const exampleDir = join(dir, 'example');
+    const child = spawn(process.execPath, [bin, '--dir', exampleDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      output += text;
+    });
+    try {
+      await until(() => /device pages are kept in/.test(output), child);
+      expect(output).toMatch(
+        /firmware [0-9a-f-]{36} \(demo 1\.0\.1, 263158 bytes\): the bundled example, \S*examples\/small-signed\.fw\n/,
+      );
+      expect(output).toMatch(/signing key \S*examples\/fwup-key\.pub \(sent on join\)/);
+      expect(output).toContain('deployment 1: 1.0.1 for every device');
+      expect(output).toContain(
+        `product key nhp_test_server for shared-secret devices (its secret: ${exampleDir}/shared-secret)`,
+      );
+      expect(output).toContain(`device config for test-device-0001 (mTLS): ${exampleDir}/device.toml`);
+      expect(output).toContain(
+        `device config for test-device-0001-shared-secret (shared secret): ${exampleDir}/device-shared-secret.toml`,
+      );
+      expect(output).toContain(`  pnpm exec nerves-hub-link run --config ${exampleDir}/device.toml\n`);
+      expect(output).toContain(
+        `  pnpm exec nerves-hub-link run --config ${exampleDir}/device-shared-secret.toml\n`,
+      );
+      const shared = readFileSync(join(exampleDir, 'device-shared-secret.toml'), 'utf8');
+      expect(shared).toMatch(/^uri = "wss:\/\/127\.0\.0\.1:\d+\/device-socket\/websocket"$/m);
+      expect(shared).toContain(`secret_file = "${exampleDir}/shared-secret"`);
+      expect(shared).not.toContain('allow_unsigned');
+      expect(statSync(join(exampleDir, 'shared-secret')).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(exampleDir, 'shared-secret'), 'utf8')).toMatch(/^[\w-]{32}\n$/);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+});
+
+describe('nerves-hub-test-server with a bad argument', () => {
+  const refusals: [string, string[], RegExp][] = [
+    [
+      'a file that is not a fwup archive',
+      [fixture('fwup-key.pub')],
+      /fwup-key\.pub is not a fwup archive \(\.fw\): it has no meta\.conf/,
+    ],
+    [
+      'a missing firmware file',
+      [join(dir, 'missing.fw')],
+      /^nerves-hub-test-server: firmware file \S+missing\.fw: no such file\n$/,
+    ],
+    ['a folder', [dir], /firmware file \S+ is not a regular file/],
+    [
+      'a public key that is not one',
+      ['--public-key', fixture('small.fw'), fixture('small.fw')],
+      /small\.fw is not an fwup public key/,
+    ],
+    [
+      'a missing public key',
+      ['--public-key', join(dir, 'nope.pub')],
+      /public key file \S+nope\.pub: no such file/,
+    ],
+    ['a bad port', ['--port', 'many'], /--port many: expected a port number/],
+  ];
+  for (const [label, args, message] of refusals) {
+    it(`${label}: one line saying what is wrong, no stack, exit 1`, () => {
+      const result = spawnSync(process.execPath, [bin, '--dir', join(dir, 'refused'), ...args], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+    });
+  }
+
+  it('an unknown option: exit 64 with a pointer to --help', () => {
+    const result = spawnSync(process.execPath, [bin, '--frobnicate'], { encoding: 'utf8', timeout: 10_000 });
+    expect(result.status).toBe(64);
+    expect(result.stderr).toMatch(
+      /^nerves-hub-test-server: Unknown option '--frobnicate'.*\(see --help\)\n$/,
+    );
   });
 });
 

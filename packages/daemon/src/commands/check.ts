@@ -1,13 +1,16 @@
 import { Socket } from '@nerves-hub-link/phoenix-channel';
+import { formatByteRate } from '../byte-rate.js';
 import type { CliOptions } from '../cli.js';
 import { EXIT } from '../cli.js';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
 import { configPath, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { DEVICE_TOPIC, SOCKET_MAX_REDIRECTS } from '../constants.js';
 import { type Connection, prepareDevice } from '../device-setup.js';
 import { ExitError } from '../errors.js';
 import { buildJoinParams } from '../join-params.js';
 import type { DaemonLogger } from '../log.js';
+import { operatorSummary } from '../operator-summary.js';
 import { redact, redactedEndpoint } from '../redact.js';
 
 const CHECK_JOIN_TIMEOUT_MS = 20_000;
@@ -50,6 +53,8 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
       'warn fwup.public_keys is empty: updates are refused unless NervesHub sends a signing key of the organization when the device joins',
     );
   }
+  for (const line of operatorSummary(config)) out(line);
+  for (const line of networkLines(config, setup.connection)) out(line);
 
   const joinParams = buildJoinParams({
     firmware: setup.metadata.firmware,
@@ -63,9 +68,37 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
   out(
     `ok   joined "${DEVICE_TOPIC}" at ${redactedEndpoint(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
   );
+  for (const line of serverPinLines(config, setup.connection)) out(line);
   out('join payload:');
   out(JSON.stringify(joinParams, null, 2));
   return EXIT.ok;
+}
+
+/** How the socket gets out (proxy or direct, and why), and what limits the downloads. */
+function networkLines(config: Config, connection: Connection): string[] {
+  const lines = [`ok   device socket ${connection.route}`];
+  const { maxBytesPerSecond, pins } = config.download;
+  if (maxBytesPerSecond !== undefined) {
+    lines.push(`ok   firmware downloads capped at ${formatByteRate(maxBytesPerSecond)} (download.max_rate)`);
+  }
+  if (pins)
+    lines.push(`ok   firmware hosts must present one of ${pins.length} pinned key(s) (download.pins)`);
+  return lines;
+}
+
+/**
+ * The public-key pins of the chain the server presented, in the form auth.server_pins takes, so an operator can
+ * copy one; with pins configured, which one matched.
+ */
+function serverPinLines(config: Config, connection: Connection): string[] {
+  const chain = connection.presentedChain();
+  if (!chain || chain.length === 0) return [];
+  const pinned = config.auth.serverPins ?? [];
+  const matched = chain.find((certificate) => pinned.includes(certificate.pin));
+  const header = matched
+    ? `ok   server key pinned (auth.server_pins): ${matched.pin} (${matched.subject}) matched; the chain presented:`
+    : 'ok   server key pins of the chain presented (any one may go in auth.server_pins):';
+  return [header, ...chain.map((certificate) => `       ${certificate.pin}  ${certificate.subject}`)];
 }
 
 /**

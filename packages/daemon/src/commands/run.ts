@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import type { CliOptions } from '../cli.js';
+import { type CliOptions, EXIT } from '../cli.js';
 import { configPath, loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon.js';
 import { prepareDevice, removeStaleDownloads } from '../device-setup.js';
+import { ExitError } from '../errors.js';
 import { acquireLock } from '../lock.js';
 import type { DaemonLogger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -13,9 +14,24 @@ export async function runCommand(options: CliOptions, logger: DaemonLogger): Pro
   const { config, warnings } = loadConfig(file);
   if (config.auth.method === 'shared_secret') logger.addSecret(config.auth.secret);
   for (const warning of warnings) logger.warn(warning);
-  logger.info(`nerves-hub-link ${VERSION} starting`, { config: file });
+  // Packages are 0.0.0 until their first release: say so, so that it does not read as a broken version.
+  const version = VERSION === '0.0.0' ? '0.0.0 (unreleased development build)' : VERSION;
+  logger.info(`nerves-hub-link ${version} starting`, { config: file });
 
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // A folder the daemon may not create is the config's to fix; restarting changes nothing.
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ExitError(
+      EXIT.config,
+      `cannot create data_dir ${config.dataDir} (${code}) (config file ${file})`,
+      {
+        cause: error,
+        code: 'CONFIG_INVALID',
+      },
+    );
+  }
   const lock = acquireLock(config.dataDir, logger);
   try {
     await removeStaleDownloads(config.dataDir, logger);

@@ -12,6 +12,11 @@ export const CONFIG_DEFAULTS = {
   downloadMaxAttempts: 5,
   downloadIdleTimeoutMs: 60_000,
   heartbeatIntervalMs: 30_000,
+  hookTimeoutMs: 60_000,
+  /** Exit 21 and the reschedule-on-failure policies of the hooks. */
+  hookRescheduleDelayMs: 5 * 60_000,
+  /** Random delay after a maintenance window opens, so a fleet does not start at once. */
+  windowSpreadMs: 5 * 60_000,
   tlsVersion: 'TLSv1.2',
   /**
    * The NervesHub device API level we report. 2.0.0 is the highest whose server behaviour we handle:

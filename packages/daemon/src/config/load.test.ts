@@ -48,6 +48,60 @@ describe('parseConfig', () => {
     expect(config.commands.identify).toBeUndefined();
     expect(config.download).toEqual({ allowHttp: false, maxAttempts: 5, idleTimeoutMs: 60_000 });
     expect(config.heartbeatIntervalMs).toBe(30_000);
+    expect(config.hooks).toEqual({
+      timeoutMs: 60_000,
+      onHookFailure: 'reschedule',
+      onBeforeHookFailure: 'fail',
+      rescheduleDelayMs: 300_000,
+    });
+    expect(config.updates).toEqual({ windows: [], windowSpreadMs: 300_000, rebootPolicy: 'immediate' });
+  });
+
+  it('reads [hooks] and [updates]', () => {
+    const { config } = parseConfig(
+      `${MTLS}
+[hooks]
+update_available = ["/usr/lib/app/may-update", "--strict"]
+before_download = "/usr/lib/app/free-space"
+before_apply = ["sh", "-c", "systemctl stop app"]
+after_apply = ""
+on_error = "logger update-failed"
+before_reboot = "/usr/lib/app/reboot-ok"
+timeout_ms = 120000
+on_hook_failure = "apply"
+on_before_hook_failure = "reschedule"
+reschedule_delay = "15m"
+[updates]
+window = ["Mon-Fri 02:00-05:00", "Sat 22:00-02:00"]
+timezone = "Europe/Berlin"
+window_spread = "90s"
+reboot_policy = "hook"
+`,
+      'c.toml',
+    );
+    expect(config.hooks).toEqual({
+      updateAvailable: ['/usr/lib/app/may-update', '--strict'],
+      beforeDownload: ['/usr/lib/app/free-space'],
+      beforeApply: ['sh', '-c', 'systemctl stop app'],
+      onError: ['logger', 'update-failed'],
+      beforeReboot: ['/usr/lib/app/reboot-ok'],
+      timeoutMs: 120_000,
+      onHookFailure: 'apply',
+      onBeforeHookFailure: 'reschedule',
+      rescheduleDelayMs: 900_000,
+    });
+    expect(config.updates).toMatchObject({
+      timezone: 'Europe/Berlin',
+      windowSpreadMs: 90_000,
+      rebootPolicy: 'hook',
+    });
+    expect(config.updates.windows.map((window) => [window.text, window.crossesMidnight])).toEqual([
+      ['Mon-Fri 02:00-05:00', false],
+      ['Sat 22:00-02:00', true],
+    ]);
+    // One window may be written as a plain string.
+    const single = parseConfig(`${MTLS}[updates]\nwindow = "02:00-04:00"\n`, 'c.toml');
+    expect(single.config.updates.windows).toHaveLength(1);
   });
 
   it('accepts the full shape of the example config', () => {
@@ -226,6 +280,57 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
       `${MTLS}[fwup]\nallow_unsigned = "yes"\n`,
       /^fwup.allow_unsigned: expected true or false, got "yes"/,
     ],
+    [
+      'a hook written with shell syntax',
+      `${MTLS}[hooks]\nupdate_available = "check && echo apply"\n`,
+      /^hooks.update_available: .*write it as an array, e.g. \["sh", "-c"/,
+    ],
+    [
+      'an unknown hook',
+      `${MTLS}[hooks]\nbefore_downlaod = "x"\n`,
+      /^hooks.before_downlaod: unknown key \(did you mean "hooks.before_download"\?\)/,
+    ],
+    [
+      'an unknown hook failure policy',
+      `${MTLS}[hooks]\non_hook_failure = "ignore"\n`,
+      /^hooks.on_hook_failure: expected one of "apply", "reschedule", got "ignore"/,
+    ],
+    [
+      'a delay without a unit',
+      `${MTLS}[hooks]\nreschedule_delay = 300\n`,
+      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 1 s to 7 d, got 300/,
+    ],
+    [
+      'a window that is not one',
+      `${MTLS}[updates]\nwindow = ["Mon-Fri 02:00-05:00", "weekends"]\n`,
+      /^updates.window\[1\]: "weekends": expected "\[days\] HH:MM-HH:MM"/,
+    ],
+    [
+      'a window with a bad day',
+      `${MTLS}[updates]\nwindow = ["Mo-Fr 02:00-05:00"]\n`,
+      /^updates.window\[0\]: "Mo-Fr 02:00-05:00": "Mo-Fr" is not a day/,
+    ],
+    ['window as a number', `${MTLS}[updates]\nwindow = 3\n`, /^updates.window: expected an array of windows/],
+    [
+      'an unknown time zone',
+      `${MTLS}[updates]\ntimezone = "Europe/Gotham"\n`,
+      /^updates.timezone: "Europe\/Gotham" is not a time zone known/,
+    ],
+    [
+      'a spread that is too long',
+      `${MTLS}[updates]\nwindow_spread = "2d"\n`,
+      /^updates.window_spread: expected a duration .* from 0 ms to 24 h, got "2d"/,
+    ],
+    [
+      'reboot_policy "hook" without before_reboot',
+      `${MTLS}[updates]\nreboot_policy = "hook"\n`,
+      /^updates.reboot_policy: "hook" needs a hooks.before_reboot command/,
+    ],
+    [
+      'an unknown reboot policy',
+      `${MTLS}[updates]\nreboot_policy = "later"\n`,
+      /^updates.reboot_policy: expected one of "immediate", "hook", "never"/,
+    ],
   ];
 
   for (const [name, text, expected] of BAD) {
@@ -265,6 +370,26 @@ describe('loadConfig', () => {
     expect(loadConfig(file).warnings).toEqual([expect.stringContaining('chmod 600')]);
     chmodSync(file, 0o600);
     expect(loadConfig(file).warnings).toEqual([]);
+  });
+
+  it('warns about a PIN in auth.key_id, not about `pin-value=` in a comment (the shipped example has one)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nhl-config-'));
+    const example = join(dir, 'example.toml');
+    writeFileSync(example, readFileSync(new URL('../../examples/config.toml', import.meta.url)));
+    chmodSync(example, 0o644);
+    expect(readFileSync(example, 'utf8')).toMatch(/^#.*pin-value=/m);
+    expect(loadConfig(example).warnings).toEqual([]);
+
+    const withPin = join(dir, 'pin.toml');
+    writeFileSync(
+      withPin,
+      'uri = "wss://h/socket/websocket"\n[auth]\nmethod = "mtls"\ncert_file = "c.pem"\nkey_engine = "pkcs11"\n' +
+        'key_id = "pkcs11:token=t;object=k;pin-value=1234"\n',
+    );
+    chmodSync(withPin, 0o644);
+    expect(loadConfig(withPin).warnings).toEqual([
+      `${withPin} holds a PKCS#11 PIN (auth.key_id pin-value) and is readable by other users; run chmod 600 on it`,
+    ]);
   });
 });
 

@@ -57,7 +57,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   const problems: string[] = [];
   const config = resolvePaths(readConfig(document, file, problems), dirname(resolve(file)));
   if (problems.length > 0) throw new ConfigError('CONFIG_INVALID', file, problems);
-  return { config, warnings: secretWarnings(config, text) };
+  return { config, warnings: secretWarnings(config) };
 }
 
 /** Paths in the file are relative to the file's own folder, so a config and its certificates travel together. */
@@ -69,7 +69,10 @@ function resolvePaths(config: Config, base: string): Config {
       ? { ...config.auth, certFile: at(config.auth.certFile)! }
       : { ...config.auth };
   for (const key of ['keyFile', 'caFile', 'secretFile'] as const) {
-    if (key in auth) (auth as Record<string, unknown>)[key] = at((auth as Record<string, string>)[key]);
+    if (key in auth)
+      (auth as Record<string, unknown>)[key] = at(
+        (auth as Record<string, unknown>)[key] as string | undefined,
+      );
   }
   const metadata = config.metadata.file
     ? { ...config.metadata, file: at(config.metadata.file)! }
@@ -77,7 +80,7 @@ function resolvePaths(config: Config, base: string): Config {
   return { ...config, dataDir: at(config.dataDir)!, auth: auth as Config['auth'], metadata };
 }
 
-function secretWarnings(config: Config, text: string): string[] {
+function secretWarnings(config: Config): string[] {
   const warnings: string[] = [];
   const exposed = (path: string) => {
     try {
@@ -97,8 +100,12 @@ function secretWarnings(config: Config, text: string): string[] {
   if (config.auth.method === 'mtls' && config.auth.keyFile && exposed(config.auth.keyFile)) {
     warnings.push(`${config.auth.keyFile} (auth.key_file) is readable by other users; run chmod 600 on it`);
   }
-  if (/pin-value=/i.test(text) && exposed(config.file)) {
-    warnings.push(`${config.file} holds a PKCS#11 PIN and is readable by other users; run chmod 600 on it`);
+  // The parsed value, not the text: the shipped example mentions `pin-value=` in a comment.
+  const keyId = config.auth.method === 'mtls' ? config.auth.keyId : undefined;
+  if (keyId !== undefined && /(?:^|[:;?&])pin-value=/i.test(keyId) && exposed(config.file)) {
+    warnings.push(
+      `${config.file} holds a PKCS#11 PIN (auth.key_id pin-value) and is readable by other users; run chmod 600 on it`,
+    );
   }
   return warnings;
 }

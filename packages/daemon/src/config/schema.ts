@@ -1,3 +1,9 @@
+import { pinProblem } from '@nerves-hub-link/auth';
+import { MIN_RATE_BYTES_PER_SECOND } from '@nerves-hub-link/firmware';
+import { formatByteRate, parseByteRate } from '../byte-rate.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { checkTimeZone, type MaintenanceWindow, parseWindow } from '../maintenance-window.js';
+import { checkProxyUrl, type NetworkConfig, parseNoProxyEntry } from '../network-proxy.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { describe, type Table, TableReader } from './fields.js';
 
@@ -9,6 +15,8 @@ export type AuthConfig =
       readonly keyEngine?: string;
       readonly keyId?: string;
       readonly caFile?: string;
+      /** `sha256/…` public-key pins of the device socket's server (any certificate of its chain). */
+      readonly serverPins?: readonly string[];
     }
   | {
       readonly method: 'shared_secret';
@@ -16,6 +24,7 @@ export type AuthConfig =
       readonly secret?: string;
       readonly secretFile?: string;
       readonly caFile?: string;
+      readonly serverPins?: readonly string[];
     };
 
 export type IdentitySource =
@@ -61,8 +70,46 @@ export interface Config {
     readonly allowHttp: boolean;
     readonly maxAttempts: number;
     readonly idleTimeoutMs: number;
+    /** `sha256/…` public-key pins of every firmware host (redirects included). */
+    readonly pins?: readonly string[];
+    /** Bandwidth cap of the firmware download. */
+    readonly maxBytesPerSecond?: number;
   };
+  /** Proxy settings; the environment's HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply where these are absent. */
+  readonly network: NetworkConfig;
   readonly heartbeatIntervalMs: number;
+  /** Operator hooks: programs the daemon asks or tells at each step of an update. */
+  readonly hooks: HooksConfig;
+  /** When updates may start, and how the device reboots into one. */
+  readonly updates: UpdatesConfig;
+}
+
+export interface HooksConfig {
+  readonly updateAvailable?: readonly string[];
+  readonly beforeDownload?: readonly string[];
+  readonly beforeApply?: readonly string[];
+  readonly afterApply?: readonly string[];
+  readonly onError?: readonly string[];
+  readonly beforeReboot?: readonly string[];
+  readonly timeoutMs: number;
+  /** What a failed, hung or unreadable update_available (or before_reboot under the hook policy) means. */
+  readonly onHookFailure: 'apply' | 'reschedule';
+  /** What a failed before_download or before_apply does to the update. */
+  readonly onBeforeHookFailure: 'fail' | 'reschedule';
+  /** The delay of a reschedule that names none: exit 21, and the two failure policies above. */
+  readonly rescheduleDelayMs: number;
+}
+
+export type RebootPolicy = 'immediate' | 'hook' | 'never';
+
+export interface UpdatesConfig {
+  /** Empty: any time. */
+  readonly windows: readonly MaintenanceWindow[];
+  /** IANA name; absent: the system's local time. */
+  readonly timezone?: string;
+  /** Up to this much random delay after a window opens, so a fleet does not start in the same second. */
+  readonly windowSpreadMs: number;
+  readonly rebootPolicy: RebootPolicy;
 }
 
 /** Checks a parsed TOML document. Every problem found is pushed to `problems`; the result is valid only if none. */
@@ -87,6 +134,9 @@ export function readConfig(document: Table, file: string, problems: string[]): C
   const metadata = readMetadata(section(top, 'metadata', false, problems), problems);
   const commands = readCommands(section(top, 'commands', false, problems));
   const download = readDownload(section(top, 'download', false, problems));
+  const network = readNetwork(section(top, 'network', false, problems));
+  const hooks = readHooks(section(top, 'hooks', false, problems));
+  const updates = readUpdates(section(top, 'updates', false, problems), hooks);
   if (uri.startsWith('ws://') && !download.allowHttp) {
     // TLS is the only thing protecting the device's session; plain ws:// must be asked for explicitly.
     top.problem(
@@ -106,7 +156,10 @@ export function readConfig(document: Table, file: string, problems: string[]): C
     metadata,
     commands,
     download,
+    network,
     heartbeatIntervalMs,
+    hooks,
+    updates,
   };
 }
 
@@ -154,8 +207,9 @@ function readAuth(auth: TableReader): AuthConfig {
     if (secret !== undefined && secretFile !== undefined) {
       auth.problem('secret_file', 'set either secret or secret_file, not both');
     }
+    const serverPins = pinList(auth, 'server_pins');
     auth.rejectUnknown();
-    return optional({ method, key: key ?? '', secret, secretFile, caFile });
+    return optional({ method, key: key ?? '', secret, secretFile, caFile, serverPins });
   }
   const certFile = auth.requiredString('cert_file', 'a path to the device certificate (PEM)');
   const keyFile = auth.string('key_file', 'a path to the device private key (PEM)');
@@ -181,8 +235,17 @@ function readAuth(auth: TableReader): AuthConfig {
       );
     }
   }
+  const serverPins = pinList(auth, 'server_pins');
   auth.rejectUnknown();
-  return optional({ method: 'mtls' as const, certFile: certFile ?? '', keyFile, keyEngine, keyId, caFile });
+  return optional({
+    method: 'mtls' as const,
+    certFile: certFile ?? '',
+    keyFile,
+    keyEngine,
+    keyId,
+    caFile,
+    serverPins,
+  });
 }
 
 function readIdentity(identity: TableReader, auth: AuthConfig): IdentitySource {
@@ -290,7 +353,11 @@ function readCommands(commands: TableReader): Config['commands'] {
 }
 
 function readDownload(download: TableReader): Config['download'] {
+  const pins = pinList(download, 'pins');
+  const maxBytesPerSecond = byteRate(download, 'max_rate');
   const result = {
+    ...(pins ? { pins } : {}),
+    ...(maxBytesPerSecond !== undefined ? { maxBytesPerSecond } : {}),
     allowHttp: download.boolean('allow_http', false),
     maxAttempts: download.integer('max_attempts', CONFIG_DEFAULTS.downloadMaxAttempts, 1, 100, 'attempts'),
     idleTimeoutMs: download.integer(
@@ -303,4 +370,180 @@ function readDownload(download: TableReader): Config['download'] {
   };
   download.rejectUnknown();
   return result;
+}
+
+/** `[network]`: the proxy of the device socket and the download (see network-proxy.ts). */
+function readNetwork(network: TableReader): NetworkConfig {
+  const raw = network.raw('proxy');
+  let proxy: string | undefined;
+  if (typeof raw === 'string' && raw.trim() === '') {
+    proxy = '';
+  } else if (raw !== undefined) {
+    const checked = typeof raw === 'string' ? checkProxyUrl(raw, { schemeOptional: false }) : undefined;
+    if (typeof raw === 'string' && checked && 'url' in checked) proxy = raw.trim();
+    else {
+      // Never echo the value: it may hold the proxy's password.
+      network.problem(
+        'proxy',
+        (checked && 'problem' in checked ? checked.problem : undefined) ??
+          'expected a string "http://[user:password@]host:port", or "" for no proxy (then the environment is ignored too)',
+      );
+    }
+  }
+  const listRaw = network.raw('no_proxy');
+  let noProxy: string[] | undefined;
+  if (listRaw !== undefined) {
+    const entries =
+      typeof listRaw === 'string'
+        ? listRaw.split(/[\s,]+/).filter(Boolean)
+        : Array.isArray(listRaw) && listRaw.every((entry) => typeof entry === 'string')
+          ? (listRaw as string[])
+          : undefined;
+    if (!entries) {
+      network.problem(
+        'no_proxy',
+        `expected an array of hosts such as ["localhost", ".example.com", "10.0.0.0/8"], got ${describe(listRaw)}`,
+      );
+    } else {
+      entries.forEach((entry, index) => {
+        const parsed = parseNoProxyEntry(entry);
+        if ('problem' in parsed) network.problem(`no_proxy[${index}]`, parsed.problem);
+      });
+      noProxy = entries.map((entry) => entry.trim());
+    }
+  }
+  network.rejectUnknown();
+  return {
+    ...(proxy !== undefined ? { proxy } : {}),
+    ...(noProxy !== undefined ? { noProxy } : {}),
+  };
+}
+
+/** An array of `sha256/…` public-key pins; undefined when absent or empty. */
+function pinList(reader: TableReader, key: string): string[] | undefined {
+  const pins = reader.stringArray(key, 'an array of pins such as ["sha256/AbC…="]');
+  if (!pins) return undefined;
+  pins.forEach((pin, index) => {
+    const problem = pinProblem(pin);
+    if (problem) reader.problem(`${key}[${index}]`, `${problem}, got ${describe(pin)}`);
+  });
+  return pins.length > 0 ? pins : undefined;
+}
+
+/** A rate written with its unit ("2 MiB/s", "500 KB/s"). */
+function byteRate(reader: TableReader, key: string): number | undefined {
+  const value = reader.raw(key);
+  if (value === undefined) return undefined;
+  const parsed =
+    typeof value === 'string'
+      ? parseByteRate(value)
+      : { problem: 'expected a rate with its unit, such as "2 MiB/s" or "500 KB/s"' };
+  if ('problem' in parsed) {
+    reader.problem(key, `${parsed.problem}, got ${describe(value)}`);
+    return undefined;
+  }
+  if (parsed.bytesPerSecond < MIN_RATE_BYTES_PER_SECOND) {
+    reader.problem(
+      key,
+      `expected at least ${formatByteRate(MIN_RATE_BYTES_PER_SECOND)}, got ${describe(value)}`,
+    );
+    return undefined;
+  }
+  return parsed.bytesPerSecond;
+}
+
+function readHooks(hooks: TableReader): HooksConfig {
+  // `name = ""` (as in the example config) means: no such hook.
+  const command = (key: string) => (hooks.raw(key) === '' ? undefined : hooks.command(key));
+  const commands = {
+    updateAvailable: command('update_available'),
+    beforeDownload: command('before_download'),
+    beforeApply: command('before_apply'),
+    afterApply: command('after_apply'),
+    onError: command('on_error'),
+    beforeReboot: command('before_reboot'),
+  };
+  const result = {
+    ...(Object.fromEntries(Object.entries(commands).filter(([, value]) => value !== undefined)) as Partial<
+      Record<keyof typeof commands, string[]>
+    >),
+    timeoutMs: hooks.integer('timeout_ms', CONFIG_DEFAULTS.hookTimeoutMs, 100, 3_600_000, 'milliseconds'),
+    onHookFailure:
+      hooks.oneOf('on_hook_failure', ['apply', 'reschedule'] as const, 'reschedule') ?? 'reschedule',
+    onBeforeHookFailure:
+      hooks.oneOf('on_before_hook_failure', ['fail', 'reschedule'] as const, 'fail') ?? 'fail',
+    rescheduleDelayMs: duration(hooks, 'reschedule_delay', CONFIG_DEFAULTS.hookRescheduleDelayMs, {
+      min: 1000,
+      max: 7 * 86_400_000,
+    }),
+  };
+  hooks.rejectUnknown();
+  return result;
+}
+
+function readUpdates(updates: TableReader, hooks: HooksConfig): UpdatesConfig {
+  const windows: MaintenanceWindow[] = [];
+  const raw = updates.raw('window');
+  const texts = typeof raw === 'string' ? [raw] : raw;
+  if (texts !== undefined) {
+    if (!Array.isArray(texts) || texts.some((text) => typeof text !== 'string')) {
+      updates.problem(
+        'window',
+        `expected an array of windows such as ["Mon-Fri 02:00-05:00"], got ${describe(raw)}`,
+      );
+    } else {
+      texts.forEach((text: string, index) => {
+        const parsed = parseWindow(text);
+        if (parsed.ok) windows.push(parsed.window);
+        else updates.problem(`window[${index}]`, `${describe(text)}: ${parsed.problem}`);
+      });
+    }
+  }
+  const timezone = updates.string('timezone', 'an IANA time zone name such as "Europe/Berlin"');
+  if (timezone !== undefined) {
+    try {
+      checkTimeZone(timezone);
+    } catch {
+      updates.problem(
+        'timezone',
+        `${describe(timezone)} is not a time zone known to Node's Intl; use an IANA name such as "Europe/Berlin" or "UTC"`,
+      );
+    }
+  }
+  const windowSpreadMs = duration(updates, 'window_spread', CONFIG_DEFAULTS.windowSpreadMs, {
+    min: 0,
+    max: 86_400_000,
+  });
+  const rebootPolicy =
+    updates.oneOf('reboot_policy', ['immediate', 'hook', 'never'] as const, 'immediate') ?? 'immediate';
+  if (rebootPolicy === 'hook' && !hooks.beforeReboot) {
+    updates.problem('reboot_policy', '"hook" needs a hooks.before_reboot command to ask');
+  }
+  updates.rejectUnknown();
+  return {
+    windows,
+    ...(timezone !== undefined ? { timezone } : {}),
+    windowSpreadMs,
+    rebootPolicy,
+  };
+}
+
+/** A duration written as a string with a unit ("90s", "15m", "2h", "1h30m"). */
+function duration(
+  reader: TableReader,
+  key: string,
+  fallback: number,
+  range: { readonly min: number; readonly max: number },
+): number {
+  const value = reader.raw(key);
+  if (value === undefined) return fallback;
+  const ms = typeof value === 'string' && /[a-z]$/i.test(value.trim()) ? parseDuration(value) : undefined;
+  if (ms === undefined || ms < range.min || ms > range.max) {
+    reader.problem(
+      key,
+      `expected a duration such as "30s", "15m" or "1h30m" from ${formatDuration(range.min)} to ${formatDuration(range.max)}, got ${describe(value)}`,
+    );
+    return fallback;
+  }
+  return ms;
 }

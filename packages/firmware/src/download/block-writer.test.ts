@@ -42,4 +42,21 @@ describe('BlockWriter', () => {
     writer.push(Buffer.alloc(3 * 1024 * 1024, 1));
     await expect(writer.finish()).rejects.toThrow();
   });
+
+  it('reports the first write error at once and releases a paused reader', async () => {
+    const path = join(dir, 'closed-paused.bin');
+    const file = await open(path, 'w');
+    await file.close();
+    const errors: unknown[] = [];
+    const writer = new BlockWriter(file, (error) => errors.push(error));
+    let accepted = true;
+    for (let i = 0; i < 10 && accepted; i++) accepted = writer.push(Buffer.alloc(1024 * 1024, i));
+    expect(accepted).toBe(false);
+    // Without the error the reader would wait here for a drain that never comes.
+    await new Promise<void>((resolve) => writer.onDrain(resolve));
+    expect(errors).toHaveLength(1);
+    expect(writer.push(Buffer.alloc(4 * 1024 * 1024))).toBe(true);
+    await expect(writer.finish()).rejects.toBe(errors[0]);
+    expect(errors).toHaveLength(1);
+  });
 });

@@ -2,6 +2,9 @@
  * Writes a stream of chunks to a file in blocks: the chunks are copied into a small pool of reused 1 MiB blocks,
  * and each full block is written at its own offset (pwrite) while the next one fills, up to MAX_IN_FLIGHT at once.
  * Reading pauses when every block is busy, so memory stays flat whatever the size of the firmware.
+ * The first write error is reported at once through `onError` and ends the writing: later chunks are dropped
+ * and a paused reader is released, so the caller can stop the body instead of waiting for a drain that never
+ * comes.
  */
 import type { FileHandle } from 'node:fs/promises';
 
@@ -22,28 +25,38 @@ export class BlockWriter {
   #drainWaiters: (() => void)[] = [];
   #finishing: (() => void) | undefined;
 
-  constructor(file: FileHandle) {
+  readonly #onError: ((error: unknown) => void) | undefined;
+
+  constructor(file: FileHandle, onError?: (error: unknown) => void) {
     this.#file = file;
+    this.#onError = onError;
+  }
+
+  /** The first write error, if any: nothing more is written after it. */
+  get error(): unknown {
+    return this.#error;
   }
 
   /** Adds a chunk; returns false when the caller should pause until `onDrain`. */
   push(chunk: Buffer): boolean {
+    if (this.#error !== undefined) return true;
     if (this.#overflow.length > 0) this.#overflow.push(chunk);
     else this.#copy(chunk);
     return this.#overflow.length === 0;
   }
 
   onDrain(resume: () => void): void {
-    if (this.#overflow.length === 0) resume();
+    if (this.#overflow.length === 0 || this.#error !== undefined) resume();
     else this.#drainWaiters.push(resume);
   }
 
   /** Writes what is left and waits for every write. Throws the first write error. */
   async finish(): Promise<void> {
-    while (this.#overflow.length > 0 && !this.#error) await this.#settledOnce();
-    if (this.#current && this.#filled > 0 && !this.#error) this.#write(this.#current, this.#filled);
+    while (this.#overflow.length > 0 && this.#error === undefined) await this.#settledOnce();
+    if (this.#current && this.#filled > 0 && this.#error === undefined)
+      this.#write(this.#current, this.#filled);
     while (this.#inFlight > 0) await this.#settledOnce();
-    if (this.#error) throw this.#error;
+    if (this.#error !== undefined) throw this.#error;
   }
 
   #settledOnce(): Promise<void> {
@@ -86,11 +99,17 @@ export class BlockWriter {
     const position = this.#position;
     this.#position += length;
     this.#inFlight += 1;
-    this.#file.write(block, 0, length, position).then(
+    writeFully(this.#file, block, length, position).then(
       () => this.#settled(block),
       (error: unknown) => {
-        this.#error ??= error;
+        const first = this.#error === undefined;
+        this.#error ??= error ?? new Error('write failed');
+        if (first) {
+          this.#overflow = [];
+          this.#current = undefined;
+        }
         this.#settled(block);
+        if (first) this.#onError?.(this.#error);
       },
     );
   }
@@ -98,7 +117,7 @@ export class BlockWriter {
   #settled(block: Buffer): void {
     this.#inFlight -= 1;
     this.#free.push(block);
-    if (!this.#error && this.#overflow.length > 0) {
+    if (this.#error === undefined && this.#overflow.length > 0) {
       const waiting = this.#overflow;
       this.#overflow = [];
       for (const chunk of waiting) {
@@ -106,7 +125,7 @@ export class BlockWriter {
         else this.#copy(chunk);
       }
     }
-    if (this.#overflow.length === 0 || this.#error) {
+    if (this.#overflow.length === 0 || this.#error !== undefined) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
       for (const resume of waiters) resume();
@@ -114,5 +133,18 @@ export class BlockWriter {
     const finishing = this.#finishing;
     this.#finishing = undefined;
     finishing?.();
+  }
+}
+
+/**
+ * pwrite may write less than asked (a file system filling up takes what fits): the rest is written at its own
+ * offset, and a write that takes nothing at all is an error, never a silent gap in the file.
+ */
+async function writeFully(file: FileHandle, block: Buffer, length: number, position: number): Promise<void> {
+  let written = 0;
+  while (written < length) {
+    const { bytesWritten } = await file.write(block, written, length - written, position + written);
+    if (bytesWritten <= 0) throw new Error(`the file took no more bytes at offset ${position + written}`);
+    written += bytesWritten;
   }
 }

@@ -6,12 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rootCertificates } from 'node:tls';
+import { type PeerCertificate, rootCertificates } from 'node:tls';
 import { FirmwareError } from '../errors.js';
-import { downloadAttempt, type HttpStatusError } from './attempt.js';
+import { downloadAttempt, type HttpStatusError, parseUrl } from './attempt.js';
 import { trackedDispatcher } from './connection-tracker.js';
+import type { ProxyOption } from './proxy.js';
+import { TokenBucket } from './rate-limit.js';
 import { redactUrl } from './redact-url.js';
-import { isRetryable, RETRY_DEFAULTS, type RetryOptions, retryDelayMs } from './retry-policy.js';
+import { failuresAllowed, RETRY_DEFAULTS, type RetryOptions, retryDelayMs } from './retry-policy.js';
 
 export interface DownloadProgress {
   readonly bytes: number;
@@ -41,9 +43,15 @@ export interface DownloadFirmwareOptions {
   readonly directory: string;
   /** @default a random name ending in `.fw` */
   readonly fileName?: string;
-  /** `size` from the update message: checked, and used for the free-space check. */
+  /**
+   * `size` from the update message: checked, used for the free-space check, and the most that is read: a body
+   * with a byte more ends the attempt (FW_SIZE_MISMATCH). Without it, `Content-Length` bounds the body.
+   */
   readonly expectedSize?: number;
-  /** `checksum` from the update message (SHA-256 hex, any case). */
+  /**
+   * `checksum` from the update message (SHA-256 hex, any case). Anything but 64 hex digits fails at once with
+   * FW_CHECKSUM_INVALID, before any request.
+   */
   readonly expectedSha256?: string;
   /** Extra trust anchors (PEM), added to the system's. */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
@@ -60,6 +68,24 @@ export interface DownloadFirmwareOptions {
    */
   readonly onConnection?: (info: DownloadConnection) => void;
   readonly retry?: RetryOptions;
+  /**
+   * An HTTP proxy (`http://[user:password@]host:port`), or a function of each request URL (every redirect hop)
+   * returning one or undefined (direct). Requests go through a CONNECT tunnel with TLS end to end; failures to get
+   * through are FW_PROXY (retried) or FW_PROXY_REFUSED (credentials, or a refusal). Environment variables are not
+   * read. `onConnection` then reports the local address of the connection toward the proxy.
+   */
+  readonly proxy?: ProxyOption;
+  /**
+   * Replaces Node's check of each firmware host's name, as in `tls.connect` (called only for a chain the CAs
+   * verified; call `tls.checkServerIdentity` in it to keep the name check), e.g. to add public-key pins. An error
+   * it returns, other than a name mismatch, ends the download with FW_SERVER_IDENTITY, not retried.
+   */
+  readonly checkServerIdentity?: (hostname: string, certificate: PeerCertificate) => Error | undefined;
+  /**
+   * Bandwidth cap of the body, in bytes per second (at least 1024): a token bucket with a small burst pauses
+   * reading whenever the download runs ahead of it.
+   */
+  readonly maxBytesPerSecond?: number;
   /** @default 5 */
   readonly maxRedirects?: number;
   /** @default 'nerves-hub-link' */
@@ -79,17 +105,29 @@ const PROGRESS_INTERVAL_MS = 250;
 
 export async function downloadFirmware(options: DownloadFirmwareOptions): Promise<DownloadResult> {
   const retry = { ...RETRY_DEFAULTS, ...options.retry };
+  // What can never succeed fails before any request: no attempt of it is worth repeating.
+  parseUrl(options.url, 'the firmware URL');
+  checkSha256(options.expectedSha256);
+  const bucket =
+    options.maxBytesPerSecond === undefined ? undefined : new TokenBucket(options.maxBytesPerSecond);
   await mkdir(options.directory, { recursive: true, mode: 0o700 });
   const finalPath = join(options.directory, options.fileName ?? `${randomUUID()}.fw`);
   const partPath = `${finalPath}.part`;
   const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
   const connections = trackedDispatcher(
-    extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa.map(String)] } : {},
+    {
+      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa.map(String)] } : {}),
+      ...(options.checkServerIdentity
+        ? { checkServerIdentity: identityCheck(options.checkServerIdentity) }
+        : {}),
+    },
+    options.proxy,
   );
-  const { dispatcher } = connections;
   const progress = throttledProgress(options.onProgress);
   let lastError: unknown;
   let attempts = 0;
+  /** Failed attempts so far, by error code: each kind of failure has its own allowance. */
+  const failures = new Map<string, number>();
   try {
     for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
       attempts = attempt;
@@ -99,7 +137,7 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
           url: options.url,
           partPath,
           directory: options.directory,
-          dispatcher,
+          route: (url) => connections.route(url),
           attempt,
           expectedSize: options.expectedSize,
           idleTimeoutMs: retry.idleTimeoutMs,
@@ -108,8 +146,8 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
           userAgent: options.userAgent ?? 'nerves-hub-link',
           signal: options.signal,
           onBytes: progress.update,
-          onConnected: (url) =>
-            reportConnection(options, { attempt, localAddress: connections.localAddress(url.origin) }),
+          bucket,
+          onConnected: (_url, localAddress) => reportConnection(options, { attempt, localAddress }),
         });
         checkExpectations(result, options);
         await rename(partPath, finalPath);
@@ -120,7 +158,9 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
         lastError = error;
         if (options.signal?.aborted)
           throw new FirmwareError('FW_ABORTED', 'download cancelled', { cause: error });
-        if (!isRetryable(error) || attempt === retry.maxAttempts) break;
+        const kind = error instanceof FirmwareError ? error.code : 'other';
+        failures.set(kind, (failures.get(kind) ?? 0) + 1);
+        if (failures.get(kind)! >= failuresAllowed(error) || attempt === retry.maxAttempts) break;
         const delay = retryDelayMs(attempt, retry, (error as HttpStatusError).retryAfterMs);
         options.logger?.warn?.(
           `download attempt ${attempt} of ${retry.maxAttempts} failed (${(error as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s`,
@@ -136,8 +176,24 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
     throw finalError(lastError, options.url, attempts);
   } finally {
     await rm(partPath, { force: true });
-    await dispatcher.close().catch(() => {});
+    await connections.close();
   }
+}
+
+/**
+ * The caller's identity check, its refusals made FW_SERVER_IDENTITY errors: they reach the attempt as the TLS
+ * error of the connection. A name mismatch keeps Node's own error, as without the check.
+ */
+function identityCheck(
+  check: NonNullable<DownloadFirmwareOptions['checkServerIdentity']>,
+): (hostname: string, certificate: PeerCertificate) => Error | undefined {
+  return (hostname, certificate) => {
+    const error = check(hostname, certificate);
+    if (!error || (error as NodeJS.ErrnoException).code === 'ERR_TLS_CERT_ALTNAME_INVALID') return error;
+    return new FirmwareError('FW_SERVER_IDENTITY', `untrusted firmware host ${hostname}: ${error.message}`, {
+      cause: error,
+    });
+  };
 }
 
 function reportConnection(options: DownloadFirmwareOptions, info: DownloadConnection): void {
@@ -148,33 +204,48 @@ function reportConnection(options: DownloadFirmwareOptions, info: DownloadConnec
   }
 }
 
+/**
+ * A checksum that is not 64 hex digits can never match: refused before anything is downloaded, rather than
+ * skipped (which would leave the file unchecked) or found wrong after a full download.
+ */
+function checkSha256(expected: string | undefined): void {
+  if (expected === undefined || /^[0-9a-f]{64}$/i.test(expected)) return;
+  const shown = expected.length > 80 ? `${expected.slice(0, 80)}…` : expected;
+  throw new FirmwareError(
+    'FW_CHECKSUM_INVALID',
+    `malformed checksum: ${JSON.stringify(shown)} (${expected.length} characters) is not a SHA-256 of 64 hex digits`,
+  );
+}
+
 function checkExpectations(result: { size: number; sha256: string }, options: DownloadFirmwareOptions): void {
   if (options.expectedSize !== undefined && result.size !== options.expectedSize) {
     throw new FirmwareError(
       'FW_SIZE_MISMATCH',
-      `${redactUrl(options.url)}: got ${result.size} bytes, the update announced ${options.expectedSize}`,
+      `size mismatch: ${redactUrl(options.url)}: got ${result.size} bytes, the update announced ${options.expectedSize}`,
     );
   }
   if (options.expectedSha256 && result.sha256 !== options.expectedSha256.toUpperCase()) {
     throw new FirmwareError(
       'FW_CHECKSUM_MISMATCH',
-      `${redactUrl(options.url)}: SHA-256 ${result.sha256.slice(0, 16)}… does not match the announced ${options.expectedSha256.slice(0, 16)}…`,
+      `checksum mismatch: ${redactUrl(options.url)}: SHA-256 ${result.sha256.slice(0, 16)}… does not match the announced ${options.expectedSha256.slice(0, 16)}…`,
     );
   }
 }
 
 function finalError(error: unknown, url: string, attempts: number): FirmwareError {
+  const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
   if (error instanceof FirmwareError) {
-    return new FirmwareError(error.code, error.message, {
+    return new FirmwareError(error.code, `${error.message}${tries}`, {
       cause: error,
       ...(error.statusCode !== undefined ? { statusCode: error.statusCode } : {}),
       attempts,
     });
   }
-  return new FirmwareError('FW_NETWORK', `${redactUrl(url)}: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-    attempts,
-  });
+  return new FirmwareError(
+    'FW_NETWORK',
+    `network error: ${redactUrl(url)}: ${(error as Error)?.message ?? String(error)}${tries}`,
+    { cause: error, attempts },
+  );
 }
 
 function throttledProgress(onProgress: DownloadFirmwareOptions['onProgress']) {

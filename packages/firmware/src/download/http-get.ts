@@ -19,6 +19,9 @@ export interface BodySink {
   onDrain(resume: () => void): void;
 }
 
+/** Ends the response at once (the connection is dropped); `ended` then rejects with `reason`. */
+export type StopBody = (reason: Error) => void;
+
 export interface GetOptions {
   readonly dispatcher: Dispatcher;
   readonly headers: Record<string, string>;
@@ -29,8 +32,15 @@ export interface GetOptions {
    * to be written on it: before any of the response. Must not throw.
    */
   readonly onConnected?: () => void;
-  /** Called with the status and headers; returns where the body goes, or undefined to drop it. */
-  readonly sinkFor: (statusCode: number, headers: Record<string, string | undefined>) => BodySink | undefined;
+  /**
+   * Called with the status and headers; returns where the body goes, or undefined to drop it. The sink calls
+   * `stop` to refuse the rest of the body (too long, a write error): reading ends there.
+   */
+  readonly sinkFor: (
+    statusCode: number,
+    headers: Record<string, string | undefined>,
+    stop: StopBody,
+  ) => BodySink | undefined;
 }
 
 export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
@@ -44,6 +54,7 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
     ended.catch(() => {});
     let headersSeen = false;
     let sink: BodySink | undefined;
+    let stopped = false;
     let abortController: { abort(reason?: Error): void } | undefined;
     const onAbort = () => abortController?.abort(options.signal?.reason ?? new Error('aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -70,15 +81,20 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
             headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
           }
           headersSeen = true;
-          sink = options.sinkFor(statusCode, headers);
           resolveHeaders({
             statusCode,
             headers,
             ended,
             abort: () => controller.abort(new Error('download stopped')),
           });
+          sink = options.sinkFor(statusCode, headers, (reason) => {
+            stopped = true;
+            controller.abort(reason);
+          });
         },
         onResponseData(controller, chunk) {
+          // Data undici had already parsed when the sink stopped the body goes nowhere.
+          if (stopped) return;
           if (sink && !sink.push(chunk)) {
             controller.pause();
             sink.onDrain(() => controller.resume());

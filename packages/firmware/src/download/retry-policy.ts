@@ -19,20 +19,34 @@ export const RETRY_DEFAULTS = {
   maxDelayMs: 30_000,
 };
 
-/** Network trouble, stalls, 5xx/429 and damaged bodies are retried; refusals and other 4xx are not. */
-export function isRetryable(error: unknown): boolean {
-  if (!(error instanceof FirmwareError)) return true;
+/**
+ * How many attempts of one download may end with this kind of error before it gives up (the attempt limit
+ * applies as well). Network trouble, stalls, 5xx and 429 are transient: as many as the attempt limit allows.
+ * A proxy that cannot be reached or cannot reach the host (5xx to CONNECT) counts as network trouble.
+ * A damaged body (size or checksum) is tried once more, in case it was damaged on the way; a host that keeps
+ * serving the wrong file would otherwise be downloaded in full again and again. Refusals, other 4xx, invalid
+ * input, an encoded body and a disk that cannot take the file are not repeated.
+ */
+export function failuresAllowed(error: unknown): number {
+  if (!(error instanceof FirmwareError)) return Number.POSITIVE_INFINITY;
   switch (error.code) {
     case 'FW_NETWORK':
     case 'FW_STALLED':
+    case 'FW_PROXY':
+      return Number.POSITIVE_INFINITY;
     case 'FW_SIZE_MISMATCH':
     case 'FW_CHECKSUM_MISMATCH':
-      return true;
+      return 2;
     case 'FW_HTTP_STATUS':
-      return error.statusCode === 429 || (error.statusCode ?? 0) >= 500;
+      return error.statusCode === 429 || (error.statusCode ?? 0) >= 500 ? Number.POSITIVE_INFINITY : 1;
     default:
-      return false;
+      return 1;
   }
+}
+
+/** Whether an attempt that ended with this error may be followed by another. */
+export function isRetryable(error: unknown): boolean {
+  return failuresAllowed(error) > 1;
 }
 
 /** Exponential backoff with up to 50 % jitter, or the server's `Retry-After` (capped by maxDelayMs). */

@@ -3,10 +3,9 @@
  * (or a file), firmware keys under the active slot's prefix (`a.`/`b.`), validation flags
  * (nerves_runtime lib/nerves_runtime/kv.ex, lib/nerves_runtime.ex).
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { FirmwareError } from '../errors.js';
+import { CommandError, runGroupedCommand } from './grouped-command.js';
 
 /** Without these the server never offers an update (nerves_hub_web lib/nerves_hub/device_link.ex). */
 export const REQUIRED_FIRMWARE_KEYS = [
@@ -24,7 +23,7 @@ export interface ReadFirmwareMetadataOptions {
   readonly file?: string;
   /** Values that override what was read (keys without slot prefix, e.g. `nerves_fw_version`). */
   readonly values?: Readonly<Record<string, string>>;
-  /** @default 10000 */
+  /** The command (and every process it started) is stopped after this long. @default 10000 */
   readonly timeoutMs?: number;
 }
 
@@ -118,18 +117,18 @@ async function readSource(options: ReadFirmwareMetadataOptions): Promise<{ text:
   const [file, ...args] = options.command ?? ['fw_printenv'];
   const label = [file, ...args].join(' ');
   try {
-    const { stdout } = await promisify(execFile)(file!, args, {
-      timeout: options.timeoutMs ?? 10_000,
-      maxBuffer: 4 * 1024 * 1024,
+    const { stdout } = await runGroupedCommand([file!, ...args], {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      maxOutputBytes: 4 * 1024 * 1024,
     });
     return { text: stdout, source: `"${label}"` };
   } catch (cause) {
-    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    const missing = cause instanceof CommandError && cause.failure.kind === 'not-found';
     throw new FirmwareError(
       'FW_METADATA_UNAVAILABLE',
       missing
         ? `"${file}" not found: install it (u-boot-tools) or set metadata.command, metadata.file or [metadata.values]`
-        : `"${label}" failed: ${(cause as Error).message.split('\n')[0]}`,
+        : `"${label}" failed: ${(cause as Error).message}`,
       { cause },
     );
   }

@@ -1,23 +1,35 @@
-/** The nerves-hub-link config the CLI prints: it works against this server as it is. */
+/** The nerves-hub-link configs the CLI writes: each works against this server as it is. */
 
 export interface DeviceConfigInput {
   readonly uri: string;
-  readonly dir: string;
+  /** This device's own folder: its data dir and the disk image fwup writes go there. */
+  readonly deviceDir: string;
   readonly identifier: string;
-  readonly certFile: string;
-  readonly keyFile: string;
+  readonly auth: MtlsAuth | SharedSecretAuth;
   readonly caFile: string;
   readonly fwupPath: string;
-  readonly devicePath: string;
   /** The server sends signing keys on join; without any, the device must accept unsigned firmware. */
   readonly signingKeys: boolean;
+}
+
+export interface MtlsAuth {
+  readonly method: 'mtls';
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface SharedSecretAuth {
+  readonly method: 'shared_secret';
+  /** A product key (`nhp_…`): the server trusts the identifier in the signature. */
+  readonly key: string;
+  readonly secretFile: string;
 }
 
 export function deviceConfig(input: DeviceConfigInput): string {
   const fwup = [
     '[fwup]',
     `path = ${quote(input.fwupPath)}`,
-    `devpath = ${quote(input.devicePath)}`,
+    `devpath = ${quote(`${input.deviceDir}/disk.img`)}`,
     ...(input.signingKeys
       ? ['# Signing keys come from the server when the device joins (--public-key).']
       : [
@@ -26,21 +38,25 @@ export function deviceConfig(input: DeviceConfigInput): string {
           'allow_unsigned = true',
         ]),
   ];
+  const { auth } = input;
+  const authLines =
+    auth.method === 'mtls'
+      ? ['method = "mtls"', `cert_file = ${quote(auth.certFile)}`, `key_file = ${quote(auth.keyFile)}`]
+      : ['method = "shared_secret"', `key = ${quote(auth.key)}`, `secret_file = ${quote(auth.secretFile)}`];
   return [
     `uri = ${quote(input.uri)}`,
-    `data_dir = ${quote(`${input.dir}/device-data`)}`,
+    `data_dir = ${quote(`${input.deviceDir}/data`)}`,
     '',
     '[identity]',
     `serial = ${quote(input.identifier)}`,
     '',
     '[auth]',
-    'method = "mtls"',
-    `cert_file = ${quote(input.certFile)}`,
-    `key_file = ${quote(input.keyFile)}`,
+    ...authLines,
     `ca_file = ${quote(input.caFile)}`,
     '',
     ...fwup,
     '',
+    '# The firmware this device runs. Nothing really reboots here, so every run reports 1.0.0 again.',
     '[metadata.values]',
     'nerves_fw_uuid = "00000000-0000-4000-8000-000000000000"',
     'nerves_fw_product = "demo"',

@@ -1,0 +1,78 @@
+import { RedirectRefusedError, UpgradeRejectedError } from '@nerves-hub-link/phoenix-channel';
+import { describe, expect, it } from 'vitest';
+import { explainConnectionError } from './connection-errors.js';
+
+const refused = (status: number, headers: Record<string, string> = {}) =>
+  new UpgradeRejectedError(status, headers);
+
+describe('explainConnectionError', () => {
+  it('401 with a shared secret: the keys to check, and the clock when the server is far off', () => {
+    const facts = { method: 'shared_secret', uri: 'wss://hub.example/device-socket/websocket' } as const;
+    expect(explainConnectionError(refused(401), facts)).toBe(
+      "NervesHub refused the shared-secret signature (HTTP 401): check auth.key and auth.secret: a product key (nhp_…) goes with its product's secret, a device key (nhd_…) with that device's secret and its identifier; shared secrets must also be enabled on the server",
+    );
+    const withClock = explainConnectionError(refused(401), {
+      ...facts,
+      secretFile: '/etc/nhl/secret',
+      serverClockOffsetMs: () => 312_000,
+    });
+    expect(withClock).toContain('check auth.key and auth.secret_file (/etc/nhl/secret)');
+    expect(withClock).toMatch(
+      /The device clock is 312 s behind the server's \(its Date header\): set the device clock/,
+    );
+    expect(
+      explainConnectionError(refused(401), { ...facts, serverClockOffsetMs: () => 5_000 }),
+    ).not.toContain('clock');
+  });
+
+  it('401 with mTLS: the certificate is unknown to NervesHub', () => {
+    const text = explainConnectionError(refused(401), {
+      method: 'mtls',
+      uri: 'wss://hub.example/socket/websocket',
+      certFile: '/etc/nhl/cert.pem',
+    });
+    expect(text).toMatch(
+      /^NervesHub refused the device certificate \(HTTP 401\): it does not know this certificate/,
+    );
+    expect(text).toContain('(auth.cert_file = /etc/nhl/cert.pem) or the CA that signed it');
+  });
+
+  it('404 or a redirect: the path NervesHub expects for the auth method, as a uri to copy', () => {
+    expect(
+      explainConnectionError(refused(404), {
+        method: 'mtls',
+        uri: 'wss://hub.example:4001/device-socket/websocket',
+      }),
+    ).toBe(
+      'NervesHub has no device socket at /device-socket/websocket (HTTP 404): certificate (mTLS) devices connect to ' +
+        '/socket/websocket; set uri = "wss://hub.example:4001/socket/websocket"',
+    );
+    const redirect = new RedirectRefusedError('too-many', 'more than 2 redirect(s)', {
+      statusCode: 301,
+      headers: {},
+    });
+    expect(
+      explainConnectionError(redirect, {
+        method: 'shared_secret',
+        uri: 'wss://hub.example/socket/websocket',
+      }),
+    ).toBe(
+      'NervesHub has no device socket at /socket/websocket (HTTP 301, a redirect): shared-secret devices connect to ' +
+        '/device-socket/websocket; set uri = "wss://hub.example/device-socket/websocket"',
+    );
+    expect(
+      explainConnectionError(refused(404), {
+        method: 'shared_secret',
+        uri: 'wss://web.example/device-socket/websocket',
+      }),
+    ).toMatch(
+      /^web\.example answered the WebSocket upgrade on \/device-socket\/websocket with HTTP 404 .*not its web interface$/,
+    );
+  });
+
+  it('leaves other errors as they are', () => {
+    expect(explainConnectionError(refused(503), { method: 'mtls', uri: 'wss://h/socket/websocket' })).toBe(
+      'WebSocket upgrade rejected with HTTP 503',
+    );
+  });
+});

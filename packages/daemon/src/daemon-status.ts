@@ -1,0 +1,109 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCK_FILE, staleReason } from './lock.js';
+import { type DaemonState, readStateFile } from './state-file.js';
+
+/** Exit codes of `nerves-hub-link status`, for health checks (LSB's 3 and 4 for "not running" and "unknown"). */
+export const STATUS_EXIT = {
+  /** The daemon runs and its device channel is joined. */
+  connected: 0,
+  /** The daemon runs but is not connected (starting, connecting, or the connection is down). */
+  notConnected: 2,
+  /** No live nerves-hub-link holds the lock in data_dir. */
+  notRunning: 3,
+  /** The lock or the status file cannot be read (permissions, a damaged file). */
+  unknown: 4,
+} as const;
+
+export interface DaemonStatus {
+  readonly running: boolean;
+  /** The pid holding the lock, when a live daemon holds it. */
+  readonly pid: number | null;
+  readonly connected: boolean;
+  /** The status file; from an earlier run when `current` is false. */
+  readonly state: DaemonState | null;
+  /** The file was written by the daemon running now. */
+  readonly current: boolean;
+  /** Why the answer is less than complete, in words for the operator. */
+  readonly note: string | null;
+  readonly exitCode: number;
+}
+
+/** Whether a daemon runs in `dataDir`, and what its status file says. Reads only; never takes the lock. */
+export function readDaemonStatus(dataDir: string): DaemonStatus {
+  const holder = lockHolder(dataDir);
+  const file = readStateFile(dataDir);
+  const state = file.kind === 'ok' ? file.state : null;
+  if (holder.kind === 'unreadable') {
+    return result(false, null, state, false, holder.reason, STATUS_EXIT.unknown);
+  }
+  if (holder.kind === 'none') {
+    return result(
+      false,
+      null,
+      state,
+      false,
+      'no nerves-hub-link is running with this data_dir',
+      STATUS_EXIT.notRunning,
+    );
+  }
+  const { pid } = holder;
+  if (file.kind === 'unreadable') return result(true, pid, null, false, file.reason, STATUS_EXIT.unknown);
+  if (!state || state.pid !== pid) {
+    return result(
+      true,
+      pid,
+      state,
+      false,
+      'the daemon is starting: no status from it yet',
+      STATUS_EXIT.notConnected,
+    );
+  }
+  const connected = state.connection.state === 'joined';
+  return {
+    running: true,
+    pid,
+    connected,
+    state,
+    current: true,
+    note: null,
+    exitCode: connected ? STATUS_EXIT.connected : STATUS_EXIT.notConnected,
+  };
+}
+
+function result(
+  running: boolean,
+  pid: number | null,
+  state: DaemonState | null,
+  current: boolean,
+  note: string,
+  exitCode: number,
+): DaemonStatus {
+  return { running, pid, connected: false, state, current, note, exitCode };
+}
+
+type Holder =
+  | { readonly kind: 'live'; readonly pid: number }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/** The live nerves-hub-link holding the lock: the same test the daemon uses before it takes a lock over. */
+function lockHolder(dataDir: string): Holder {
+  const path = join(dataDir, LOCK_FILE);
+  let text: string;
+  let owner: number;
+  try {
+    text = readFileSync(path, 'utf8');
+    owner = statSync(path).uid;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'none' };
+    return {
+      kind: 'unreadable',
+      reason: `cannot read the lock ${path} (${code}); run status as the daemon's user`,
+    };
+  }
+  const pid = Number.parseInt(text.trim(), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return { kind: 'none' };
+  return staleReason(pid, owner) === undefined ? { kind: 'live', pid } : { kind: 'none' };
+}

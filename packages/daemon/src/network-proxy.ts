@@ -1,0 +1,294 @@
+/**
+ * Which HTTP proxy, if any, a connection of the daemon goes through: the device socket and every firmware
+ * download request (each redirect hop asks again). `network.proxy` and `network.no_proxy` in the config win, each
+ * over its environment variables: `https_proxy`/`HTTPS_PROXY` for wss:// and https://, `http_proxy`/`HTTP_PROXY`
+ * for ws:// and http://, `no_proxy`/`NO_PROXY` (lower case first, as curl reads them). `network.proxy = ""` turns
+ * the environment's proxies off.
+ *
+ * `no_proxy` follows curl: entries separated by commas (or spaces); `*` alone means every host; a host name
+ * matches itself and its subdomains (`example.com` and `.example.com` both match `a.example.com`); IP addresses
+ * match exactly and `IP/prefix` matches a range; any entry may end in `:port` to match that port only. Matching
+ * is on the host as written in the URL: names are not resolved.
+ */
+import { BlockList, isIP } from 'node:net';
+import type { ProxyRoute } from '@nerves-hub-link/phoenix-channel';
+
+export interface NetworkConfig {
+  /** `http://[user:password@]host:port`, or `""` for none (the environment's proxies are then ignored too). */
+  readonly proxy?: string;
+  readonly noProxy?: readonly string[];
+}
+
+type NoProxyMatch =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'host'; readonly host: string }
+  | { readonly kind: 'ip'; readonly list: BlockList };
+
+export interface NoProxyEntry {
+  /** As written, for messages. */
+  readonly text: string;
+  readonly match: NoProxyMatch;
+  readonly port: number | undefined;
+}
+
+const HOST_NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+/** One `no_proxy` entry, or why it is not one. */
+export function parseNoProxyEntry(raw: string): NoProxyEntry | { problem: string } {
+  const text = raw.trim();
+  const problem = {
+    problem: `${JSON.stringify(text)} is not a host name, .domain, IP address, IP/prefix or *, with an optional :port`,
+  };
+  if (text === '*') return { text, match: { kind: 'all' }, port: undefined };
+  let host = text;
+  let port: number | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1]!;
+    port = bracketed[2] === undefined ? undefined : Number(bracketed[2]);
+  } else if ((text.match(/:/g) ?? []).length === 1) {
+    const [name, digits] = text.split(':') as [string, string];
+    if (!/^\d+$/.test(digits)) return problem;
+    host = name;
+    port = Number(digits);
+  }
+  if (port !== undefined && (port < 1 || port > 65_535)) return problem;
+  const [address, prefixText, ...rest] = host.split('/');
+  const family = isIP(address ?? '');
+  if (family !== 0) {
+    if (rest.length > 0) return problem;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    const list = new BlockList();
+    if (prefixText === undefined) {
+      list.addAddress(address!, type);
+    } else {
+      const prefix = /^\d+$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+      if (!(prefix >= 0 && prefix <= (family === 4 ? 32 : 128))) return problem;
+      list.addSubnet(address!, prefix, type);
+    }
+    return { text, match: { kind: 'ip', list }, port };
+  }
+  const name = host
+    .replace(/^\*?\./, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
+  if (!HOST_NAME.test(name)) return problem;
+  return { text, match: { kind: 'host', host: name }, port };
+}
+
+/** A `NO_PROXY` value: entries that do not parse are skipped, as curl skips them. */
+export function parseNoProxyList(value: string): NoProxyEntry[] {
+  return value
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(parseNoProxyEntry)
+    .filter((entry): entry is NoProxyEntry => 'match' in entry);
+}
+
+/** The first entry that sends `target` direct, if any. */
+export function noProxyMatch(entries: readonly NoProxyEntry[], target: URL): NoProxyEntry | undefined {
+  const host = (target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname)
+    .replace(/\.$/, '')
+    .toLowerCase();
+  const port = target.port ? Number(target.port) : defaultPort(target.protocol);
+  const family = isIP(host);
+  return entries.find((entry) => {
+    if (entry.port !== undefined && entry.port !== port) return false;
+    switch (entry.match.kind) {
+      case 'all':
+        return true;
+      case 'ip':
+        return family !== 0 && entry.match.list.check(host, family === 4 ? 'ipv4' : 'ipv6');
+      case 'host':
+        return family === 0 && (host === entry.match.host || host.endsWith(`.${entry.match.host}`));
+    }
+    return false;
+  });
+}
+
+/**
+ * Checks a proxy URL: `http://` only (the connection is a CONNECT tunnel with TLS inside), a host, no path.
+ * A value from the environment may leave out `http://`, as curl allows.
+ */
+export function checkProxyUrl(
+  text: string,
+  options: { schemeOptional: boolean },
+): { url: URL } | { problem: string } {
+  const written =
+    options.schemeOptional && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim())
+      ? `http://${text.trim()}`
+      : text.trim();
+  let url: URL;
+  try {
+    url = new URL(written);
+  } catch {
+    return {
+      problem: 'expected an http://host:port URL (with user:password@ before the host if it needs them)',
+    };
+  }
+  if (url.protocol !== 'http:') {
+    return {
+      problem: `only http:// proxies are supported (the connection to the server is tunnelled with CONNECT and stays TLS end to end), got ${url.protocol}//`,
+    };
+  }
+  if (!url.hostname) return { problem: 'expected an http://host:port URL' };
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    return { problem: 'expected http://host:port without a path or query' };
+  }
+  return { url };
+}
+
+/** What a connection to one target does, for `check`. */
+export interface ProxyDecision {
+  readonly route: ProxyRoute | undefined;
+  /** One line: `through proxy http://host:port (network.proxy, with credentials)`, or why it goes direct. */
+  readonly description: string;
+}
+
+export interface ProxySettings {
+  /** The proxy for `target`, or undefined to connect directly. Pass it as `proxy` to the socket and the download. */
+  readonly routeFor: (target: URL) => ProxyRoute | undefined;
+  decide(target: URL): ProxyDecision;
+  /** The passwords of the proxies (decoded and as written), for the log redaction. */
+  readonly secrets: readonly string[];
+}
+
+interface ProxySource {
+  readonly url: URL;
+  /** `network.proxy`, `HTTPS_PROXY`, … */
+  readonly name: string;
+}
+
+/**
+ * The proxy settings of the daemon. Throws an error with code CONFIG_INVALID for a proxy variable of the
+ * environment that cannot be used (config values were checked when the file was read).
+ */
+export function proxySettings(network: NetworkConfig, env: NodeJS.ProcessEnv): ProxySettings {
+  const fromEnv = (names: readonly string[]): ProxySource | undefined => {
+    for (const name of names) {
+      const value = env[name]?.trim();
+      if (!value) continue;
+      const checked = checkProxyUrl(value, { schemeOptional: true });
+      if ('problem' in checked) {
+        throw Object.assign(
+          new Error(
+            `the ${name} environment variable is not a usable proxy: ${checked.problem}; fix it, or set network.proxy in the config (network.proxy = "" ignores the environment)`,
+          ),
+          { code: 'CONFIG_INVALID' },
+        );
+      }
+      return { url: checked.url, name };
+    }
+    return undefined;
+  };
+  let secure: ProxySource | undefined;
+  let plain: ProxySource | undefined;
+  if (network.proxy !== undefined) {
+    if (network.proxy !== '') {
+      const url = new URL(network.proxy);
+      secure = plain = { url, name: 'network.proxy' };
+    }
+  } else {
+    secure = fromEnv(['https_proxy', 'HTTPS_PROXY']);
+    plain = fromEnv(['http_proxy', 'HTTP_PROXY']);
+  }
+  let bypass: { entries: NoProxyEntry[]; name: string } = { entries: [], name: '' };
+  if (network.noProxy !== undefined) {
+    bypass = {
+      entries: network.noProxy.map(parseNoProxyEntry).filter((e): e is NoProxyEntry => 'match' in e),
+      name: 'network.no_proxy',
+    };
+  } else {
+    const name = ['no_proxy', 'NO_PROXY'].find((key) => env[key]?.trim());
+    if (name) bypass = { entries: parseNoProxyList(env[name]!), name };
+  }
+
+  const decide = (target: URL): ProxyDecision => {
+    const source = target.protocol === 'wss:' || target.protocol === 'https:' ? secure : plain;
+    if (!source) {
+      const why =
+        network.proxy === ''
+          ? 'network.proxy = "" (the environment\'s proxies are ignored)'
+          : target.protocol === 'wss:' || target.protocol === 'https:'
+            ? 'no proxy set (network.proxy, https_proxy, HTTPS_PROXY)'
+            : 'no proxy set (network.proxy, http_proxy, HTTP_PROXY)';
+      return { route: undefined, description: `direct: ${why}` };
+    }
+    const matched = noProxyMatch(bypass.entries, target);
+    if (matched) {
+      return {
+        route: undefined,
+        description: `direct: ${target.host} matches "${matched.text}" in ${bypass.name} (the proxy of ${source.name} is not used for it)`,
+      };
+    }
+    const credentials = source.url.username || source.url.password ? ', with credentials' : '';
+    return {
+      route: { url: source.url, source: source.name },
+      description: `through proxy http://${source.url.host} (${source.name}${credentials})`,
+    };
+  };
+  const secrets = [...new Set([secure, plain])]
+    .filter((source): source is ProxySource => source !== undefined && source.url.password !== '')
+    .flatMap((source) => [source.url.password, safeDecode(source.url.password)]);
+  return { routeFor: (target) => decide(target).route, decide, secrets: [...new Set(secrets)] };
+}
+
+/**
+ * A failed connection explained when the proxy or the pins caused it, with what to fix; undefined otherwise.
+ * Reads the codes of the phoenix-channel (`PHX_PROXY_FAILED`) and auth (`AUTH_SERVER_PIN_MISMATCH`) errors
+ * anywhere in the cause chain.
+ */
+export function describeNetworkError(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    const message = (current as { message?: unknown }).message;
+    if (code === 'PHX_PROXY_FAILED' && typeof message === 'string')
+      return proxyHint(current as ProxyFailureFields, message);
+    if (code === 'AUTH_SERVER_PIN_MISMATCH' && typeof message === 'string') {
+      return `${message}. If the server's key changed on purpose, put the new pin in auth.server_pins`;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+interface ProxyFailureFields {
+  readonly failure?: string;
+  readonly source?: string;
+  readonly target?: string;
+  readonly proxyStatusCode?: number;
+}
+
+function proxyHint(fields: ProxyFailureFields, message: string): string {
+  const setting = fields.source ?? 'the proxy setting';
+  switch (fields.failure) {
+    case 'refused':
+    case 'unreachable':
+    case 'timeout':
+    case 'closed':
+      return `${message}; check that the proxy runs and that ${setting} names it`;
+    case 'status': {
+      const status = fields.proxyStatusCode ?? 0;
+      if (status >= 500) return `${message}: the proxy could not reach ${fields.target ?? 'the server'}`;
+      if (status === 403 || status === 405) {
+        return `${message}: the proxy does not allow a tunnel to ${fields.target ?? 'the server'} (its access rules, or the ports it allows CONNECT to)`;
+      }
+      return message;
+    }
+    default:
+      return message;
+  }
+}
+
+function defaultPort(protocol: string): number {
+  return protocol === 'https:' || protocol === 'wss:' ? 443 : 80;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

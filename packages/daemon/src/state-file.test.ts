@@ -1,0 +1,240 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readDaemonStatus, STATUS_EXIT } from './daemon-status.js';
+import { LOCK_FILE } from './lock.js';
+import { readStateFile, STATE_FILE, StateFile } from './state-file.js';
+
+const root = mkdtempSync(join(tmpdir(), 'state-file-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const freshDir = () => {
+  const dir = join(root, `d${count++}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+const warnings: string[] = [];
+const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+const UPDATE = { uuid: 'new-uuid', version: '1.1.0', deploymentId: 7 };
+
+function open(dir: string, clock: { now: number }) {
+  return new StateFile(
+    dir,
+    {
+      identifier: 'dev-1',
+      server: 'wss://hub.example/socket/websocket',
+      firmware: { uuid: 'old', version: '1.0.0' },
+    },
+    { logger, now: () => clock.now },
+  );
+}
+
+describe('StateFile', () => {
+  it('writes the whole state atomically, leaving no temporary file', () => {
+    const dir = freshDir();
+    const clock = { now: Date.parse('2026-08-26T10:00:00Z') };
+    const file = open(dir, clock);
+    file.open();
+    expect(readdirSync(dir)).toEqual([STATE_FILE]);
+    const read = readStateFile(dir);
+    expect(read.kind).toBe('ok');
+    expect(read.kind === 'ok' && read.state).toEqual({
+      format: 1,
+      pid: process.pid,
+      started_at: '2026-08-26T10:00:00.000Z',
+      updated_at: '2026-08-26T10:00:00.000Z',
+      identifier: 'dev-1',
+      connection: {
+        state: 'connecting',
+        server: 'wss://hub.example/socket/websocket',
+        since: '2026-08-26T10:00:00.000Z',
+      },
+      firmware: { uuid: 'old', version: '1.0.0' },
+      update: null,
+      last_result: null,
+      next_attempt: null,
+      reboot: null,
+    });
+  });
+
+  it('follows an update: stages, throttled progress, result; a rescheduled one keeps its next attempt', async () => {
+    const dir = freshDir();
+    const clock = { now: Date.parse('2026-08-26T10:00:00Z') };
+    const file = open(dir, clock);
+    const state = () => {
+      const read = readStateFile(dir);
+      if (read.kind !== 'ok') throw new Error(read.kind);
+      return read.state;
+    };
+    file.connection('joined');
+    expect(state().connection.state).toBe('joined');
+    file.stage(UPDATE, 'downloading', 0);
+    expect(state().update).toEqual({
+      uuid: 'new-uuid',
+      version: '1.1.0',
+      deployment_id: 7,
+      stage: 'downloading',
+      percent: 0,
+      since: '2026-08-26T10:00:00.000Z',
+    });
+    // Progress within a second of the last write waits; the latest value is written once the second is over.
+    file.stage(UPDATE, 'downloading', 10);
+    file.stage(UPDATE, 'downloading', 20);
+    expect(state().update?.percent).toBe(0);
+    clock.now += 1_000;
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    expect(state().update?.percent).toBe(20);
+    // A new stage is written at once.
+    file.stage(UPDATE, 'applying', 0);
+    expect(state().update).toMatchObject({ stage: 'applying', since: '2026-08-26T10:00:00.000Z' });
+
+    file.result(UPDATE, 'rescheduled', 'outside the window');
+    file.nextAttempt({
+      update: UPDATE,
+      at: clock.now + 60_000,
+      localRetryAt: clock.now + 240_000,
+      note: 'n',
+    });
+    expect(state()).toMatchObject({
+      update: null,
+      last_result: { uuid: 'new-uuid', status: 'rescheduled', reason: 'outside the window' },
+      next_attempt: {
+        uuid: 'new-uuid',
+        at: '2026-08-26T10:01:01.000Z',
+        local_retry_at: '2026-08-26T10:04:01.000Z',
+      },
+    });
+    file.result(UPDATE, 'completed');
+    expect(state()).toMatchObject({ last_result: { status: 'completed', reason: null }, next_attempt: null });
+    file.reboot({ why: 'the new firmware is written' });
+    expect(state().reboot).toEqual({ reason: 'the new firmware is written', at: null });
+    file.close();
+    expect(state().connection.state).toBe('stopped');
+  });
+
+  it('keeps the last result of the previous run, and never writes a presigned query', () => {
+    const dir = freshDir();
+    const clock = { now: Date.parse('2026-08-26T10:00:00Z') };
+    const first = open(dir, clock);
+    first.result(UPDATE, 'failed', 'Download failed : https://fw.example/f.fw?X-Amz-Signature=abc refused');
+    first.close();
+    const second = open(dir, clock);
+    second.open();
+    const text = readFileSync(join(dir, STATE_FILE), 'utf8');
+    expect(text).not.toContain('X-Amz-Signature');
+    const read = readStateFile(dir);
+    expect(read.kind === 'ok' && read.state.last_result).toMatchObject({
+      status: 'failed',
+      reason: 'Download failed : https://fw.example/f.fw?<redacted> refused',
+    });
+    expect(read.kind === 'ok' && read.state.connection.state).toBe('connecting');
+  });
+
+  it('a write that fails is logged once and does not throw', () => {
+    const file = open(join(root, 'no', 'such', 'dir'), { now: 0 });
+    file.open();
+    file.connection('joined');
+    expect(warnings.filter((warning) => warning.includes('could not write the status file'))).toHaveLength(1);
+  });
+
+  it('reads a damaged or foreign file as unreadable', () => {
+    const dir = freshDir();
+    expect(readStateFile(dir)).toEqual({ kind: 'missing' });
+    writeFileSync(join(dir, STATE_FILE), '{"format": 1, ');
+    expect(readStateFile(dir).kind).toBe('unreadable');
+    writeFileSync(join(dir, STATE_FILE), '{"format": 99}');
+    expect(readStateFile(dir)).toMatchObject({
+      kind: 'unreadable',
+      reason: expect.stringMatching(/unknown format 99/),
+    });
+  });
+});
+
+describe('readDaemonStatus', () => {
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await once(child, 'exit').catch(() => {});
+    }
+  });
+
+  /** A live process whose command line is that of the daemon (node running nerves-hub-link.mjs). */
+  async function liveDaemonProcess(): Promise<number> {
+    const script = join(root, 'nerves-hub-link.mjs');
+    writeFileSync(script, 'setInterval(() => {}, 1000);\n');
+    const child = spawn(process.execPath, [script], { stdio: 'ignore' });
+    children.push(child);
+    await once(child, 'spawn');
+    return child.pid!;
+  }
+
+  it('no lock: not running (3), with the last known state', () => {
+    const dir = freshDir();
+    expect(readDaemonStatus(dir)).toMatchObject({
+      running: false,
+      state: null,
+      exitCode: STATUS_EXIT.notRunning,
+    });
+    open(dir, { now: 0 }).close();
+    expect(readDaemonStatus(dir)).toMatchObject({
+      running: false,
+      current: false,
+      state: { connection: { state: 'stopped' } },
+      exitCode: 3,
+    });
+  });
+
+  it('a stale lock (dead pid, or a process that is not nerves-hub-link) is not running', async () => {
+    const dir = freshDir();
+    const dead = spawn('true');
+    await once(dead, 'exit');
+    writeFileSync(join(dir, LOCK_FILE), `${dead.pid}\n`);
+    expect(readDaemonStatus(dir).exitCode).toBe(STATUS_EXIT.notRunning);
+    const other = spawn('sleep', ['30']);
+    children.push(other);
+    await once(other, 'spawn');
+    writeFileSync(join(dir, LOCK_FILE), `${other.pid}\n`);
+    expect(readDaemonStatus(dir).exitCode).toBe(STATUS_EXIT.notRunning);
+  });
+
+  it('a live daemon: 0 when joined, 2 otherwise; its own file only', async () => {
+    const dir = freshDir();
+    const pid = await liveDaemonProcess();
+    writeFileSync(join(dir, LOCK_FILE), `${pid}\n`);
+    // Before the daemon wrote its own file (an old one from another pid is there).
+    open(dir, { now: 0 }).close();
+    expect(readDaemonStatus(dir)).toMatchObject({
+      running: true,
+      pid,
+      current: false,
+      note: 'the daemon is starting: no status from it yet',
+      exitCode: STATUS_EXIT.notConnected,
+    });
+    const write = (state: string) => {
+      const read = readStateFile(dir);
+      if (read.kind !== 'ok') throw new Error(read.kind);
+      writeFileSync(
+        join(dir, STATE_FILE),
+        JSON.stringify({ ...read.state, pid, connection: { ...read.state.connection, state } }),
+      );
+    };
+    write('joined');
+    expect(readDaemonStatus(dir)).toMatchObject({
+      running: true,
+      connected: true,
+      current: true,
+      exitCode: 0,
+    });
+    for (const state of ['connecting', 'connected', 'disconnected']) {
+      write(state);
+      expect(readDaemonStatus(dir)).toMatchObject({ running: true, connected: false, exitCode: 2 });
+    }
+    writeFileSync(join(dir, STATE_FILE), 'garbage');
+    expect(readDaemonStatus(dir)).toMatchObject({ running: true, exitCode: STATUS_EXIT.unknown });
+  });
+});

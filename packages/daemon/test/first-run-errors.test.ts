@@ -1,0 +1,81 @@
+// What a newcomer sees when the setup is wrong: every message names the config key or the fix, a broken setup
+// exits 78 (systemd does not restart it), and a clean stop is not reported as a problem.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createDevice, runDaemon, startDaemon, useTestServer } from './support/harness.js';
+
+const e2e = useTestServer('daemon-first-run-', []);
+
+describe('a first run with a wrong setup', () => {
+  it('a wrong shared secret: the keys to check', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'wrong-secret', { auth: 'shared_secret' });
+    writeFileSync(`${device.dir}/secret`, 'not-the-secret', { mode: 0o600 });
+    const daemon = runDaemon(device);
+    await daemon.waitForOutput(/connection problem/);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    expect(daemon.output()).toContain(
+      `WARN  connection problem: NervesHub refused the shared-secret signature (HTTP 401): check auth.key and auth.secret_file (${device.dir}/secret)`,
+    );
+  });
+
+  it('the shared-secret path for a certificate device: the path NervesHub expects, as a uri to copy', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'wrong-path');
+    const wrongUri = e2e.server.mtlsUrl.replace('/socket/', '/device-socket/');
+    writeFileSync(
+      device.configFile,
+      readFileSync(device.configFile, 'utf8').replace(/^uri = ".*"$/m, `uri = "${wrongUri}"`),
+    );
+    const daemon = runDaemon(device);
+    await daemon.waitForOutput(/connection problem/);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    expect(daemon.output()).toContain(
+      'connection problem: NervesHub has no device socket at /device-socket/websocket (HTTP 404): certificate ' +
+        `(mTLS) devices connect to /socket/websocket; set uri = "${e2e.server.mtlsUrl}"`,
+    );
+  });
+
+  it('a certificate file that cannot be read: the config key, and exit 78', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'no-cert');
+    const missing = `${device.dir}/missing.crt`;
+    writeFileSync(
+      device.configFile,
+      readFileSync(device.configFile, 'utf8').replace(/^cert_file = ".*"$/m, `cert_file = "${missing}"`),
+    );
+    for (const command of ['run', 'check']) {
+      const daemon = startDaemon([command, '--config', device.configFile]);
+      expect((await daemon.exited).code).toBe(78);
+      expect(daemon.output()).toContain(
+        `ERROR cannot read the device certificate ${missing} (auth.cert_file): no such file (check the path) ` +
+          `(config file ${device.configFile}) code=CONFIG_INVALID`,
+      );
+      expect(daemon.output()).not.toContain('certFile');
+    }
+  });
+
+  it('a clean stop is logged at info level, and the version is the package version', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'clean-stop');
+    const daemon = runDaemon(device, {}, ['--log-format', 'json']);
+    await e2e.server.waitForJoin(device.identifier);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    const records = daemon
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(records.filter((record) => record.msg.startsWith('disconnected'))).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'disconnected (code 1000, closed by the daemon)' }),
+    ]);
+    expect(records.filter((record) => record.level === 'warn' || record.level === 'error')).toEqual([]);
+
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const printed = startDaemon(['--version']);
+    await printed.exited;
+    expect(printed.output()).toBe(`${version}\n`);
+    expect(records[0]!.msg).toBe(
+      `nerves-hub-link ${version === '0.0.0' ? '0.0.0 (unreleased development build)' : version} starting`,
+    );
+  });
+});

@@ -1,0 +1,232 @@
+// The bundled daemon against a hostile server and firmware host: bodies that never end, a data dir that fills up,
+// offers that can never succeed, strings made to forge log lines or flood them, and a burst of identify requests
+// for a command that hangs. After each, the daemon reports what happened, leaves nothing behind and takes the next
+// offer.
+import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevice, type Device, fixture, runDaemon, statuses, useTestServer } from './support/harness.js';
+import { runningMembers } from './support/process-group.js';
+import { type RawHttpsHost, startRawHttpsHost } from './support/raw-https-host.js';
+import { canMountSmallFilesystem, mountSmallFilesystem } from './support/small-filesystem.js';
+
+const MiB = 1024 * 1024;
+const e2e = useTestServer('daemon-hostile-', ['small-signed.fw']);
+
+const firmwareBytes = readFileSync(fixture('small-signed.fw'));
+const ok = (lines: string[]) =>
+  `HTTP/1.1 200 OK\r\nConnection: close\r\n${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
+
+let host: RawHttpsHost;
+
+beforeAll(async () => {
+  // The test-server's own certificate (127.0.0.1, signed by the CA the devices trust).
+  const certs = dirname(e2e.server.ca.certFile);
+  host = await startRawHttpsHost(
+    {
+      cert: readFileSync(join(certs, 'server.crt'), 'utf8'),
+      key: readFileSync(join(certs, 'server.key'), 'utf8'),
+    },
+    async (request, reply) => {
+      if (request.path.startsWith('/endless')) {
+        await reply.write(ok(['Content-Type: application/octet-stream', 'Transfer-Encoding: chunked']));
+        await reply.endless(Buffer.alloc(64 * 1024, 0x5a), 'chunked');
+      } else if (request.path.startsWith('/gzip')) {
+        const body = gzipSync(firmwareBytes);
+        await reply.write(ok(['Content-Encoding: gzip', `Content-Length: ${body.length}`]));
+        await reply.write(body);
+      } else {
+        await reply.write('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    },
+  );
+});
+afterAll(() => host?.close());
+
+/** The `update` NervesHub sends for small-signed.fw, with some fields changed. */
+function offer(changes: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) {
+  const payload = e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small-signed.fw').id);
+  return { ...payload, firmware_meta: { ...payload.firmware_meta, ...meta }, ...changes };
+}
+
+const failedCount = (device: Device) =>
+  statuses(e2e.server, device.identifier).filter((status) => status === 'failed').length;
+
+/** Pushes an offer and waits for its `failed`; returns the reason and the requests it caused. */
+async function offerThatFails(device: Device, payload: unknown) {
+  const before = failedCount(device);
+  const hostRequests = host.requests.length;
+  const serverRequests = e2e.server.firmwareRequests.length;
+  e2e.server.push(device.identifier, 'update', payload);
+  for (let waited = 0; failedCount(device) === before; waited += 50) {
+    if (waited > 20_000)
+      throw new Error(`no failed status; statuses: ${statuses(e2e.server, device.identifier)}`);
+    await sleep(50);
+  }
+  const failed = e2e.server
+    .device(device.identifier)
+    .events.filter((event) => event.event === 'status_update' && event.payload?.status === 'failed')
+    .at(-1)!;
+  return {
+    reason: String(failed.payload.reason),
+    hostRequests: host.requests.slice(hostRequests),
+    serverRequests: e2e.server.firmwareRequests.length - serverRequests,
+  };
+}
+
+/** The daemon is still ready: a good offer is downloaded, applied and completed (then it reboots, i.e. exits). */
+async function nextOfferCompletes(device: Device, daemon: ReturnType<typeof runDaemon>) {
+  e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
+  expect((await daemon.exited).code).toBe(0);
+  expect(statuses(e2e.server, device.identifier).at(-1)).toBe('completed');
+  expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
+}
+
+describe('a firmware host that sends too much', () => {
+  it('a body that never ends: failed after reading the announced size twice, nothing left, the next offer is applied', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'endless-body');
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    const { reason, hostRequests } = await offerThatFails(
+      device,
+      offer({ firmware_url: `${host.origin}/endless` }),
+    );
+    expect(reason).toMatch(
+      /^Download failed : size mismatch: .*sent more than the \d+ bytes the update announced/,
+    );
+    expect(hostRequests).toHaveLength(2);
+    expect(hostRequests[0]!.headers['accept-encoding']).toBe('identity');
+    expect(device.downloads()).toEqual([]);
+    await nextOfferCompletes(device, daemon);
+  });
+
+  it.skipIf(!canMountSmallFilesystem())(
+    'a body that never ends, no size announced, data_dir on a 4 MiB file system: failed when the disk is full, the disk empty again, the next offer applied',
+    async () => {
+      const device = await createDevice(e2e.server, e2e.root, 'disk-full');
+      const unmount = mountSmallFilesystem(device.dataDir, 4 * MiB);
+      try {
+        const daemon = runDaemon(device);
+        await e2e.server.waitForJoin(device.identifier);
+        const { reason } = await offerThatFails(
+          device,
+          offer({ firmware_url: `${host.origin}/endless`, size: null, checksum: null }),
+        );
+        expect(reason).toMatch(/^Download failed : not enough free space: the disk filled up/);
+        expect(device.downloads()).toEqual([]);
+        const free = statfsSync(device.dataDir);
+        expect(Number(free.bavail) * Number(free.bsize)).toBeGreaterThan(3.5 * MiB);
+        await nextOfferCompletes(device, daemon);
+      } finally {
+        unmount();
+      }
+    },
+  );
+});
+
+describe('offers that can never succeed fail at once, saying why', () => {
+  it('a malformed checksum, an invalid URL, a wrong checksum, an encoded body; then a good offer', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'never-succeed');
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    const good = offer();
+
+    const malformed = await offerThatFails(
+      device,
+      offer({ checksum: String(good.checksum).slice(1) }, { uuid: 'a0000000-0000-4000-8000-000000000001' }),
+    );
+    expect(malformed.reason).toMatch(/^Download failed : malformed checksum: .*\(63 characters\)/);
+    expect(malformed.serverRequests).toBe(0);
+
+    const invalid = await offerThatFails(
+      device,
+      offer({ firmware_url: 'not a url' }, { uuid: 'a0000000-0000-4000-8000-000000000002' }),
+    );
+    expect(invalid.reason).toBe(
+      'Download failed : invalid URL: the firmware URL "not a url" cannot be parsed',
+    );
+
+    const wrong = await offerThatFails(
+      device,
+      offer({ checksum: 'A'.repeat(64) }, { uuid: 'a0000000-0000-4000-8000-000000000003' }),
+    );
+    expect(wrong.reason).toMatch(/^Download failed : checksum mismatch: .* \(2 attempts\)$/);
+    expect(wrong.serverRequests).toBe(2);
+
+    const encoded = await offerThatFails(
+      device,
+      offer({ firmware_url: `${host.origin}/gzip` }, { uuid: 'a0000000-0000-4000-8000-000000000004' }),
+    );
+    expect(encoded.reason).toMatch(/^Download failed : encoded body refused: .*Content-Encoding "gzip"/);
+    expect(encoded.hostRequests).toHaveLength(1);
+
+    expect(device.fwupRuns()).toEqual([]);
+    expect(device.downloads()).toEqual([]);
+    await nextOfferCompletes(device, daemon);
+  });
+});
+
+describe('strings from the server', () => {
+  it('control characters never reach the log or a reason raw, and a 900 KB URL is shown bounded', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'forging-strings', {
+      downloadLines: ['max_attempts = 1'],
+    });
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    const path = 'a'.repeat(900_000);
+    const { reason } = await offerThatFails(
+      device,
+      offer(
+        { firmware_url: `https://127.0.0.1:1/${path}?X-Amz-Signature=secret` },
+        { uuid: 'evil\n12:00:00.000 INFO  forged line\x1b[2J\x00', version: '1.0\x1b]0;title\x07\r' },
+      ),
+    );
+    expect(reason.length).toBeLessThanOrEqual(600);
+    expect(reason).toMatch(
+      /^Download failed : network error: https:\/\/127\.0\.0\.1:1\/a+… \(900020 characters\)/,
+    );
+    expect(reason).not.toMatch(/[\u0000-\u001f]|secret/);
+
+    await daemon.waitForOutput(/failed: Download failed/);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    const lines = daemon.output().split('\n');
+    expect(lines.some((line) => line.includes('forged line'))).toBe(true);
+    expect(lines.filter((line) => /^12:00:00\.000 INFO {2}forged/.test(line))).toEqual([]);
+    expect(daemon.output()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(daemon.output()).not.toContain('secret');
+    for (const line of lines) expect(line.length).toBeLessThan(3_200);
+  });
+});
+
+describe('identify requests', () => {
+  it('a burst of 200 for a command that hangs: one run at a time, two in all, each stopped with its children', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'identify-burst');
+    const runs = join(device.dir, 'identify-runs');
+    writeFileSync(
+      device.configFile,
+      readFileSync(device.configFile, 'utf8').replace(
+        '[commands]',
+        () =>
+          `[commands]\ntimeout_ms = 500\nidentify = ["sh", "-c", "echo $$ >> ${runs}; sleep 100 & sleep 100"]`,
+      ),
+    );
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    for (let i = 0; i < 200; i++) e2e.server.push(device.identifier, 'identify', {});
+    await daemon.waitForOutput(/timed out after 0\.5 s[\s\S]*timed out after 0\.5 s/);
+    // Nothing more comes of the burst.
+    await sleep(1_500);
+    const pids = readFileSync(runs, 'utf8').trim().split('\n').map(Number);
+    expect(pids).toHaveLength(2);
+    expect(pids.every((pid) => Number.isInteger(pid) && pid > 1)).toBe(true);
+    for (const pgid of pids) expect(runningMembers(pgid)).toEqual([]);
+    expect(daemon.output().match(/identifying the device/g)).toHaveLength(2);
+    expect(daemon.output()).toMatch(/command "sh -c echo \$\$ >> .*" failed: timed out after 0\.5 s/);
+    expect(e2e.server.device(device.identifier).connected).toBe(true);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+  });
+});

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runningMembers } from '../test/support/process-group.js';
 import { runCommand } from './run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'run-command-'));

@@ -6,11 +6,15 @@ import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
+import {
+  canMountSmallFilesystem,
+  mountSmallFilesystem,
+  type RawHttpsHost,
+  runningMembers,
+  startRawHttpsHost,
+} from '@nerves-hub-link/test-server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, type Device, fixture, runDaemon, statuses, useTestServer } from './support/harness.js';
-import { runningMembers } from './support/process-group.js';
-import { type RawHttpsHost, startRawHttpsHost } from './support/raw-https-host.js';
-import { canMountSmallFilesystem, mountSmallFilesystem } from './support/small-filesystem.js';
 
 const MiB = 1024 * 1024;
 const e2e = useTestServer('daemon-hostile-', ['small-signed.fw']);

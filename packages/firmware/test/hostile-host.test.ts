@@ -9,10 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { CertificateStore } from '@nerves-hub-link/test-server';
+import {
+  canMountSmallFilesystem,
+  mountSmallFilesystem,
+  type RawHttpsHost,
+  type RawReply,
+  startRawHttpsHost,
+} from '@nerves-hub-link/test-server/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
-import { type RawHttpsHost, type RawReply, startRawHttpsHost } from './support/raw-https-host.js';
-import { canMountSmallFilesystem, mountSmallFilesystem } from './support/small-filesystem.js';
 
 const MiB = 1024 * 1024;
 const firmware = readFileSync(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));

@@ -2,9 +2,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFirmwareMetadata } from '../src/index.js';
-import { runningMembers } from './support/process-group.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'metadata-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

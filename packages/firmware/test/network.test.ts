@@ -228,8 +228,8 @@ describe('bandwidth cap', () => {
     const result = await download({ maxBytesPerSecond: rate });
     const seconds = (performance.now() - started) / 1000;
     expect(result.sha256).toBe(firmware.checksum);
-    const burst = 16 * 1024;
-    expect(seconds).toBeGreaterThanOrEqual((firmware.size - burst - 64 * 1024) / rate);
+    // At most the bucket (50 ms at the cap) and one read may come early.
+    expect(seconds).toBeGreaterThanOrEqual((firmware.size - 0.05 * rate - 64 * 1024) / rate);
   });
 
   it('refuses a cap below 1 KiB/s before any request', async () => {

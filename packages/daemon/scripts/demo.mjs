@@ -1,7 +1,9 @@
 // pnpm demo: a whole update cycle on this machine. It starts the test-server (a fake NervesHub) with
-// fresh certificates, writes a device config, serves a real .fw file, runs the bundled daemon against
-// it, and shows progress, the statuses the server receives, and the reboot the daemon would do.
-// Everything lives in a temporary folder that is removed at the end; nothing is left running.
+// fresh certificates and a deployment of a real signed .fw file, runs the bundled daemon against it, and
+// shows progress, the statuses the server receives, the records NervesHub keeps about the device, one
+// offer the device's update hook defers, the reboot the daemon would do, and the success NervesHub records
+// when the device comes back on the new firmware. Everything lives in a temporary folder that is removed at
+// the end; nothing is left running.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,8 @@ import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const bundle = here('../dist/nerves-hub-link.mjs');
-// Signed firmware and the public key that checks it: the daemon refuses firmware it cannot verify.
+// Signed firmware and the public key that checks it: NervesHub sends the organization's signing keys to a
+// device that joins without keys of its own, and the daemon refuses firmware it cannot verify.
 const firmwareFile = here('../test/fixtures/small-signed.fw');
 const publicKey = readFileSync(here('../test/fixtures/fwup-key.pub'), 'utf8').trim();
 const IDENTIFIER = 'demo-device-0001';
@@ -39,7 +42,9 @@ let server;
 let daemon;
 const started = Date.now();
 try {
-  server = await startTestServer({ dir: join(dir, 'server') });
+  // The orchestrator's backup run every second instead of every two minutes, so the deferred offer comes back soon.
+  server = await startTestServer({ dir: join(dir, 'server'), orchestratorIntervalMs: 1_000 });
+  server.addSigningKey(publicKey);
   const device = await server.issueDeviceCertificate(IDENTIFIER);
   const firmware = await server.addFirmware(firmwareFile);
   say(`test-server up: devices at ${server.mtlsUrl}, firmware host at ${server.url}`);
@@ -76,7 +81,9 @@ try {
       `ca_file = "${server.ca.certFile}"`,
       '[fwup]',
       `path = "${fwupPath}"`,
-      `public_keys = ["${publicKey}"]`,
+      '[hooks]',
+      // The application says "not now" to the first offer, as a device busy with its real work would.
+      `update_available = ["sh", "-c", "if [ -e ${join(dir, 'busy-once')} ]; then echo apply; else touch ${join(dir, 'busy-once')}; echo 'reschedule 2000 the demo application is busy for 2 s'; fi"]`,
       '[metadata]',
       `file = "${join(dir, 'uboot.env')}"`,
       '[commands]',
@@ -89,6 +96,11 @@ try {
 
   server.onDeviceEvent?.(IDENTIFIER, (event, payload) => {
     if (event === 'status_update') say(`server received status_update ${JSON.stringify(payload)}`);
+    if (payload?.status === 'rescheduled') {
+      say(
+        'the update hook deferred the offer: NervesHub blocks the device until then and offers it again after',
+      );
+    }
   });
   daemon = spawn(process.execPath, [bundle, 'run', '--config', configFile], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -96,8 +108,8 @@ try {
   const exited = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
 
   await server.waitForJoin(IDENTIFIER, { timeoutMs: 20_000 });
-  say(`device joined; pushing the update`);
-  server.sendUpdate(IDENTIFIER, firmware.id);
+  say('device joined; deploying the firmware to it');
+  server.createDeployment({ firmwareId: firmware.id, devices: [IDENTIFIER] });
 
   let timer;
   const result = await Promise.race([
@@ -119,12 +131,57 @@ try {
   const payloadHash = createHash('sha256').update(written).digest('hex').slice(0, 16);
   say(`statuses the server saw: ${statuses.join(' → ')}`);
   say(`${disk}: ${written.length} bytes written by fwup (sha256 ${payloadHash}…)`);
+  say(`NervesHub's record of the device now: ${describePage(server.records(IDENTIFIER))}`);
+
+  // The device boots the new firmware: its bootloader environment names the new uuid, and the next join tells
+  // NervesHub, which only then records the update as successful.
+  const envFile = join(dir, 'uboot.env');
+  writeFileSync(
+    envFile,
+    readFileSync(envFile, 'utf8')
+      .replace(RUNNING_UUID, firmware.meta.uuid)
+      .replace('a.nerves_fw_version=1.0.0', `a.nerves_fw_version=${firmware.meta.version}`),
+  );
+  say('rebooted into the new firmware; starting the daemon again');
+  daemon = spawn(process.execPath, [bundle, 'run', '--config', configFile], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const page = await server.waitForRecords(
+    IDENTIFIER,
+    (each) => each.firmware?.uuid === firmware.meta.uuid && each.networkInterface !== null,
+    {
+      timeoutMs: 20_000,
+    },
+  );
+  say(`NervesHub's record after the join: ${describePage(page)}`);
   say(`update cycle complete in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {
   say(`failed: ${error.message}`);
+  if (server) say(`NervesHub's record: ${describePage(server.records(IDENTIFIER))}`);
   process.exitCode = 1;
 } finally {
-  if (daemon && daemon.exitCode === null) daemon.kill('SIGTERM');
+  if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+    // Wait for it to leave: it writes its state file on the way out.
+    const gone = new Promise((resolve) => daemon.once('exit', resolve));
+    daemon.kill('SIGTERM');
+    await gone;
+  }
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** One line of what the NervesHub device page would show. */
+function describePage(page) {
+  if (!page) return 'no record';
+  const inflight = page.inflightUpdate
+    ? `in-flight update ${page.inflightUpdate.firmwareUuid?.slice(0, 8) ?? '(empty)'}… ${page.inflightUpdate.status}`
+    : 'no update in flight';
+  const blocked = page.inPenaltyBox ? `updates blocked until ${page.updatesBlockedUntil}` : 'not blocked';
+  return [
+    `firmware ${page.firmware?.uuid.slice(0, 8) ?? '?'}… ${page.firmware?.version ?? ''}`.trim(),
+    inflight,
+    `${page.updateAttempts.length} update attempt(s)`,
+    blocked,
+    `network interface ${page.networkInterface ?? 'not reported'}`,
+  ].join(', ');
 }

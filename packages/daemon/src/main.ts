@@ -1,3 +1,5 @@
+// First: V8 settings that must be in force before anything else runs.
+import './v8-flags.js';
 import { EXIT, HELP, parseCli } from './cli.js';
 import { checkCommand } from './commands/check.js';
 import { runCommand as runDaemon } from './commands/run.js';

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { startTinyproxy, type Tinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server';
+import { startTinyproxy, type Tinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDevice,

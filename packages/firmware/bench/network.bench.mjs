@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startTestServer, startTinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server';
+import { startTestServer } from '@nerves-hub-link/test-server';
+import { startTinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server/testing';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const PROXY_MIB = Number(process.env.BENCH_PROXY_MIB ?? 128);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** [file MiB, cap MiB/s] */
 const CAPS = [
   [64, 32],

@@ -10,14 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import {
-  type FirmwareFile,
-  startTestServer,
-  startTinyproxy,
-  type TestServer,
-  type Tinyproxy,
-  tinyproxyPath,
-} from '@nerves-hub-link/test-server';
+import { type FirmwareFile, startTestServer, type TestServer } from '@nerves-hub-link/test-server';
+import { startTinyproxy, type Tinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadConnection, type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
 

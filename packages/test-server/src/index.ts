@@ -23,5 +23,4 @@ export {
   type TestServerOptions,
   type UpgradeRedirect,
 } from './server.js';
-export { startTinyproxy, type Tinyproxy, type TinyproxyOptions, tinyproxyPath } from './tinyproxy.js';
 export type { RecordsListener } from './update-service.js';

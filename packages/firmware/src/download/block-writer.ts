@@ -1,138 +1,104 @@
 /**
- * Writes a stream of chunks to a file in blocks: the chunks are copied into a small pool of reused 1 MiB blocks,
- * and each full block is written at its own offset (pwrite) while the next one fills, up to MAX_IN_FLIGHT at once.
- * Reading pauses when every block is busy, so memory stays flat whatever the size of the firmware.
- * The first write error is reported at once through `onError` and ends the writing: later chunks are dropped
- * and a paused reader is released, so the caller can stop the body instead of waiting for a drain that never
- * comes.
+ * Writes the firmware body to its file as it arrives: each chunk is written at once, at its offset, straight
+ * from the chunk undici hands over (no copy into blocks, nothing held for later), with a synchronous pwrite on
+ * the calling thread. Measured on a 1 GiB download (packages/daemon/bench/update.bench.mjs), this costs a
+ * fraction of the system time of 1 MiB blocks written by the thread pool: no hand-over between threads, no
+ * writers contending for the file's lock, and no large page-cache folios to fault in per write. Memory stays
+ * flat because a chunk is garbage as soon as it is written.
+ *
+ * A write into the page cache is a memory copy; when the disk falls behind, the kernel's dirty-page throttling
+ * makes the write wait, which here also pauses reading the socket: the back-pressure comes from the kernel.
+ * While the body arrives, the data is flushed to disk in the background every `flushEveryBytes` (fdatasync on
+ * the thread pool, one at a time), so few dirty pages pile up and the fsync after the last byte finds little
+ * left to write.
+ *
+ * The first write or flush error is reported through `onError` (in a microtask, never from inside `push`) and
+ * ends the writing: later chunks are dropped, and `finish` throws it.
  */
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
-const BLOCK_BYTES = 1024 * 1024;
-const MAX_IN_FLIGHT = 4;
+/** Background flush interval: small against the RAM of a device, large against one write. */
+export const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
 
 export class BlockWriter {
   readonly #file: FileHandle;
-  readonly #free: Buffer[] = [];
-  #current: Buffer | undefined;
-  #filled = 0;
-  /** Bytes accepted while every block was busy; copied in as blocks come back. */
-  #overflow: Buffer[] = [];
-  #position = 0;
-  #inFlight = 0;
-  #allocated = 0;
-  #error: unknown;
-  #drainWaiters: (() => void)[] = [];
-  #finishing: (() => void) | undefined;
-
   readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #flushEveryBytes: number;
+  #position = 0;
+  #unflushed = 0;
+  #flushing: Promise<void> | undefined;
+  #error: unknown;
 
-  constructor(file: FileHandle, onError?: (error: unknown) => void) {
+  /**
+   * `onError` is called once, with the first write or flush error. `flushEveryBytes` 0 turns the background
+   * flush off.
+   */
+  constructor(
+    file: FileHandle,
+    onError?: (error: unknown) => void,
+    flushEveryBytes: number = FLUSH_EVERY_BYTES,
+  ) {
     this.#file = file;
     this.#onError = onError;
+    this.#flushEveryBytes = flushEveryBytes;
   }
 
-  /** The first write error, if any: nothing more is written after it. */
+  /** The first write or flush error, if any: nothing more is written after it. */
   get error(): unknown {
     return this.#error;
   }
 
-  /** Adds a chunk; returns false when the caller should pause until `onDrain`. */
+  /** Bytes written so far. */
+  get written(): number {
+    return this.#position;
+  }
+
+  /** Writes `chunk` after what came before. Returns whether to go on reading, which is always: see above. */
   push(chunk: Buffer): boolean {
     if (this.#error !== undefined) return true;
-    if (this.#overflow.length > 0) this.#overflow.push(chunk);
-    else this.#copy(chunk);
-    return this.#overflow.length === 0;
+    try {
+      writeFully(this.#file.fd, chunk, this.#position);
+    } catch (error) {
+      this.#fail(error);
+      return true;
+    }
+    this.#position += chunk.length;
+    this.#unflushed += chunk.length;
+    if (this.#flushEveryBytes > 0 && this.#unflushed >= this.#flushEveryBytes && !this.#flushing) {
+      this.#unflushed = 0;
+      this.#flushing = this.#flush();
+    }
+    return true;
   }
 
+  /** For a caller that paused: this writer never asks it to, so it resumes at once. */
   onDrain(resume: () => void): void {
-    if (this.#overflow.length === 0 || this.#error !== undefined) resume();
-    else this.#drainWaiters.push(resume);
+    resume();
   }
 
-  /** Writes what is left and waits for every write. Throws the first write error. */
+  /** Waits for a background flush still running. Throws the first error. */
   async finish(): Promise<void> {
-    while (this.#overflow.length > 0 && this.#error === undefined) await this.#settledOnce();
-    if (this.#current && this.#filled > 0 && this.#error === undefined)
-      this.#write(this.#current, this.#filled);
-    while (this.#inFlight > 0) await this.#settledOnce();
+    await this.#flushing;
     if (this.#error !== undefined) throw this.#error;
   }
 
-  #settledOnce(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#finishing = resolve;
-    });
-  }
-
-  /** Copies as much of `chunk` as the free blocks hold; the rest waits in `#overflow`. */
-  #copy(chunk: Buffer): void {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (!this.#current) {
-        const block =
-          this.#free.pop() ?? (this.#allocated < MAX_IN_FLIGHT + 1 ? this.#allocate() : undefined);
-        if (!block) {
-          this.#overflow.push(chunk.subarray(offset));
-          return;
-        }
-        this.#current = block;
-        this.#filled = 0;
-      }
-      const copied = chunk.copy(this.#current, this.#filled, offset);
-      this.#filled += copied;
-      offset += copied;
-      if (this.#filled === BLOCK_BYTES) {
-        const full = this.#current;
-        this.#current = undefined;
-        this.#write(full, BLOCK_BYTES);
-      }
+  /** Through the FileHandle, so that closing it waits for a flush still running. */
+  async #flush(): Promise<void> {
+    try {
+      await this.#file.datasync();
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#flushing = undefined;
     }
   }
 
-  #allocate(): Buffer {
-    this.#allocated += 1;
-    return Buffer.allocUnsafe(BLOCK_BYTES);
-  }
-
-  #write(block: Buffer, length: number): void {
-    const position = this.#position;
-    this.#position += length;
-    this.#inFlight += 1;
-    writeFully(this.#file, block, length, position).then(
-      () => this.#settled(block),
-      (error: unknown) => {
-        const first = this.#error === undefined;
-        this.#error ??= error ?? new Error('write failed');
-        if (first) {
-          this.#overflow = [];
-          this.#current = undefined;
-        }
-        this.#settled(block);
-        if (first) this.#onError?.(this.#error);
-      },
-    );
-  }
-
-  #settled(block: Buffer): void {
-    this.#inFlight -= 1;
-    this.#free.push(block);
-    if (this.#error === undefined && this.#overflow.length > 0) {
-      const waiting = this.#overflow;
-      this.#overflow = [];
-      for (const chunk of waiting) {
-        if (this.#overflow.length > 0) this.#overflow.push(chunk);
-        else this.#copy(chunk);
-      }
-    }
-    if (this.#overflow.length === 0 || this.#error !== undefined) {
-      const waiters = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const resume of waiters) resume();
-    }
-    const finishing = this.#finishing;
-    this.#finishing = undefined;
-    finishing?.();
+  #fail(error: unknown): void {
+    if (this.#error !== undefined) return;
+    this.#error = error ?? new Error('write failed');
+    const reported = this.#error;
+    queueMicrotask(() => this.#onError?.(reported));
   }
 }
 
@@ -140,11 +106,11 @@ export class BlockWriter {
  * pwrite may write less than asked (a file system filling up takes what fits): the rest is written at its own
  * offset, and a write that takes nothing at all is an error, never a silent gap in the file.
  */
-async function writeFully(file: FileHandle, block: Buffer, length: number, position: number): Promise<void> {
+function writeFully(fd: number, chunk: Buffer, position: number): void {
   let written = 0;
-  while (written < length) {
-    const { bytesWritten } = await file.write(block, written, length - written, position + written);
-    if (bytesWritten <= 0) throw new Error(`the file took no more bytes at offset ${position + written}`);
-    written += bytesWritten;
+  while (written < chunk.length) {
+    const bytes = writeSync(fd, chunk, written, chunk.length - written, position + written);
+    if (bytes <= 0) throw new Error(`the file took no more bytes at offset ${position + written}`);
+    written += bytes;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Helpers for tests of device software that the fake NervesHub itself does not need: a firmware host that sends
- * raw bytes no well-behaved server would, a tiny real file system for disk-full cases, and a look at what is left
- * of a process group. Imported as `@nerves-hub-link/test-server/testing`.
+ * raw bytes no well-behaved server would, a tiny real file system for disk-full cases, a look at what is left
+ * of a process group, and a real HTTP proxy (tinyproxy). Imported as `@nerves-hub-link/test-server/testing`.
  */
 
 export { runningMembers } from './process-group.js';
 export * from './raw-https-host.js';
 export { canMountSmallFilesystem, mountSmallFilesystem } from './small-filesystem.js';
+export { startTinyproxy, type Tinyproxy, type TinyproxyOptions, tinyproxyPath } from './tinyproxy.js';

@@ -1,0 +1,247 @@
+// Does the bundled daemon give back what it takes? One daemon process lives through 1,000 reconnect and rejoin
+// cycles (server restarts, kicks, heartbeat silence, crashed and closed channels), another through 100 update
+// cycles (offer, download, checks, `fwup -V`, `fwup -a`). Both print RSS, file descriptors, libuv handles and
+// files left in the data dir at the start and at the end.
+//
+// A successful apply ends with a reboot (the daemon exits), so the update cycles make bench/reading-fwup.sh fail
+// the apply after reading the file: the daemon reports `failed` and is idle again, which is the path that keeps a
+// process alive across updates. Each cycle offers another small firmware (the daemon would reschedule a
+// firmware that failed three times in ten minutes).
+//
+// bench/soak-probe.mjs runs inside the daemon: timers of 1 s or more run SOAK_TIME_SCALE (20) times sooner, and
+// SIGUSR2 reports memory after a full GC and the active handles. Environment: SOAK_CYCLES (1000),
+// SOAK_UPDATES (100), SOAK_FIRMWARE_KIB (256), SOAK_TIME_SCALE (20).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { startTestServer } from '@nerves-hub-link/test-server';
+
+const CYCLES = Number(process.env.SOAK_CYCLES ?? 1000);
+const UPDATES = Number(process.env.SOAK_UPDATES ?? 100);
+const FIRMWARE_KIB = Number(process.env.SOAK_FIRMWARE_KIB ?? 256);
+const TIME_SCALE = Number(process.env.SOAK_TIME_SCALE ?? 20);
+const HEARTBEAT_MS = 1000;
+const bundle = process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
+const probe = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
+const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
+const MiB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'soak-bench-'));
+
+/** VmRSS and VmHWM (peak) of a process, in bytes, and its open file descriptors. */
+function procState(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)[1]) * 1024;
+  return { rss: kib('VmRSS'), peak: kib('VmHWM'), fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+/** Every file under `root`, relative to it. */
+function filesUnder(root) {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)))
+    .sort();
+}
+
+async function writeDevice(server, identifier) {
+  const deviceDir = join(dir, identifier);
+  mkdirSync(deviceDir, { recursive: true });
+  const device = await server.issueDeviceCertificate(identifier);
+  writeFileSync(
+    join(deviceDir, 'firmware.env'),
+    [
+      'nerves_fw_active=a',
+      `nerves_fw_devpath=${join(deviceDir, 'disk.img')}`,
+      'a.nerves_fw_uuid=0a6f1b4e-0000-4000-8000-000000000001',
+      'a.nerves_fw_product=soak',
+      'a.nerves_fw_version=1.0.0',
+      'a.nerves_fw_platform=host',
+      'a.nerves_fw_architecture=x86_64',
+      'a.nerves_fw_validated=1',
+      '',
+    ].join('\n'),
+  );
+  const configFile = join(deviceDir, 'config.toml');
+  writeFileSync(
+    configFile,
+    [
+      `uri = "${server.mtlsUrl}"`,
+      `data_dir = "${join(deviceDir, 'data')}"`,
+      `heartbeat_interval_ms = ${HEARTBEAT_MS}`,
+      '[identity]',
+      `serial = "${identifier}"`,
+      '[auth]',
+      'method = "mtls"',
+      `cert_file = "${device.certFile}"`,
+      `key_file = "${device.keyFile}"`,
+      `ca_file = "${server.ca.certFile}"`,
+      '[fwup]',
+      `path = "${fwup}"`,
+      `public_keys = ["${randomBytes(32).toString('base64')}"]`,
+      '[metadata]',
+      `file = "${join(deviceDir, 'firmware.env')}"`,
+      '[commands]',
+      'reboot = ["true"]',
+      '',
+    ].join('\n'),
+  );
+  return { configFile, dataDir: join(deviceDir, 'data'), probeFile: join(deviceDir, 'probe.jsonl') };
+}
+
+function startDaemon(device, env = {}) {
+  const log = openSync(join(dir, `${relative(dir, device.dataDir).split('/')[0]}.log`), 'w');
+  const child = spawn(
+    process.execPath,
+    ['--import', probe, bundle, 'run', '--config', device.configFile, '--log-level', 'error'],
+    {
+      env: { ...process.env, SOAK_TIME_SCALE: String(TIME_SCALE), SOAK_PROBE_FILE: device.probeFile, ...env },
+      stdio: ['ignore', 'ignore', log],
+    },
+  );
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return { child, exited };
+}
+
+/** Asks the probe for memory after a full GC and the active handles; waits for its line. */
+async function probeReport(daemon, device) {
+  const before = existsSync(device.probeFile) ? readFileSync(device.probeFile, 'utf8').split('\n').length : 0;
+  daemon.child.kill('SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    await sleep(10);
+    const lines = existsSync(device.probeFile) ? readFileSync(device.probeFile, 'utf8').split('\n') : [];
+    if (lines.length > before) return JSON.parse(lines.at(-2));
+  }
+  throw new Error('the probe did not answer');
+}
+
+/** A snapshot of the idle daemon: after a pause, from outside (/proc) and inside (the probe). */
+async function snapshot(daemon, device) {
+  await sleep(2000);
+  const proc = procState(daemon.child.pid);
+  const inside = await probeReport(daemon, device);
+  return { ...proc, inside, files: filesUnder(device.dataDir) };
+}
+
+const joins = (server, id) => server.device(id).joins.length;
+/** Long enough connected that the daemon's reconnect backoff starts over (its stable-connection timer). */
+const stable = () => sleep(HEARTBEAT_MS / TIME_SCALE + 20);
+
+const server = await startTestServer();
+const results = {};
+try {
+  // --- 1,000 reconnect and rejoin cycles -----------------------------------------------------------------
+  {
+    const id = 'soak-reconnect';
+    const device = await writeDevice(server, id);
+    const daemon = startDaemon(device);
+    await server.waitForJoin(id, { timeoutMs: 20_000 });
+    await stable();
+    const start = await snapshot(daemon, device);
+    const kinds = { restart: 0, kick: 0, silence: 0, crash: 0, close: 0 };
+    const t0 = performance.now();
+    for (let i = 0; i < CYCLES; i++) {
+      const before = joins(server, id);
+      const kind = Object.keys(kinds)[i % 5];
+      kinds[kind] += 1;
+      if (kind === 'restart') await server.restart();
+      else if (kind === 'kick') server.kick(id, 1011);
+      else if (kind === 'silence') server.setHeartbeatReplies(false);
+      else if (kind === 'crash') server.crashChannel(id);
+      else server.closeChannel(id);
+      await server.waitForJoin(id, { count: before + 1, timeoutMs: 30_000 });
+      if (kind === 'silence') server.setHeartbeatReplies(true);
+      await stable();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const end = await snapshot(daemon, device);
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    results.reconnect = { start, end, seconds, kinds, joins: joins(server, id) };
+  }
+
+  // --- 100 update cycles -----------------------------------------------------------------------------
+  {
+    const id = 'soak-update';
+    const device = await writeDevice(server, id);
+    const firmware = [];
+    for (let i = 0; i < UPDATES; i++) {
+      const path = join(dir, `firmware-${i}.bin`);
+      writeFileSync(path, randomBytes(FIRMWARE_KIB * 1024));
+      firmware.push(await server.addFirmware(path));
+    }
+    const daemon = startDaemon(device, { READING_FWUP_APPLY_STATUS: '1' });
+    await server.waitForJoin(id, { timeoutMs: 20_000 });
+    await stable();
+    const start = await snapshot(daemon, device);
+    const failed = () =>
+      server
+        .device(id)
+        .events.filter((e) => e.event === 'status_update' && e.payload.status === 'failed').length;
+    let afterFirst;
+    const t0 = performance.now();
+    for (let i = 0; i < UPDATES; i++) {
+      const before = failed();
+      if (!server.sendUpdate(id, firmware[i].id)) throw new Error(`offer ${i + 1} was not sent`);
+      await server.waitForEvent(id, () => failed() > before, { timeoutMs: 30_000 });
+      // The daemon reports `failed`, then removes the file; wait for that before the next offer.
+      for (let k = 0; k < 100 && filesUnder(join(device.dataDir, 'downloads')).length > 0; k++) await sleep(10);
+      if (i === 0) afterFirst = procState(daemon.child.pid);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const end = await snapshot(daemon, device);
+    const reasons = new Set(
+      server
+        .device(id)
+        .events.filter((e) => e.event === 'status_update' && e.payload.status === 'failed')
+        .map((e) => String(e.payload.reason ?? '').replace(/[0-9a-f-]{36}/g, 'UUID')),
+    );
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    results.update = { start, afterFirst, end, seconds, reasons: [...reasons] };
+  }
+} finally {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const m = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
+const handles = (resources) =>
+  Object.entries(resources)
+    .sort()
+    .map(([name, count]) => `${name} ${count}`)
+    .join(', ');
+const { reconnect, update } = results;
+console.log(`soak of the bundled daemon (timers of 1 s and more ${TIME_SCALE}x sooner inside the daemon)`);
+console.log(
+  `  ${CYCLES} reconnect/rejoin cycles in ${reconnect.seconds.toFixed(0)} s (${Object.entries(reconnect.kinds)
+    .map(([kind, count]) => `${count} ${kind}`)
+    .join(', ')}; ${reconnect.joins} joins)`,
+);
+for (const [label, s] of [
+  ['start', reconnect.start],
+  ['end', reconnect.end],
+]) {
+  console.log(
+    `    ${label.padEnd(5)} idle RSS ${m(s.rss)} (after a full GC: heap ${m(s.inside.heapUsed)}, external ${m(s.inside.external)}), fds ${s.fds}, handles: ${handles(s.inside.resources)}`,
+  );
+}
+console.log(
+  `    idle RSS end - start: ${m(reconnect.end.rss - reconnect.start.rss)} (goal <= 4 MiB); fds ${reconnect.end.fds - reconnect.start.fds >= 0 ? '+' : ''}${reconnect.end.fds - reconnect.start.fds} (goal 0)`,
+);
+console.log(
+  `  ${UPDATES} update cycles of ${FIRMWARE_KIB} KiB in ${update.seconds.toFixed(0)} s (apply failed on purpose: ${update.reasons.length === 1 ? update.reasons[0] : update.reasons.join(' | ')})`,
+);
+console.log(
+  `    start      idle RSS ${m(update.start.rss)}, fds ${update.start.fds}, handles: ${handles(update.start.inside.resources)}`,
+);
+console.log(`    cycle 1    peak RSS ${m(update.afterFirst.peak)}, fds ${update.afterFirst.fds}`);
+console.log(
+  `    cycle ${UPDATES}  peak RSS ${m(update.end.peak)}, idle RSS ${m(update.end.rss)} (after a full GC: heap ${m(update.end.inside.heapUsed)}), fds ${update.end.fds}, handles: ${handles(update.end.inside.resources)}`,
+);
+console.log(
+  `    peak after ${UPDATES} - peak after 1: ${m(update.end.peak - update.afterFirst.peak)} (goal <= 4 MiB); files left in data_dir: ${update.end.files.filter((f) => !['nerves-hub-link.lock', 'status.json', 'state.json'].includes(f)).join(', ') || 'none'} (all: ${update.end.files.join(', ')})`,
+);

@@ -1,0 +1,19 @@
+/**
+ * V8 settings the daemon gives itself, so that it runs the same whether systemd, a person or a single executable
+ * starts it. main.ts imports this module before anything else: the settings must be in force before undici
+ * compiles its HTTP parser (at the first download) and before the young generation first grows.
+ *
+ * - `--liftoff-only`: undici's HTTP parser (llhttp, WebAssembly) stays on V8's baseline compiler. Tiering it up
+ *   compiles a large state machine in the background: about 30 MiB of compiler memory that malloc keeps
+ *   afterwards, for a parser that only steps over the body's bytes (measured with bench/update.bench.mjs).
+ * - `--semi-space-growth-factor=1`: the young generation keeps its initial size (1 MiB per semi-space). A download
+ *   allocates a buffer for every TLS record (16 KiB); a small young generation is collected often, so the buffers
+ *   of chunks already written are freed a few MiB later instead of tens of MiB later. `--max-semi-space-size=1`
+ *   does the same from the command line, but has no effect once the heap exists; the growth factor is read each
+ *   time the young generation would grow.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+export const V8_FLAGS = ['--liftoff-only', '--semi-space-growth-factor=1'] as const;
+
+for (const flag of V8_FLAGS) setFlagsFromString(flag);

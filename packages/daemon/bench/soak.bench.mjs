@@ -8,12 +8,22 @@
 // process alive across updates. Each cycle offers another small firmware (the daemon would reschedule a
 // firmware that failed three times in ten minutes).
 //
-// bench/soak-probe.mjs runs inside the daemon: timers of 1 s or more run SOAK_TIME_SCALE (20) times sooner, and
-// SIGUSR2 reports memory after a full GC and the active handles. Environment: SOAK_CYCLES (1000),
-// SOAK_UPDATES (100), SOAK_FIRMWARE_KIB (256), SOAK_TIME_SCALE (20).
+// bench/soak-probe.mjs runs inside the daemon: in the reconnect phase, timers of 1 s or more run SOAK_TIME_SCALE
+// (20) times sooner (the update phase runs in real time); SIGUSR2 reports memory after a full GC and the active
+// handles. Environment: SOAK_CYCLES (1000), SOAK_UPDATES (100), SOAK_FIRMWARE_KIB (256), SOAK_TIME_SCALE (20),
+// SOAK_IDLE_MS (20000), SOAK_LOG_LEVEL (error).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,8 +34,10 @@ const CYCLES = Number(process.env.SOAK_CYCLES ?? 1000);
 const UPDATES = Number(process.env.SOAK_UPDATES ?? 100);
 const FIRMWARE_KIB = Number(process.env.SOAK_FIRMWARE_KIB ?? 256);
 const TIME_SCALE = Number(process.env.SOAK_TIME_SCALE ?? 20);
+const IDLE_MS = Number(process.env.SOAK_IDLE_MS ?? 20_000);
 const HEARTBEAT_MS = 1000;
-const bundle = process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
+const bundle =
+  process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
 const probe = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
 const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
 const MiB = 1024 * 1024;
@@ -92,18 +104,28 @@ async function writeDevice(server, identifier) {
   return { configFile, dataDir: join(deviceDir, 'data'), probeFile: join(deviceDir, 'probe.jsonl') };
 }
 
-function startDaemon(device, env = {}) {
-  const log = openSync(join(dir, `${relative(dir, device.dataDir).split('/')[0]}.log`), 'w');
+function startDaemon(device, { env = {}, timeScale = 1 } = {}) {
+  const logFile = join(dir, `${relative(dir, device.dataDir).split('/')[0]}.log`);
+  const log = openSync(logFile, 'w');
   const child = spawn(
     process.execPath,
-    ['--import', probe, bundle, 'run', '--config', device.configFile, '--log-level', 'error'],
+    [
+      '--import',
+      probe,
+      bundle,
+      'run',
+      '--config',
+      device.configFile,
+      '--log-level',
+      process.env.SOAK_LOG_LEVEL ?? 'error',
+    ],
     {
-      env: { ...process.env, SOAK_TIME_SCALE: String(TIME_SCALE), SOAK_PROBE_FILE: device.probeFile, ...env },
+      env: { ...process.env, SOAK_TIME_SCALE: String(timeScale), SOAK_PROBE_FILE: device.probeFile, ...env },
       stdio: ['ignore', 'ignore', log],
     },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  return { child, exited };
+  return { child, exited, logFile };
 }
 
 /** Asks the probe for memory after a full GC and the active handles; waits for its line. */
@@ -118,9 +140,12 @@ async function probeReport(daemon, device) {
   throw new Error('the probe did not answer');
 }
 
-/** A snapshot of the idle daemon: after a pause, from outside (/proc) and inside (the probe). */
+/**
+ * A snapshot of the idle daemon, from outside (/proc) and inside (the probe), after SOAK_IDLE_MS of idling as
+ * between two updates: V8's memory reducer shrinks the heap some 10 s after allocation stops.
+ */
 async function snapshot(daemon, device) {
-  await sleep(2000);
+  await sleep(IDLE_MS);
   const proc = procState(daemon.child.pid);
   const inside = await probeReport(daemon, device);
   return { ...proc, inside, files: filesUnder(device.dataDir) };
@@ -128,16 +153,18 @@ async function snapshot(daemon, device) {
 
 const joins = (server, id) => server.device(id).joins.length;
 /** Long enough connected that the daemon's reconnect backoff starts over (its stable-connection timer). */
-const stable = () => sleep(HEARTBEAT_MS / TIME_SCALE + 20);
+const stable = (timeScale = TIME_SCALE) => sleep(HEARTBEAT_MS / timeScale + 20);
 
 const server = await startTestServer();
 const results = {};
+/** The end of the daemon's log, to show why a phase failed. */
+const logTail = (daemon) => readFileSync(daemon.logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
 try {
   // --- 1,000 reconnect and rejoin cycles -----------------------------------------------------------------
   {
     const id = 'soak-reconnect';
     const device = await writeDevice(server, id);
-    const daemon = startDaemon(device);
+    const daemon = startDaemon(device, { timeScale: TIME_SCALE });
     await server.waitForJoin(id, { timeoutMs: 20_000 });
     await stable();
     const start = await snapshot(daemon, device);
@@ -152,7 +179,11 @@ try {
       else if (kind === 'silence') server.setHeartbeatReplies(false);
       else if (kind === 'crash') server.crashChannel(id);
       else server.closeChannel(id);
-      await server.waitForJoin(id, { count: before + 1, timeoutMs: 30_000 });
+      await server.waitForJoin(id, { count: before + 1, timeoutMs: 30_000 }).catch((error) => {
+        throw new Error(
+          `cycle ${i + 1} (${kind}): ${error.message}; the daemon's log ends with:\n${logTail(daemon)}`,
+        );
+      });
       if (kind === 'silence') server.setHeartbeatReplies(true);
       await stable();
     }
@@ -173,22 +204,29 @@ try {
       writeFileSync(path, randomBytes(FIRMWARE_KIB * 1024));
       firmware.push(await server.addFirmware(path));
     }
-    const daemon = startDaemon(device, { READING_FWUP_APPLY_STATUS: '1' });
+    // Real time here: nothing waits on a timer, and a 50 ms heartbeat timeout would drop the socket under load.
+    const daemon = startDaemon(device, { env: { READING_FWUP_APPLY_STATUS: '1' } });
     await server.waitForJoin(id, { timeoutMs: 20_000 });
-    await stable();
+    await stable(1);
     const start = await snapshot(daemon, device);
     const failed = () =>
-      server
-        .device(id)
-        .events.filter((e) => e.event === 'status_update' && e.payload.status === 'failed').length;
+      server.device(id).events.filter((e) => e.event === 'status_update' && e.payload.status === 'failed')
+        .length;
     let afterFirst;
     const t0 = performance.now();
     for (let i = 0; i < UPDATES; i++) {
       const before = failed();
       if (!server.sendUpdate(id, firmware[i].id)) throw new Error(`offer ${i + 1} was not sent`);
-      await server.waitForEvent(id, () => failed() > before, { timeoutMs: 30_000 });
+      await server
+        .waitForEvent(id, () => failed() > before, { timeoutMs: 30_000 })
+        .catch((error) => {
+          throw new Error(
+            `update cycle ${i + 1}: ${error.message}; the daemon's log ends with:\n${logTail(daemon)}`,
+          );
+        });
       // The daemon reports `failed`, then removes the file; wait for that before the next offer.
-      for (let k = 0; k < 100 && filesUnder(join(device.dataDir, 'downloads')).length > 0; k++) await sleep(10);
+      for (let k = 0; k < 100 && filesUnder(join(device.dataDir, 'downloads')).length > 0; k++)
+        await sleep(10);
       if (i === 0) afterFirst = procState(daemon.child.pid);
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -215,7 +253,9 @@ const handles = (resources) =>
     .map(([name, count]) => `${name} ${count}`)
     .join(', ');
 const { reconnect, update } = results;
-console.log(`soak of the bundled daemon (timers of 1 s and more ${TIME_SCALE}x sooner inside the daemon)`);
+console.log(
+  `soak of the bundled daemon (reconnect phase: timers of 1 s and more ${TIME_SCALE}x sooner; idle ${IDLE_MS / 1000} s before each snapshot)`,
+);
 console.log(
   `  ${CYCLES} reconnect/rejoin cycles in ${reconnect.seconds.toFixed(0)} s (${Object.entries(reconnect.kinds)
     .map(([kind, count]) => `${count} ${kind}`)
@@ -240,7 +280,7 @@ console.log(
 );
 console.log(`    cycle 1    peak RSS ${m(update.afterFirst.peak)}, fds ${update.afterFirst.fds}`);
 console.log(
-  `    cycle ${UPDATES}  peak RSS ${m(update.end.peak)}, idle RSS ${m(update.end.rss)} (after a full GC: heap ${m(update.end.inside.heapUsed)}), fds ${update.end.fds}, handles: ${handles(update.end.inside.resources)}`,
+  `    cycle ${UPDATES}  peak RSS ${m(update.end.peak)}, idle RSS ${m(update.end.rss)} (after a full GC: heap ${m(update.end.inside.heapUsed)}, external ${m(update.end.inside.external)}), fds ${update.end.fds}, handles: ${handles(update.end.inside.resources)}`,
 );
 console.log(
   `    peak after ${UPDATES} - peak after 1: ${m(update.end.peak - update.afterFirst.peak)} (goal <= 4 MiB); files left in data_dir: ${update.end.files.filter((f) => !['nerves-hub-link.lock', 'status.json', 'state.json'].includes(f)).join(', ') || 'none'} (all: ${update.end.files.join(', ')})`,

@@ -16,7 +16,17 @@
 // 1-minute load average is below this before starting, e.g. 0.7), BENCH_JSON (also print the rows as JSON).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,7 +39,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PINNED = process.env.BENCH_PINNED !== '0' && availableParallelism() >= 2;
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 const QUIET_LOAD = process.env.BENCH_QUIET_LOAD ? Number(process.env.BENCH_QUIET_LOAD) : undefined;
-const bundle = process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
+const bundle =
+  process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
 const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
 const unitFile = fileURLToPath(new URL('../systemd/nerves-hub-link.service', import.meta.url));
 const nodeFlags =

@@ -32,9 +32,13 @@ describe('V8 settings', () => {
   it('are in force in the bundle started with no node options', () => {
     const probe = join(dir, 'probe.mjs');
     writeFileSync(probe, PROBE);
-    const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', probe, BUNDLE, '--version'], {
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--allow-natives-syntax', '--import', probe, BUNDLE, '--version'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(run.status, run.stderr).toBe(0);
     const seen = JSON.parse(run.stderr.trim().split('\n').at(-1)!);
     // One semi-space of 1 MiB and its twin; 32 MiB without the setting.

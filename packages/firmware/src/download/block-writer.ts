@@ -1,10 +1,12 @@
 /**
  * Writes the firmware body to its file as it arrives: each chunk is written at once, at its offset, straight
  * from the chunk undici hands over (no copy into blocks, nothing held for later), with a synchronous pwrite on
- * the calling thread. Measured on a 1 GiB download (packages/daemon/bench/update.bench.mjs), this costs a
- * fraction of the system time of 1 MiB blocks written by the thread pool: no hand-over between threads, no
- * writers contending for the file's lock, and no large page-cache folios to fault in per write. Memory stays
- * flat because a chunk is garbage as soon as it is written.
+ * the calling thread. On a 1 GiB download (packages/daemon/bench/update.bench.mjs) this took about half the
+ * system time of 1 MiB blocks written by the thread pool four at a time: no hand-over between threads, no
+ * writers contending for the file's lock, and writes of a chunk's size (16 KiB) cost the kernel less on a new
+ * file than 1 MiB ones. Blocks of 64 KiB written by the thread pool one at a time were twice as slow, and a
+ * worker thread that hashed and wrote did not pay on two cores and cost on one. Memory stays flat because a
+ * chunk is garbage as soon as it is written.
  *
  * A write into the page cache is a memory copy; when the disk falls behind, the kernel's dirty-page throttling
  * makes the write wait, which here also pauses reading the socket: the back-pressure comes from the kernel.

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type PeerCertificate, rootCertificates } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import { FirmwareError } from '../errors.js';
 import { downloadAttempt, type HttpStatusError, parseUrl } from './attempt.js';
 import { trackedDispatcher } from './connection-tracker.js';
@@ -14,6 +14,7 @@ import type { ProxyOption } from './proxy.js';
 import { TokenBucket } from './rate-limit.js';
 import { redactUrl } from './redact-url.js';
 import { failuresAllowed, RETRY_DEFAULTS, type RetryOptions, retryDelayMs } from './retry-policy.js';
+import { trustContext } from './trust-context.js';
 
 export interface DownloadProgress {
   readonly bytes: number;
@@ -116,7 +117,8 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
   const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
   const connections = trackedDispatcher(
     {
-      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa.map(String)] } : {}),
+      // One context for every connection: a `ca` here would parse the root certificates again for each.
+      ...(extraCa.length > 0 ? { secureContext: trustContext(extraCa) } : {}),
       ...(options.checkServerIdentity
         ? { checkServerIdentity: identityCheck(options.checkServerIdentity) }
         : {}),

@@ -1,0 +1,117 @@
+// Child process of the ceiling benchmark: one way of getting the firmware (or one part of the work), then its
+// own timing as JSON. Usage: node ceiling-client.mjs <mode> <url> <ca file> <output file>
+//   hash        SHA-256 of 1 GiB in 16 KiB chunks from memory (no network, no file)
+//   write       1 GiB written in 16 KiB chunks with writeSync, then fsync (no network)
+//   tls         GET over a bare TLS socket, body discarded ('data' events: a new buffer per TLS record)
+//   tls-onread  the same, reading into one reused buffer (net's `onread`): no buffer per record
+//   tls+hash    the bare TLS socket, body hashed
+//   undici      GET through undici's dispatcher API (as the daemon does), body discarded
+//   undici+hash the same, body hashed
+//   download    downloadFirmware: undici, SHA-256, the file written, fsync (what the daemon runs)
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
+
+// The daemon's own V8 settings (src/v8-flags.ts), so that the undici modes run as in the daemon.
+setFlagsFromString('--liftoff-only');
+setFlagsFromString('--semi-space-growth-factor=1');
+
+const [mode, url, caFile, out] = process.argv.slice(2);
+const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+const GiB = 1024 * 1024 * 1024;
+const CHUNK = 16 * 1024;
+const t0 = performance.now();
+let bytes = 0;
+
+function tlsGet(onBody, { onread } = {}) {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    let header = true;
+    let total = Number.POSITIVE_INFINITY;
+    const take = (chunk) => {
+      let body = chunk;
+      if (header) {
+        const end = body.indexOf('\r\n\r\n');
+        total = Number(/content-length: *(\d+)/i.exec(body.subarray(0, end).toString())[1]);
+        body = body.subarray(end + 4);
+        header = false;
+      }
+      bytes += body.length;
+      onBody(body);
+      if (bytes >= total) {
+        socket.destroy();
+        resolve();
+      }
+    };
+    const socket = connect(
+      {
+        host: target.hostname,
+        port: Number(target.port),
+        ca,
+        ...(onread
+          ? {
+              onread: {
+                buffer: Buffer.allocUnsafe(64 * 1024),
+                callback: (n, buf) => take(buf.subarray(0, n)),
+              },
+            }
+          : {}),
+      },
+      () => socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\n\r\n`),
+    );
+    if (!onread) socket.on('data', take);
+    socket.on('error', reject);
+  });
+}
+
+function undiciGet(onBody) {
+  const firmware = import.meta.resolve('@nerves-hub-link/firmware');
+  const { Agent } = createRequire(firmware)('undici');
+  const target = new URL(url);
+  const agent = new Agent({ connect: { ca } });
+  return new Promise((resolve, reject) => {
+    agent.dispatch(
+      { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET' },
+      {
+        onRequestStart() {},
+        onResponseStart() {},
+        onResponseData(_controller, chunk) {
+          bytes += chunk.length;
+          onBody(chunk);
+        },
+        onResponseEnd() {
+          resolve();
+        },
+        onResponseError(_controller, error) {
+          reject(error);
+        },
+      },
+    );
+  }).finally(() => agent.close());
+}
+
+const hash = createHash('sha256');
+if (mode === 'hash') {
+  const chunk = Buffer.alloc(CHUNK, 7);
+  for (; bytes < GiB; bytes += CHUNK) hash.update(chunk);
+} else if (mode === 'write') {
+  const chunk = Buffer.alloc(CHUNK, 7);
+  const fd = openSync(out, 'w', 0o600);
+  for (; bytes < GiB; bytes += CHUNK) writeSync(fd, chunk, 0, CHUNK, bytes);
+  fsyncSync(fd);
+  closeSync(fd);
+} else if (mode === 'tls') await tlsGet(() => {});
+else if (mode === 'tls-onread') await tlsGet(() => {}, { onread: true });
+else if (mode === 'tls+hash') await tlsGet((chunk) => hash.update(chunk));
+else if (mode === 'undici') await undiciGet(() => {});
+else if (mode === 'undici+hash') await undiciGet((chunk) => hash.update(chunk));
+else if (mode === 'download') {
+  const { downloadFirmware } = await import('@nerves-hub-link/firmware');
+  const result = await downloadFirmware({ url, directory: out, ca });
+  bytes = result.size;
+} else throw new Error(`unknown mode ${mode}`);
+const seconds = (performance.now() - t0) / 1000;
+if (out) rmSync(out, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify({ mode, bytes, seconds })}\n`);

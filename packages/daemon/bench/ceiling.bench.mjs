@@ -2,15 +2,15 @@
 // 1 GiB HTTPS URL in the same run: reading the TLS socket alone (with a buffer per TLS record, and into one reused
 // buffer), through undici, hashing alone, writing the file alone, and together as downloadFirmware does. Each in
 // its own process (bench/ceiling-client.mjs; curl, openssl, cat), timed by GNU time, median of BENCH_RUNS (3).
-// The test-server serves from this process. Before every run: `sync` and a pause, as in update.bench.mjs.
-import { execFileSync, spawn } from 'node:child_process';
+// The test-server serves from this process. Before every run: `sync`, and a pause until the machine is quiet.
+import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
+import { settle } from './quiet-machine.mjs';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -70,8 +70,7 @@ try {
   const results = new Map(cases.map(([label]) => [label, []]));
   for (let i = 0; i < RUNS; i++) {
     for (const [label, argv] of cases) {
-      execFileSync('sync');
-      await sleep(SETTLE_MS);
+      await settle({ settleMs: SETTLE_MS });
       results.get(label).push(await timed(argv));
       rmSync(out, { recursive: true, force: true });
     }

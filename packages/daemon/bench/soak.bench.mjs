@@ -42,6 +42,8 @@ const probe = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
 const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'soak-bench-'));
+/** Daemons started and not yet exited. */
+const running = new Set();
 
 /** VmRSS and VmHWM (peak) of a process, in bytes, and its open file descriptors. */
 function procState(pid) {
@@ -125,6 +127,8 @@ function startDaemon(device, { env = {}, timeScale = 1 } = {}) {
     },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   return { child, exited, logFile };
 }
 
@@ -169,6 +173,7 @@ try {
     await stable();
     const start = await snapshot(daemon, device);
     const kinds = { restart: 0, kick: 0, silence: 0, crash: 0, close: 0 };
+    const trend = [];
     const t0 = performance.now();
     for (let i = 0; i < CYCLES; i++) {
       const before = joins(server, id);
@@ -186,12 +191,13 @@ try {
       });
       if (kind === 'silence') server.setHeartbeatReplies(true);
       await stable();
+      if ((i + 1) % (CYCLES / 5) === 0) trend.push(procState(daemon.child.pid).rss);
     }
     const seconds = (performance.now() - t0) / 1000;
     const end = await snapshot(daemon, device);
     daemon.child.kill('SIGTERM');
     await daemon.exited;
-    results.reconnect = { start, end, seconds, kinds, joins: joins(server, id) };
+    results.reconnect = { start, end, seconds, kinds, joins: joins(server, id), trend };
   }
 
   // --- 100 update cycles -----------------------------------------------------------------------------
@@ -213,6 +219,7 @@ try {
       server.device(id).events.filter((e) => e.event === 'status_update' && e.payload.status === 'failed')
         .length;
     let afterFirst;
+    const trend = [];
     const t0 = performance.now();
     for (let i = 0; i < UPDATES; i++) {
       const before = failed();
@@ -228,6 +235,7 @@ try {
       for (let k = 0; k < 100 && filesUnder(join(device.dataDir, 'downloads')).length > 0; k++)
         await sleep(10);
       if (i === 0) afterFirst = procState(daemon.child.pid);
+      if ((i + 1) % (UPDATES / 5) === 0) trend.push(procState(daemon.child.pid).rss);
     }
     const seconds = (performance.now() - t0) / 1000;
     const end = await snapshot(daemon, device);
@@ -239,9 +247,11 @@ try {
     );
     daemon.child.kill('SIGTERM');
     await daemon.exited;
-    results.update = { start, afterFirst, end, seconds, reasons: [...reasons] };
+    results.update = { start, afterFirst, end, seconds, reasons: [...reasons], trend };
   }
 } finally {
+  // A phase that failed leaves its daemon running: stop it.
+  for (const child of running) child.kill('SIGTERM');
   await server.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -266,9 +276,11 @@ for (const [label, s] of [
   ['end', reconnect.end],
 ]) {
   console.log(
-    `    ${label.padEnd(5)} idle RSS ${m(s.rss)} (after a full GC: heap ${m(s.inside.heapUsed)}, external ${m(s.inside.external)}), fds ${s.fds}, handles: ${handles(s.inside.resources)}`,
+    `    ${label.padEnd(5)} idle RSS ${m(s.rss)} (after a full GC: heap ${m(s.inside.heapUsed)} of ${m(s.inside.heapTotal)} committed, external ${m(s.inside.external)}), fds ${s.fds}, handles: ${handles(s.inside.resources)}`,
   );
 }
+const trend = (rss) => rss.map((bytes) => (bytes / MiB).toFixed(1)).join(', ');
+console.log(`    RSS every ${CYCLES / 5} cycles: ${trend(reconnect.trend)} MiB`);
 console.log(
   `    idle RSS end - start: ${m(reconnect.end.rss - reconnect.start.rss)} (goal <= 4 MiB); fds ${reconnect.end.fds - reconnect.start.fds >= 0 ? '+' : ''}${reconnect.end.fds - reconnect.start.fds} (goal 0)`,
 );
@@ -276,12 +288,13 @@ console.log(
   `  ${UPDATES} update cycles of ${FIRMWARE_KIB} KiB in ${update.seconds.toFixed(0)} s (apply failed on purpose: ${update.reasons.length === 1 ? update.reasons[0] : update.reasons.join(' | ')})`,
 );
 console.log(
-  `    start      idle RSS ${m(update.start.rss)}, fds ${update.start.fds}, handles: ${handles(update.start.inside.resources)}`,
+  `    start      idle RSS ${m(update.start.rss)} (after a full GC: heap ${m(update.start.inside.heapUsed)} of ${m(update.start.inside.heapTotal)} committed), fds ${update.start.fds}, handles: ${handles(update.start.inside.resources)}`,
 );
 console.log(`    cycle 1    peak RSS ${m(update.afterFirst.peak)}, fds ${update.afterFirst.fds}`);
 console.log(
-  `    cycle ${UPDATES}  peak RSS ${m(update.end.peak)}, idle RSS ${m(update.end.rss)} (after a full GC: heap ${m(update.end.inside.heapUsed)}, external ${m(update.end.inside.external)}), fds ${update.end.fds}, handles: ${handles(update.end.inside.resources)}`,
+  `    cycle ${UPDATES}  peak RSS ${m(update.end.peak)}, idle RSS ${m(update.end.rss)} (after a full GC: heap ${m(update.end.inside.heapUsed)} of ${m(update.end.inside.heapTotal)} committed, external ${m(update.end.inside.external)}), fds ${update.end.fds}, handles: ${handles(update.end.inside.resources)}`,
 );
+console.log(`    RSS every ${UPDATES / 5} cycles: ${trend(update.trend)} MiB`);
 console.log(
   `    peak after ${UPDATES} - peak after 1: ${m(update.end.peak - update.afterFirst.peak)} (goal <= 4 MiB); files left in data_dir: ${update.end.files.filter((f) => !['nerves-hub-link.lock', 'status.json', 'state.json'].includes(f)).join(', ') || 'none'} (all: ${update.end.files.join(', ')})`,
 );

@@ -8,12 +8,13 @@
 // both cores and then pinned to core 0 with the test-server (this process) pinned to core 1.
 //
 // Wall and CPU (user + system of the process and everything it waited for) come from GNU time, as does the
-// daemon's peak RSS. Before every run: `sync` and a pause, so no run pays for the previous one's dirty pages.
+// daemon's peak RSS. Before every run: `sync`, and a pause until the machine is quiet (see settle()).
 //
 // Environment: BENCH_SIZES_MIB (64,1024), BENCH_RUNS (3), BENCH_PINNED (1; 0 skips the one-core runs),
 // BENCH_NODE_FLAGS (the node options; default: those of systemd/nerves-hub-link.service's ExecStart),
-// BENCH_BUNDLE (another build of the daemon), BENCH_SETTLE_MS (3000), BENCH_QUIET_LOAD (wait until the
-// 1-minute load average is below this before starting, e.g. 0.7), BENCH_JSON (also print the rows as JSON).
+// BENCH_BUNDLE (another build of the daemon), BENCH_SETTLE_MS (3000), BENCH_IDLE_CPU (0.1: before every run,
+// wait until less than this share of the CPUs is busy), BENCH_QUIET_LOAD (wait until the 1-minute load average
+// is below this before starting, e.g. 0.7), BENCH_JSON (also print the rows as JSON).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import {
@@ -32,12 +33,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
+import { settle } from './quiet-machine.mjs';
 
 const MiB = 1024 * 1024;
 const SIZES = (process.env.BENCH_SIZES_MIB ?? '64,1024').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PINNED = process.env.BENCH_PINNED !== '0' && availableParallelism() >= 2;
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
+const IDLE_CPU = Number(process.env.BENCH_IDLE_CPU ?? 0.1);
+/** A run taking longer than this has hung. */
+const RUN_TIMEOUT_MS = 120_000;
 const QUIET_LOAD = process.env.BENCH_QUIET_LOAD ? Number(process.env.BENCH_QUIET_LOAD) : undefined;
 const bundle =
   process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
@@ -90,21 +95,22 @@ function timed(argv, { pinned = false, env = process.env, stdout = 'ignore', std
   ];
   const stderr = stderrFile ? openSync(stderrFile, 'w') : 'ignore';
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { env, stdio: ['ignore', stdout, stderr] });
+    // detached: a run that hangs (no offer, say) is stopped with everything it started.
+    const child = spawn(command[0], command.slice(1), {
+      env,
+      stdio: ['ignore', stdout, stderr],
+      detached: true,
+    });
+    const timer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), RUN_TIMEOUT_MS);
     child.on('error', reject);
     child.on('exit', (code) => {
+      clearTimeout(timer);
       if (typeof stderr === 'number') closeSync(stderr);
       const line = readFileSync(report, 'utf8').trim().split('\n').at(-1);
       const [wall, user, system, maxRssKiB] = line.split(' ').map(Number);
       resolve({ code, wall, cpu: user + system, rss: maxRssKiB * 1024 });
     });
   });
-}
-
-/** Writes back dirty pages and lets the kernel settle, so no run pays for the one before it. */
-async function settle() {
-  execFileSync('sync');
-  await sleep(SETTLE_MS);
 }
 
 /** Pins this process (the test-server, every thread) to `cpus`. */
@@ -146,6 +152,7 @@ async function waitForQuiet() {
   while (loadAverage() >= QUIET_LOAD && Date.now() < deadline) await sleep(10_000);
 }
 
+let waitedForQuiet = 0;
 const rows = [];
 try {
   await waitForQuiet();
@@ -234,7 +241,7 @@ try {
             ];
             for (let k = 0; k < order.length; k++) {
               const [name, run] = order[(i + k) % order.length];
-              await settle();
+              if (await settle({ settleMs: SETTLE_MS, idleCpu: IDLE_CPU })) waitedForQuiet += 1;
               runs[name].push(await run());
             }
           }
@@ -268,7 +275,7 @@ try {
 
   const f = (value, digits = 2) => value.toFixed(digits);
   console.log(
-    `whole update through the bundle (node ${nodeFlags.join(' ') || '(no options)'}), loopback HTTPS from the test-server, median of ${RUNS}; load average at start ${loadAtStart}`,
+    `whole update through the bundle (node ${nodeFlags.join(' ') || '(no options)'}), loopback HTTPS from the test-server, median of ${RUNS}; load average at start ${loadAtStart}; ${waitedForQuiet} runs waited for other work to end`,
   );
   console.log(
     '  size      cores  daemon s  curl+openssl+cat s  ratio  curl+sha256sum+cat s  ratio  CPU daemon/(curl+openssl)  peak RSS',

@@ -472,6 +472,8 @@ export class UpdateManager {
       `update ${offer.uuid} failed: ${failure.reason}`,
       failure.code ? { code: failure.code } : undefined,
     );
+    // Forget every firmware whose failures are all older than the window, so the map stays as small as the window.
+    for (const uuid of [...this.#failures.keys()]) this.#recentFailures(uuid);
     this.#failures.set(offer.uuid, [...this.#recentFailures(offer.uuid), this.#now()]);
     const facts = this.#facts?.uuid === offer.uuid ? this.#facts : { uuid: offer.uuid };
     this.#observer.result(facts, 'failed', failure.reason);

@@ -335,7 +335,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const listen = async (server: Server, port: number) => {
     server.listen(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
+      // Removed once listening: restart() listens again, and a listener per restart would pile up.
+      const onListening = () => {
+        server.off('error', reject);
+        resolve();
+      };
+      server.once('listening', onListening);
       server.once('error', reject);
     });
     return (server.address() as AddressInfo).port;

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
 import { settle } from './quiet-machine.mjs';
+import { requireTools } from './tools.mjs';
+
+requireTools(['/usr/bin/time', 'curl', 'openssl', 'sha256sum']);
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

@@ -6,7 +6,7 @@
 // - SIGUSR2 runs a full garbage collection, then writes one JSON line to SOAK_PROBE_FILE: RSS, heap, external
 //   memory and the libuv handles and requests still active, by type.
 import { appendFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const scale = Number(process.env.SOAK_TIME_SCALE ?? 1);
@@ -27,5 +27,8 @@ process.on('SIGUSR2', () => {
   const memory = process.memoryUsage();
   const resources = {};
   for (const name of process.getActiveResourcesInfo()) resources[name] = (resources[name] ?? 0) + 1;
-  if (file) appendFileSync(file, `${JSON.stringify({ at: Date.now(), ...memory, resources })}\n`);
+  const spaces = {};
+  for (const space of getHeapSpaceStatistics())
+    spaces[space.space_name] = { size: space.space_size, used: space.space_used_size };
+  if (file) appendFileSync(file, `${JSON.stringify({ at: Date.now(), ...memory, resources, spaces })}\n`);
 });

@@ -11,7 +11,8 @@
 // bench/soak-probe.mjs runs inside the daemon: in the reconnect phase, timers of 1 s or more run SOAK_TIME_SCALE
 // (20) times sooner (the update phase runs in real time); SIGUSR2 reports memory after a full GC and the active
 // handles. Environment: SOAK_CYCLES (1000), SOAK_UPDATES (100), SOAK_FIRMWARE_KIB (256), SOAK_TIME_SCALE (20),
-// SOAK_IDLE_MS (20000), SOAK_LOG_LEVEL (error).
+// SOAK_IDLE_MS (20000), SOAK_LOG_LEVEL (error); BENCH_NODE_FLAGS and BENCH_DEPLOYED_ENV as in deployed.mjs (the
+// daemon runs as the systemd unit starts it).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -29,6 +30,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
+import { deployed } from './deployed.mjs';
 
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 1000);
 const UPDATES = Number(process.env.SOAK_UPDATES ?? 100);
@@ -41,15 +43,25 @@ const bundle =
 const probe = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
 const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
 const MiB = 1024 * 1024;
+const asDeployed = deployed();
 const dir = mkdtempSync(join(tmpdir(), 'soak-bench-'));
 /** Daemons started and not yet exited. */
 const running = new Set();
 
-/** VmRSS and VmHWM (peak) of a process, in bytes, and its open file descriptors. */
+/**
+ * VmRSS, its private (RssAnon) and file-backed (RssFile: the node binary's pages, shared and reclaimable) parts,
+ * and VmHWM (peak) of a process, in bytes, and its open file descriptors.
+ */
 function procState(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)[1]) * 1024;
-  return { rss: kib('VmRSS'), peak: kib('VmHWM'), fds: readdirSync(`/proc/${pid}/fd`).length };
+  return {
+    rss: kib('VmRSS'),
+    anon: kib('RssAnon'),
+    file: kib('RssFile'),
+    peak: kib('VmHWM'),
+    fds: readdirSync(`/proc/${pid}/fd`).length,
+  };
 }
 
 /** Every file under `root`, relative to it. */
@@ -112,6 +124,7 @@ function startDaemon(device, { env = {}, timeScale = 1 } = {}) {
   const child = spawn(
     process.execPath,
     [
+      ...asDeployed.nodeFlags,
       '--import',
       probe,
       bundle,
@@ -122,7 +135,12 @@ function startDaemon(device, { env = {}, timeScale = 1 } = {}) {
       process.env.SOAK_LOG_LEVEL ?? 'error',
     ],
     {
-      env: { ...process.env, SOAK_TIME_SCALE: String(timeScale), SOAK_PROBE_FILE: device.probeFile, ...env },
+      env: {
+        ...asDeployed.env,
+        SOAK_TIME_SCALE: String(timeScale),
+        SOAK_PROBE_FILE: device.probeFile,
+        ...env,
+      },
       stdio: ['ignore', 'ignore', log],
     },
   );
@@ -263,8 +281,18 @@ const handles = (resources) =>
     .map(([name, count]) => `${name} ${count}`)
     .join(', ');
 const { reconnect, update } = results;
+/** V8's heap spaces whose committed size moved by 256 KiB or more between two probe reports. */
+const spacesMoved = (from, to) =>
+  Object.entries(to.inside.spaces ?? {})
+    .map(([name, space]) => [name, from.inside.spaces?.[name] ?? { size: 0, used: 0 }, space])
+    .filter(([, a, b]) => Math.abs(b.size - a.size) >= 256 * 1024)
+    .map(
+      ([name, a, b]) =>
+        `${name} ${(a.size / MiB).toFixed(1)} -> ${(b.size / MiB).toFixed(1)} (live ${(a.used / MiB).toFixed(1)} -> ${(b.used / MiB).toFixed(1)})`,
+    )
+    .join(', ') || 'none';
 console.log(
-  `soak of the bundled daemon (reconnect phase: timers of 1 s and more ${TIME_SCALE}x sooner; idle ${IDLE_MS / 1000} s before each snapshot)`,
+  `soak of the bundled daemon as deployed (node ${asDeployed.description}; reconnect phase: timers of 1 s and more ${TIME_SCALE}x sooner; idle ${IDLE_MS / 1000} s before each snapshot)`,
 );
 console.log(
   `  ${CYCLES} reconnect/rejoin cycles in ${reconnect.seconds.toFixed(0)} s (${Object.entries(reconnect.kinds)
@@ -276,13 +304,14 @@ for (const [label, s] of [
   ['end', reconnect.end],
 ]) {
   console.log(
-    `    ${label.padEnd(5)} idle RSS ${m(s.rss)} (after a full GC: heap ${m(s.inside.heapUsed)} of ${m(s.inside.heapTotal)} committed, external ${m(s.inside.external)}), fds ${s.fds}, handles: ${handles(s.inside.resources)}`,
+    `    ${label.padEnd(5)} idle RSS ${m(s.rss)} (private ${m(s.anon)}, file-backed ${m(s.file)}; after a full GC: heap ${m(s.inside.heapUsed)} of ${m(s.inside.heapTotal)} committed, external ${m(s.inside.external)}), fds ${s.fds}, handles: ${handles(s.inside.resources)}`,
   );
 }
 const trend = (rss) => rss.map((bytes) => (bytes / MiB).toFixed(1)).join(', ');
 console.log(`    RSS every ${CYCLES / 5} cycles: ${trend(reconnect.trend)} MiB`);
+console.log(`    V8 heap spaces that moved (committed MiB): ${spacesMoved(reconnect.start, reconnect.end)}`);
 console.log(
-  `    idle RSS end - start: ${m(reconnect.end.rss - reconnect.start.rss)} (goal <= 4 MiB); fds ${reconnect.end.fds - reconnect.start.fds >= 0 ? '+' : ''}${reconnect.end.fds - reconnect.start.fds} (goal 0)`,
+  `    idle RSS end - start: ${m(reconnect.end.rss - reconnect.start.rss)} (private ${m(reconnect.end.anon - reconnect.start.anon)}; goal <= 4 MiB); fds ${reconnect.end.fds - reconnect.start.fds >= 0 ? '+' : ''}${reconnect.end.fds - reconnect.start.fds} (goal 0)`,
 );
 console.log(
   `  ${UPDATES} update cycles of ${FIRMWARE_KIB} KiB in ${update.seconds.toFixed(0)} s (apply failed on purpose: ${update.reasons.length === 1 ? update.reasons[0] : update.reasons.join(' | ')})`,
@@ -295,6 +324,10 @@ console.log(
   `    cycle ${UPDATES}  peak RSS ${m(update.end.peak)}, idle RSS ${m(update.end.rss)} (after a full GC: heap ${m(update.end.inside.heapUsed)} of ${m(update.end.inside.heapTotal)} committed, external ${m(update.end.inside.external)}), fds ${update.end.fds}, handles: ${handles(update.end.inside.resources)}`,
 );
 console.log(`    RSS every ${UPDATES / 5} cycles: ${trend(update.trend)} MiB`);
+console.log(`    V8 heap spaces that moved (committed MiB): ${spacesMoved(update.start, update.end)}`);
 console.log(
-  `    peak after ${UPDATES} - peak after 1: ${m(update.end.peak - update.afterFirst.peak)} (goal <= 4 MiB); files left in data_dir: ${update.end.files.filter((f) => !['nerves-hub-link.lock', 'status.json', 'state.json'].includes(f)).join(', ') || 'none'} (all: ${update.end.files.join(', ')})`,
+  `    RSS after ${UPDATES} (idle) - peak of cycle 1: ${m(update.end.rss - update.afterFirst.peak)} (goal <= 4 MiB); peak after ${UPDATES} - peak after 1: ${m(update.end.peak - update.afterFirst.peak)}; fds ${update.end.fds - update.start.fds >= 0 ? '+' : ''}${update.end.fds - update.start.fds}`,
+);
+console.log(
+  `    files left in data_dir: ${update.end.files.filter((f) => !['nerves-hub-link.lock', 'status.json', 'state.json'].includes(f)).join(', ') || 'none'} (all: ${update.end.files.join(', ')})`,
 );

@@ -1,6 +1,6 @@
 // A whole firmware update through the bundled daemon, as deployed, against the same work done with standard tools
 // on the same HTTPS URL, in the same run. One daemon run: process start, join, the server's offer, download with the
-// size and SHA-256 checks and fsync, `fwup -V`, `fwup -a`, statuses, the reboot command, exit. The fwup is
+// size and SHA-256 checks and fsync, `fwup -V`, `fwup -a`, statuses, deleting the file, the reboot command, exit. The fwup is
 // bench/reading-fwup.sh, which reads the whole file for each of the two runs and does nothing else. The baselines:
 //   curl -o F URL && openssl dgst -sha256 F && cat F >/dev/null
 //   curl -o F URL && sha256sum F && cat F >/dev/null
@@ -11,7 +11,8 @@
 // daemon's peak RSS. Before every run: `sync`, and a pause until the machine is quiet (see settle()).
 //
 // Environment: BENCH_SIZES_MIB (64,1024), BENCH_RUNS (3), BENCH_PINNED (1; 0 skips the one-core runs),
-// BENCH_NODE_FLAGS (the node options; default: those of systemd/nerves-hub-link.service's ExecStart),
+// BENCH_NODE_FLAGS and BENCH_DEPLOYED_ENV (the daemon runs with the node options and Environment= of
+// systemd/nerves-hub-link.service unless these say otherwise; see deployed.mjs),
 // BENCH_BUNDLE (another build of the daemon), BENCH_SETTLE_MS (3000), BENCH_IDLE_CPU (0.1: before every run,
 // wait until less than this share of the CPUs is busy), BENCH_QUIET_LOAD (wait until the 1-minute load average
 // is below this before starting, e.g. 0.7), BENCH_JSON (also print the rows as JSON).
@@ -33,7 +34,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
+import { deployed } from './deployed.mjs';
 import { settle } from './quiet-machine.mjs';
+import { requireTools } from './tools.mjs';
+
+requireTools(['/usr/bin/time', 'taskset', 'curl', 'openssl', 'sha256sum']);
 
 const MiB = 1024 * 1024;
 const SIZES = (process.env.BENCH_SIZES_MIB ?? '64,1024').split(',').map(Number);
@@ -47,23 +52,10 @@ const QUIET_LOAD = process.env.BENCH_QUIET_LOAD ? Number(process.env.BENCH_QUIET
 const bundle =
   process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
 const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
-const unitFile = fileURLToPath(new URL('../systemd/nerves-hub-link.service', import.meta.url));
-const nodeFlags =
-  process.env.BENCH_NODE_FLAGS !== undefined
-    ? process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)
-    : deployedNodeFlags(readFileSync(unitFile, 'utf8'));
+const asDeployed = deployed();
 const dir = mkdtempSync(join(tmpdir(), 'update-bench-'));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-
-/** The node options of the unit's ExecStart: what comes between the node binary and the script. */
-function deployedNodeFlags(unit) {
-  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1];
-  if (!line) throw new Error(`no ExecStart in ${unitFile}`);
-  const words = line.trim().split(/\s+/);
-  const script = words.findIndex((word) => word.endsWith('.mjs'));
-  return words.slice(1, script);
-}
 
 /** A file of random bytes (the firmware host serves any file; reading-fwup.sh does not look inside). */
 function makeFirmware(path, bytes) {
@@ -134,7 +126,8 @@ async function baseline(url, caFile, hashCommand, pinned) {
     `${T} cat '${out}' >/dev/null`,
   ].join('\n');
   const whole = await timed(['bash', '-c', script], { pinned });
-  rmSync(out, { force: true });
+  // Not part of the chain (the goal's baseline), but the daemon's wall includes deleting its file: shown apart.
+  const remove = await timed(['rm', '-f', out], { pinned });
   if (whole.code !== 0) throw new Error(`baseline (${hashCommand}) failed with ${whole.code}`);
   const [download, hash, read] = readFileSync(parts, 'utf8')
     .trim()
@@ -143,7 +136,7 @@ async function baseline(url, caFile, hashCommand, pinned) {
       const [wall, user, system] = line.split(' ').map(Number);
       return { wall, cpu: user + system };
     });
-  return { ...whole, download, hash, read };
+  return { ...whole, download, hash, read, remove };
 }
 
 async function waitForQuiet() {
@@ -217,8 +210,17 @@ try {
         const before = completed();
         const log = join(deviceDir, 'daemon.log');
         const result = await timed(
-          [process.execPath, ...nodeFlags, bundle, 'run', '--config', configFile, '--log-format', 'json'],
-          { pinned, stderrFile: log },
+          [
+            process.execPath,
+            ...asDeployed.nodeFlags,
+            bundle,
+            'run',
+            '--config',
+            configFile,
+            '--log-format',
+            'json',
+          ],
+          { pinned, stderrFile: log, env: asDeployed.env },
         );
         if (result.code !== 0 || completed() !== before + 1) {
           throw new Error(
@@ -263,6 +265,7 @@ try {
           opensslHashWall: med(runs.openssl, (r) => r.hash.wall),
           sha256sumHashWall: med(runs.sha256sum, (r) => r.hash.wall),
           readWall: med([...runs.openssl, ...runs.sha256sum], (r) => r.read.wall),
+          removeWall: med([...runs.openssl, ...runs.sha256sum], (r) => r.remove.wall),
           // The goal's CPU baseline: curl and openssl dgst (cat not counted).
           curlOpensslCpu: med(runs.openssl, (r) => r.download.cpu + r.hash.cpu),
         });
@@ -275,7 +278,7 @@ try {
 
   const f = (value, digits = 2) => value.toFixed(digits);
   console.log(
-    `whole update through the bundle (node ${nodeFlags.join(' ') || '(no options)'}), loopback HTTPS from the test-server, median of ${RUNS}; load average at start ${loadAtStart}; ${waitedForQuiet} runs waited for other work to end`,
+    `whole update through the bundle as deployed (node ${asDeployed.description}), loopback HTTPS from the test-server, median of ${RUNS}; load average at start ${loadAtStart}; ${waitedForQuiet} runs waited for other work to end`,
   );
   console.log(
     '  size      cores  daemon s  curl+openssl+cat s  ratio  curl+sha256sum+cat s  ratio  CPU daemon/(curl+openssl)  peak RSS',
@@ -295,10 +298,12 @@ try {
       ].join('  '),
     );
   }
-  console.log('  parts of the baselines (median s): curl download, openssl dgst, sha256sum, cat');
+  console.log(
+    '  parts of the baselines (median s): curl download, openssl dgst, sha256sum, cat; rm of the file (outside the chain)',
+  );
   for (const r of rows) {
     console.log(
-      `  ${`${r.mib} MiB`.padEnd(9)} ${r.cores.padEnd(5)} curl ${f(r.curlWall)} (CPU ${f(r.curlCpu)}), openssl ${f(r.opensslHashWall)}, sha256sum ${f(r.sha256sumHashWall)}, cat ${f(r.readWall)}`,
+      `  ${`${r.mib} MiB`.padEnd(9)} ${r.cores.padEnd(5)} curl ${f(r.curlWall)} (CPU ${f(r.curlCpu)}), openssl ${f(r.opensslHashWall)}, sha256sum ${f(r.sha256sumHashWall)}, cat ${f(r.readWall)}; rm ${f(r.removeWall)}`,
     );
   }
   console.log(

@@ -28,6 +28,7 @@ import { CONFIG_DEFAULTS } from './config/defaults.js';
 import type { Config } from './config/schema.js';
 import { explainConnectionError } from './connection-errors.js';
 import type { DaemonLogger, Logger } from './log.js';
+import { favouringSpeed } from './memory-mode.js';
 import { interfaceForAddress } from './network-interface.js';
 import { describeNetworkError, type ProxySettings, proxySettings } from './network-proxy.js';
 import { asConfigProblem } from './setup-errors.js';
@@ -126,31 +127,35 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
     },
     updateSteps(publicKeys, stepLogger) {
       return {
-        async download(offer, { signal, onProgress, onConnection }) {
-          await mkdir(downloadDir, { recursive: true, mode: 0o700 });
-          if (maxBytesPerSecond !== undefined) {
-            stepLogger.info(`download capped at ${formatByteRate(maxBytesPerSecond)} (download.max_rate)`);
-          }
-          const result = await downloadFirmware({
-            url: offer.firmwareUrl,
-            directory: downloadDir,
-            ...(offer.size !== undefined ? { expectedSize: offer.size } : {}),
-            ...(offer.checksum !== undefined ? { expectedSha256: offer.checksum } : {}),
-            ca: tls.ca,
-            allowHttp: config.download.allowHttp,
-            signal,
-            onProgress: (progress: { percent?: number; bytes: number; total?: number }) =>
-              onProgress(progress.percent, progress.bytes, progress.total),
-            onConnection: (info: { attempt: number; localAddress: string | undefined }) =>
-              onConnection({ networkInterface: interfaceForAddress(info.localAddress) }),
-            retry: { maxAttempts: config.download.maxAttempts, idleTimeoutMs: config.download.idleTimeoutMs },
-            proxy: proxy.routeFor,
-            ...(downloadPins ? { checkServerIdentity: downloadPins.checkServerIdentity } : {}),
-            ...(maxBytesPerSecond !== undefined ? { maxBytesPerSecond } : {}),
-            logger: stepLogger,
-          });
-          return result.path;
-        },
+        download: (offer, { signal, onProgress, onConnection }) =>
+          favouringSpeed(async () => {
+            await mkdir(downloadDir, { recursive: true, mode: 0o700 });
+            if (maxBytesPerSecond !== undefined) {
+              stepLogger.info(`download capped at ${formatByteRate(maxBytesPerSecond)} (download.max_rate)`);
+            }
+            const result = await downloadFirmware({
+              url: offer.firmwareUrl,
+              directory: downloadDir,
+              ...(offer.size !== undefined ? { expectedSize: offer.size } : {}),
+              ...(offer.checksum !== undefined ? { expectedSha256: offer.checksum } : {}),
+              ca: tls.ca,
+              allowHttp: config.download.allowHttp,
+              signal,
+              onProgress: (progress: { percent?: number; bytes: number; total?: number }) =>
+                onProgress(progress.percent, progress.bytes, progress.total),
+              onConnection: (info: { attempt: number; localAddress: string | undefined }) =>
+                onConnection({ networkInterface: interfaceForAddress(info.localAddress) }),
+              retry: {
+                maxAttempts: config.download.maxAttempts,
+                idleTimeoutMs: config.download.idleTimeoutMs,
+              },
+              proxy: proxy.routeFor,
+              ...(downloadPins ? { checkServerIdentity: downloadPins.checkServerIdentity } : {}),
+              ...(maxBytesPerSecond !== undefined ? { maxBytesPerSecond } : {}),
+              logger: stepLogger,
+            });
+            return result.path;
+          }),
         async verify(path) {
           await verifyFirmware({
             fwupPath: config.fwup.path,

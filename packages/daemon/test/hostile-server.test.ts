@@ -58,9 +58,14 @@ function offer(changes: Record<string, unknown> = {}, meta: Record<string, unkno
 const failedCount = (device: Device) =>
   statuses(e2e.server, device.identifier).filter((status) => status === 'failed').length;
 
-/** Pushes an offer and waits for its `failed`; returns the reason and the requests it caused. */
+/**
+ * Pushes an offer and waits for its `failed`; returns the reason and the requests it caused. Also checks what
+ * NervesHub records of it: one more update attempt, the failure with the same reason on the device page, no
+ * record left in flight, and no penalty box (a pushed update has no deployment to block).
+ */
 async function offerThatFails(device: Device, payload: unknown) {
   const before = failedCount(device);
+  const attemptsBefore = e2e.server.records(device.identifier)?.updateAttempts.length ?? 0;
   const hostRequests = host.requests.length;
   const serverRequests = e2e.server.firmwareRequests.length;
   e2e.server.push(device.identifier, 'update', payload);
@@ -73,6 +78,14 @@ async function offerThatFails(device: Device, payload: unknown) {
     .device(device.identifier)
     .events.filter((event) => event.event === 'status_update' && event.payload?.status === 'failed')
     .at(-1)!;
+  const page = e2e.server.records(device.identifier)!;
+  expect(page.history.filter((entry) => entry.event === 'failed').at(-1)).toMatchObject({
+    reason: failed.payload.reason,
+    blockedUntil: null,
+  });
+  expect(page.updateAttempts).toHaveLength(attemptsBefore + 1);
+  expect(page.inflightUpdate).toBeNull();
+  expect(page.inPenaltyBox).toBe(false);
   return {
     reason: String(failed.payload.reason),
     hostRequests: host.requests.slice(hostRequests),

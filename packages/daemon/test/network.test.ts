@@ -239,6 +239,17 @@ describe('proxy and pin failures without a proxy process', () => {
     );
     expect(e2e.server.firmwareRequests.length).toBe(requests);
     expect(device.fwupRuns()).toEqual([]);
+    // The device page: one attempt, the failure with its reason, nothing in flight; a manual push blocks nothing.
+    const page = await e2e.server.waitForRecords(device.identifier, (each) =>
+      each.history.some((entry) => entry.event === 'failed'),
+    );
+    expect(page.history.find((entry) => entry.event === 'failed')).toMatchObject({
+      reason: failed.payload.reason,
+      blockedUntil: null,
+    });
+    expect(page.updateAttempts).toHaveLength(1);
+    expect(page.inflightUpdate).toBeNull();
+    expect(page.inPenaltyBox).toBe(false);
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
   });

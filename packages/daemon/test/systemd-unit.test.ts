@@ -90,6 +90,8 @@ describe('systemd/nerves-hub-link.service', () => {
     expect(values('ConfigurationDirectory')).toEqual(['nerves-hub-link']);
     // V8's JIT needs writable executable memory.
     expect(values('MemoryDenyWriteExecute')).toEqual([]);
+    // One malloc arena keeps a long-lived daemon's RSS flat (bench/soak.bench.mjs); only the environment can set it.
+    expect(values('Environment')).toContain('MALLOC_ARENA_MAX=1');
   });
 
   it('starts the daemon with a command line the single-instance lock recognises', () => {

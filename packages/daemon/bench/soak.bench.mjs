@@ -15,21 +15,13 @@
 // daemon runs as the systemd unit starts it).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
+import { writeBenchDevice } from './bench-device.mjs';
 import { deployed } from './deployed.mjs';
 
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 1000);
@@ -41,7 +33,6 @@ const HEARTBEAT_MS = 1000;
 const bundle =
   process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
 const probe = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
-const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
 const MiB = 1024 * 1024;
 const asDeployed = deployed();
 const dir = mkdtempSync(join(tmpdir(), 'soak-bench-'));
@@ -74,48 +65,11 @@ function filesUnder(root) {
 }
 
 async function writeDevice(server, identifier) {
-  const deviceDir = join(dir, identifier);
-  mkdirSync(deviceDir, { recursive: true });
-  const device = await server.issueDeviceCertificate(identifier);
-  writeFileSync(
-    join(deviceDir, 'firmware.env'),
-    [
-      'nerves_fw_active=a',
-      `nerves_fw_devpath=${join(deviceDir, 'disk.img')}`,
-      'a.nerves_fw_uuid=0a6f1b4e-0000-4000-8000-000000000001',
-      'a.nerves_fw_product=soak',
-      'a.nerves_fw_version=1.0.0',
-      'a.nerves_fw_platform=host',
-      'a.nerves_fw_architecture=x86_64',
-      'a.nerves_fw_validated=1',
-      '',
-    ].join('\n'),
-  );
-  const configFile = join(deviceDir, 'config.toml');
-  writeFileSync(
-    configFile,
-    [
-      `uri = "${server.mtlsUrl}"`,
-      `data_dir = "${join(deviceDir, 'data')}"`,
-      `heartbeat_interval_ms = ${HEARTBEAT_MS}`,
-      '[identity]',
-      `serial = "${identifier}"`,
-      '[auth]',
-      'method = "mtls"',
-      `cert_file = "${device.certFile}"`,
-      `key_file = "${device.keyFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-      '[fwup]',
-      `path = "${fwup}"`,
-      `public_keys = ["${randomBytes(32).toString('base64')}"]`,
-      '[metadata]',
-      `file = "${join(deviceDir, 'firmware.env')}"`,
-      '[commands]',
-      'reboot = ["true"]',
-      '',
-    ].join('\n'),
-  );
-  return { configFile, dataDir: join(deviceDir, 'data'), probeFile: join(deviceDir, 'probe.jsonl') };
+  const device = await writeBenchDevice(server, dir, identifier, {
+    product: 'soak',
+    heartbeatIntervalMs: HEARTBEAT_MS,
+  });
+  return { ...device, probeFile: join(device.deviceDir, 'probe.jsonl') };
 }
 
 function startDaemon(device, { env = {}, timeScale = 1 } = {}) {

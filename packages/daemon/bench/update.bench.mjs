@@ -17,23 +17,14 @@
 // wait until less than this share of the CPUs is busy), BENCH_QUIET_LOAD (wait until the 1-minute load average
 // is below this before starting, e.g. 0.7), BENCH_JSON (also print the rows as JSON).
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  createReadStream,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { createHash, randomFillSync } from 'node:crypto';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@nerves-hub-link/test-server';
+import { writeBenchDevice } from './bench-device.mjs';
 import { deployed } from './deployed.mjs';
 import { settle } from './quiet-machine.mjs';
 import { requireTools } from './tools.mjs';
@@ -51,7 +42,6 @@ const RUN_TIMEOUT_MS = 120_000;
 const QUIET_LOAD = process.env.BENCH_QUIET_LOAD ? Number(process.env.BENCH_QUIET_LOAD) : undefined;
 const bundle =
   process.env.BENCH_BUNDLE ?? fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
-const fwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url));
 const asDeployed = deployed();
 const dir = mkdtempSync(join(tmpdir(), 'update-bench-'));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -159,47 +149,7 @@ try {
     try {
       const firmware = await server.addFirmware(firmwarePath);
       const identifier = `bench-${mib}`;
-      const device = await server.issueDeviceCertificate(identifier);
-      const deviceDir = join(dir, identifier);
-      mkdirSync(deviceDir, { recursive: true });
-      writeFileSync(
-        join(deviceDir, 'firmware.env'),
-        [
-          'nerves_fw_active=a',
-          `nerves_fw_devpath=${join(deviceDir, 'disk.img')}`,
-          'a.nerves_fw_uuid=0a6f1b4e-0000-4000-8000-000000000001',
-          'a.nerves_fw_product=bench',
-          'a.nerves_fw_version=1.0.0',
-          'a.nerves_fw_platform=host',
-          'a.nerves_fw_architecture=x86_64',
-          'a.nerves_fw_validated=1',
-          '',
-        ].join('\n'),
-      );
-      const configFile = join(deviceDir, 'config.toml');
-      writeFileSync(
-        configFile,
-        [
-          `uri = "${server.mtlsUrl}"`,
-          `data_dir = "${join(deviceDir, 'data')}"`,
-          '[identity]',
-          `serial = "${identifier}"`,
-          '[auth]',
-          'method = "mtls"',
-          `cert_file = "${device.certFile}"`,
-          `key_file = "${device.keyFile}"`,
-          `ca_file = "${server.ca.certFile}"`,
-          '[fwup]',
-          `path = "${fwup}"`,
-          // reading-fwup.sh checks no signature; a key keeps the daemon on its production path.
-          `public_keys = ["${randomBytes(32).toString('base64')}"]`,
-          '[metadata]',
-          `file = "${join(deviceDir, 'firmware.env')}"`,
-          '[commands]',
-          'reboot = ["true"]',
-          '',
-        ].join('\n'),
-      );
+      const { deviceDir, configFile } = await writeBenchDevice(server, dir, identifier);
       const url = server.firmwareUrl(firmware.id);
       const completed = () =>
         server

@@ -17,8 +17,8 @@
  *   small, so compacting it on a full GC costs little.
  * - `--flush-baseline-code` and `--bytecode-old-age=2`: code that ran once (start-up, config, a reconnect's
  *   error path) is dropped after two full collections instead of five, and its baseline machine code with it; it
- *   is compiled again if it runs again. Over 1,000 reconnects the idle RSS grew by 3.6 MiB with them and 4.2–4.4
- *   MiB without (bench/soak.bench.mjs). What runs for every chunk of a download stays compiled.
+ *   is compiled again if it runs again. Over 1,000 reconnects the idle RSS grew by 3.1–3.6 MiB with them and
+ *   4.2–4.4 MiB without (bench/soak.bench.mjs). What runs for every chunk of a download stays compiled.
  * - `--optimize-for-size` while idle, not while downloading: see src/memory-mode.ts.
  *
  * The unit file also sets MALLOC_ARENA_MAX=1: glibc reads it when the process starts, before any of this runs.

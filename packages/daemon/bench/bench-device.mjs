@@ -1,6 +1,6 @@
 // A device for the benchmarks: its certificate from the test-server, a U-Boot-style firmware environment on slot
 // a, and a config that runs bench/reading-fwup.sh as fwup and `true` as the reboot command. One writer for the
-// update and soak benchmarks, so that both measure the same daemon setup.
+// daemon, update and soak benchmarks, so that all measure the same daemon setup.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,8 @@ const readingFwup = fileURLToPath(new URL('./reading-fwup.sh', import.meta.url))
 
 /**
  * Writes `dir/identifier/` (firmware.env, config.toml) for a device of `server`. `heartbeatIntervalMs` goes in
- * the config when given. Returns the paths the benchmarks use.
+ * the config when given. Returns the paths the benchmarks use and the
+ * device certificate.
  */
 export async function writeBenchDevice(server, dir, identifier, { product, heartbeatIntervalMs } = {}) {
   const deviceDir = join(dir, identifier);
@@ -56,5 +57,5 @@ export async function writeBenchDevice(server, dir, identifier, { product, heart
       '',
     ].join('\n'),
   );
-  return { deviceDir, configFile, dataDir: join(deviceDir, 'data') };
+  return { deviceDir, configFile, dataDir: join(deviceDir, 'data'), certificate };
 }

@@ -1,16 +1,20 @@
 // The daemon as shipped (the bundle): its size, process start to a joined channel, and an idle minute's RSS
 // and CPU beside a bare node process holding one WebSocket, all measured in this run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
+import { startTestServer } from '@nerves-hub-link/test-server';
+import { writeBenchDevice } from './bench-device.mjs';
+import { deployed } from './deployed.mjs';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const bundle = fileURLToPath(new URL('../dist/nerves-hub-link.mjs', import.meta.url));
 const bareClient = fileURLToPath(new URL('./bare-client.mjs', import.meta.url));
+/** The environment the unit gives the daemon (the bare client and `node -e 0` get the same). */
+const asDeployed = deployed();
 const dir = mkdtempSync(join(tmpdir(), 'daemon-bench-'));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const TICKS = 100; // USER_HZ on Linux
@@ -23,49 +27,17 @@ function procStats(pid) {
 
 const server = await startTestServer();
 try {
-  const device = await server.issueDeviceCertificate('bench-device');
-  writeFileSync(
-    join(dir, 'env'),
-    [
-      'nerves_fw_active=a',
-      'a.nerves_fw_uuid=u',
-      'a.nerves_fw_product=p',
-      'a.nerves_fw_version=1.0.0',
-      'a.nerves_fw_platform=x',
-      'a.nerves_fw_architecture=y',
-      '',
-    ].join('\n'),
-  );
-  const config = (dataDir) =>
-    [
-      `uri = "${server.mtlsUrl}"`,
-      `data_dir = "${dataDir}"`,
-      '[identity]',
-      'serial = "bench-device"',
-      '[auth]',
-      'method = "mtls"',
-      `cert_file = "${device.certFile}"`,
-      `key_file = "${device.keyFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-      '[fwup]',
-      `path = "${fakeFwupPath}"`,
-      `devpath = "${join(dir, 'disk.img')}"`,
-      '[metadata]',
-      `file = "${join(dir, 'env')}"`,
-      '',
-    ].join('\n');
-  writeFileSync(join(dir, 'config.toml'), config(join(dir, 'data')));
+  const { configFile, certificate: device } = await writeBenchDevice(server, dir, 'bench-device');
 
   // Process start to joined.
   const startTimes = [];
   for (let i = 0; i < STARTS; i++) {
     const before = server.device('bench-device').joins.length;
     const t0 = performance.now();
-    const child = spawn(
-      process.execPath,
-      [bundle, 'run', '--config', join(dir, 'config.toml'), '--log-level', 'warn'],
-      { stdio: 'ignore' },
-    );
+    const child = spawn(process.execPath, [bundle, 'run', '--config', configFile, '--log-level', 'warn'], {
+      stdio: 'ignore',
+      env: asDeployed.env,
+    });
     await server.waitForJoin('bench-device', { count: before + 1, timeoutMs: 10_000 });
     startTimes.push(performance.now() - t0);
     child.kill('SIGTERM');
@@ -74,20 +46,21 @@ try {
   const nodeStart = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    await new Promise((resolve) => spawn(process.execPath, ['-e', '0']).on('exit', resolve));
+    await new Promise((resolve) =>
+      spawn(process.execPath, ['-e', '0'], { env: asDeployed.env }).on('exit', resolve),
+    );
     nodeStart.push(performance.now() - t0);
   }
 
   // An idle minute, side by side.
-  const daemon = spawn(
-    process.execPath,
-    [bundle, 'run', '--config', join(dir, 'config.toml'), '--log-level', 'warn'],
-    { stdio: 'ignore' },
-  );
+  const daemon = spawn(process.execPath, [bundle, 'run', '--config', configFile, '--log-level', 'warn'], {
+    stdio: 'ignore',
+    env: asDeployed.env,
+  });
   const bare = spawn(
     process.execPath,
     [bareClient, server.mtlsUrl, device.certFile, device.keyFile, server.ca.certFile],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', env: asDeployed.env },
   );
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const at = [procStats(daemon.pid), procStats(bare.pid)];

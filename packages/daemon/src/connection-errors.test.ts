@@ -1,6 +1,6 @@
 import { RedirectRefusedError, UpgradeRejectedError } from '@nerves-hub-link/phoenix-channel';
 import { describe, expect, it } from 'vitest';
-import { explainConnectionError } from './connection-errors.js';
+import { explainConnectionError, isUriProblem } from './connection-errors.js';
 
 const refused = (status: number, headers: Record<string, string> = {}) =>
   new UpgradeRejectedError(status, headers);
@@ -68,6 +68,55 @@ describe('explainConnectionError', () => {
     ).toMatch(
       /^web\.example answered the WebSocket upgrade on \/device-socket\/websocket with HTTP 404 .*not its web interface$/,
     );
+  });
+
+  it('a redirect to another site: not followed, the paths NervesHub serves, the uri to write', () => {
+    const crossOrigin = (location: string) =>
+      new RedirectRefusedError('cross-origin', 'another origin', { statusCode: 301, headers: { location } });
+    const error = crossOrigin('https://docs.nerves-hub.org/?from=device');
+    const wrong = { method: 'shared_secret', uri: 'wss://hub.example/websocket' } as const;
+    expect(isUriProblem(error)).toBe(true);
+    expect(explainConnectionError(error, wrong)).toBe(
+      'hub.example/websocket redirected the WebSocket upgrade (HTTP 301) to another site, ' +
+        "https://docs.nerves-hub.org/; not followed: the device's credentials are only sent to hub.example. " +
+        'NervesHub redirects every path it has no device socket on: devices connect to /socket/websocket or ' +
+        '/device-socket/websocket (on the device endpoint both accept either auth method; a web host serves only ' +
+        '/device-socket/websocket); set uri = "wss://hub.example/device-socket/websocket"',
+    );
+    expect(
+      explainConnectionError(crossOrigin('https://other.example/elsewhere'), {
+        method: 'mtls',
+        uri: 'wss://hub.example:4001/socket/websocket',
+      }),
+    ).toMatch(/to another site, https:\/\/other\.example\/elsewhere;.* the path is right, so check that uri/);
+    expect(isUriProblem(new RedirectRefusedError('too-many', 'x', { statusCode: 302, headers: {} }))).toBe(
+      false,
+    );
+    expect(isUriProblem(refused(404))).toBe(false);
+  });
+
+  it("403 at /socket/websocket: the web host's browser socket, and where devices go instead", () => {
+    expect(
+      explainConnectionError(refused(403), {
+        method: 'shared_secret',
+        uri: 'wss://hub.example/socket/websocket',
+      }),
+    ).toBe(
+      "hub.example refused /socket/websocket with HTTP 403: on NervesHub's web host /socket is the browsers' " +
+        'socket, not a device socket. Shared-secret devices connect there to /device-socket/websocket; ' +
+        'set uri = "wss://hub.example/device-socket/websocket"',
+    );
+    expect(
+      explainConnectionError(refused(403), { method: 'mtls', uri: 'wss://hub.example/socket/websocket' }),
+    ).toMatch(
+      /Certificate \(mTLS\) devices connect to NervesHub's device endpoint .*check the host and port/,
+    );
+    expect(
+      explainConnectionError(refused(403), {
+        method: 'mtls',
+        uri: 'wss://hub.example/device-socket/websocket',
+      }),
+    ).toBe('WebSocket upgrade rejected with HTTP 403');
   });
 
   it('leaves other errors as they are', () => {

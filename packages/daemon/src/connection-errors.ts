@@ -2,9 +2,12 @@
  * A failed connection attempt explained for the operator, with the fix: TLS failures through the auth package,
  * and the HTTP answers NervesHub gives to the WebSocket upgrade (nerves_hub_web
  * lib/nerves_hub/helpers/websocket_connection_error.ex, lib/nerves_hub_web/device_endpoint.ex): 401 when it does
- * not accept the credentials, a redirect (301) or 404 for a path it has no device socket on.
+ * not accept the credentials, a 301 to DEVICE_ENDPOINT_REDIRECT (its docs site by default) for every path it has
+ * no device socket on (lib/nerves_hub_web/plugs/device_endpoint_redirect.ex), 403 from the web host's /socket,
+ * which is the browsers' socket (lib/nerves_hub_web/endpoint.ex).
  */
 import { describeTlsError } from '@nerves-hub-link/auth';
+import { RedirectRefusedError } from '@nerves-hub-link/phoenix-channel';
 
 /**
  * The device socket's path for each kind of device: nerves_hub_link lib/nerves_hub_link/configurator.ex builds
@@ -35,12 +38,84 @@ export function explainConnectionError(error: Error, facts: ConnectionFacts): st
   const url = safeUrl(facts.uri);
   const tls = describeTlsError(error, url?.host ?? facts.uri);
   if (tls) return tls.message;
+  if (isCrossOriginRedirect(error)) return crossOriginRedirect(error, facts, url);
   const status = statusOf(error);
   if (status === 401) return facts.method === 'mtls' ? mtlsRefused(facts) : sharedSecretRefused(error, facts);
+  if (status === 403 && url?.pathname === EXPECTED_PATH.mtls) return browserSocket(facts, url);
   if (status === 404 || (status !== undefined && status >= 300 && status < 400)) {
     return wrongPath(error, status, facts, url);
   }
   return error.message;
+}
+
+/**
+ * An answer to the upgrade that no retry can change: the configured `uri` itself has to change. A redirect to
+ * another origin is one (the daemon never sends its credentials there, so it can never join through it).
+ */
+export function isUriProblem(error: Error): boolean {
+  return isCrossOriginRedirect(error);
+}
+
+function isCrossOriginRedirect(error: Error): error is RedirectRefusedError {
+  return error instanceof RedirectRefusedError && error.reason === 'cross-origin';
+}
+
+/** NervesHub's device endpoint sends every unknown path to another site: the path is wrong, or the host is. */
+function crossOriginRedirect(
+  error: RedirectRefusedError,
+  facts: ConnectionFacts,
+  url: URL | undefined,
+): string {
+  const where = url ? `${url.host}${url.pathname}` : facts.uri;
+  const head =
+    `${where} redirected the WebSocket upgrade (HTTP ${error.statusCode}) to another site, ` +
+    `${shownLocation(error, url)}; not followed: the device's credentials are only sent to ` +
+    `${url?.host ?? 'the configured host'}.`;
+  const paths =
+    `NervesHub redirects every path it has no device socket on: devices connect to ${EXPECTED_PATH.mtls} or ` +
+    `${EXPECTED_PATH.shared_secret} (on the device endpoint both accept either auth method; a web host serves only ` +
+    `${EXPECTED_PATH.shared_secret})`;
+  if (url && url.pathname !== EXPECTED_PATH.mtls && url.pathname !== EXPECTED_PATH.shared_secret) {
+    return `${head} ${paths}; set uri = "${withPath(url, EXPECTED_PATH[facts.method])}"`;
+  }
+  return `${head} ${paths}; the path is right, so check that uri names NervesHub's device endpoint (host and port)`;
+}
+
+/** The Location as the server wrote it (an https: docs page reads better than its wss: form), without a query. */
+function shownLocation(error: RedirectRefusedError, base: URL | undefined): string {
+  try {
+    const location = new URL(error.headers.location ?? '', base);
+    return `${location.protocol}//${location.host}${location.pathname}`;
+  } catch {
+    return error.location ?? 'a Location that cannot be read';
+  }
+}
+
+/**
+ * The web endpoint's /socket is NervesHub's socket for browsers: it refuses devices with 403. The web host offers
+ * devices /device-socket only, and only for shared secrets (a client certificate needs the device endpoint).
+ */
+function browserSocket(facts: ConnectionFacts, url: URL): string {
+  const head =
+    `${url.host} refused ${url.pathname} with HTTP 403: on NervesHub's web host /socket is the browsers' socket, ` +
+    'not a device socket';
+  if (facts.method === 'shared_secret') {
+    return (
+      `${head}. Shared-secret devices connect there to ${EXPECTED_PATH.shared_secret}; ` +
+      `set uri = "${withPath(url, EXPECTED_PATH.shared_secret)}"`
+    );
+  }
+  return (
+    `${head}. Certificate (mTLS) devices connect to NervesHub's device endpoint (its own host and port, where ` +
+    `${EXPECTED_PATH.mtls} is the device socket): check the host and port in uri`
+  );
+}
+
+function withPath(url: URL, path: string): string {
+  const fixed = new URL(url.href);
+  fixed.pathname = path;
+  fixed.search = '';
+  return fixed.href;
 }
 
 function mtlsRefused(facts: ConnectionFacts): string {
@@ -73,12 +148,9 @@ function wrongPath(error: Error, status: number, facts: ConnectionFacts, url: UR
   const method = facts.method === 'mtls' ? 'certificate (mTLS)' : 'shared-secret';
   const answer = `HTTP ${status}${status >= 300 && status < 400 ? ', a redirect' : ''}`;
   if (url && url.pathname !== expected) {
-    const fixed = new URL(url.href);
-    fixed.pathname = expected;
-    fixed.search = '';
     return (
       `NervesHub has no device socket at ${url.pathname} (${answer}): ${method} devices connect to ${expected}; ` +
-      `set uri = "${fixed.href}"`
+      `set uri = "${withPath(url, expected)}"`
     );
   }
   return (

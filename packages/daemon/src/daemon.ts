@@ -1,5 +1,7 @@
+import { EXIT } from './cli.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { Config } from './config/schema.js';
+import { isUriProblem } from './connection-errors.js';
 import { FLUSH_BEFORE_REBOOT_MS, SOCKET_MAX_REDIRECTS } from './constants.js';
 import { DeviceSession } from './device-session.js';
 import type { DeviceSetup } from './device-setup.js';
@@ -20,7 +22,10 @@ import { UpdateManager } from './update-manager.js';
 /** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
 const VALIDATION_POLL_MS = 10_000;
 
-export type DaemonExit = { readonly reason: 'rebooting' | 'signal'; readonly exitCode: number };
+export type DaemonExit = {
+  readonly reason: 'rebooting' | 'signal' | 'configuration';
+  readonly exitCode: number;
+};
 
 /**
  * The running daemon: one device session, one update manager, the handlers of server requests, and the
@@ -41,6 +46,7 @@ export class Daemon {
   #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
+  #everJoined = false;
 
   constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
     this.#config = config;
@@ -82,7 +88,7 @@ export class Daemon {
         identify: () => void this.#onIdentify(),
         fwupPublicKeys: (keys) => this.#onServerKeys(keys),
       },
-      onConnectionError: (error) => setup.connection.onConnectionError(error),
+      onConnectionError: (error) => this.#onConnectionError(error),
       describeError: (error) => setup.connection.describeError(error),
       onJoined: () => this.#afterJoin(),
       onConnectionState: (state) => {
@@ -132,7 +138,6 @@ export class Daemon {
    */
   async stop(signal: string): Promise<void> {
     if (this.#stopping) return;
-    this.#stopping = true;
     this.#logger.info(
       this.#updates.isApplying
         ? `${signal}: waiting for fwup to finish before exiting`
@@ -140,6 +145,12 @@ export class Daemon {
           ? `${signal}: stopping the download and shutting down`
           : `${signal}: shutting down`,
     );
+    await this.#shutdown('signal', 0);
+  }
+
+  async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
     this.#stopValidationPolling();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
@@ -147,7 +158,20 @@ export class Daemon {
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
-    this.#exit.resolve({ reason: 'signal', exitCode: 0 });
+    this.#exit.resolve({ reason, exitCode });
+  }
+
+  /**
+   * Learns from a failed attempt; an answer that only a new `uri` can change ends a daemon that never joined with
+   * exit 78, which systemd does not restart. Once joined at that uri the config is proven: keep retrying.
+   */
+  #onConnectionError(error: Error): void {
+    this.#setup.connection.onConnectionError(error);
+    if (this.#everJoined || this.#stopping || !isUriProblem(error)) return;
+    this.#logger.error(`the configured uri cannot work: ${this.#setup.connection.describeError(error)}`, {
+      code: 'CONFIG_INVALID',
+    });
+    void this.#shutdown('configuration', EXIT.config);
   }
 
   #joinParams(): Record<string, unknown> {
@@ -175,6 +199,7 @@ export class Daemon {
   }
 
   #afterJoin(): void {
+    this.#everJoined = true;
     this.#state.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();

@@ -54,13 +54,14 @@ export class UpgradeRejectedError extends PhoenixChannelError {
 }
 
 /** Why a redirect answer to the upgrade was not followed. */
-export type RedirectRefusal = 'too-many' | 'loop' | 'insecure' | 'bad-location';
+export type RedirectRefusal = 'too-many' | 'loop' | 'insecure' | 'cross-origin' | 'bad-location';
 
 /**
  * The server answered the upgrade with a redirect (301, 302, 303, 307, 308) that the socket did not follow:
  * more than `maxRedirects` in one attempt (`too-many`), back to a URL already tried (`loop`), from `wss:` to a
- * plain `ws:` URL (`insecure`: the upgrade headers may carry credentials), or without a usable `Location`
- * (`bad-location`). The code stays `PHX_UPGRADE_REJECTED`; `statusCode` and `headers` are those of the redirect.
+ * plain `ws:` URL (`insecure`: the upgrade headers may carry credentials), to another origin (`cross-origin`:
+ * another scheme, host or port, which must not get the headers or the client certificate), or without a usable
+ * `Location` (`bad-location`). The code stays `PHX_UPGRADE_REJECTED`; `statusCode` and `headers` are those of the redirect.
  */
 export class RedirectRefusedError extends UpgradeRejectedError {
   override name = 'RedirectRefusedError';

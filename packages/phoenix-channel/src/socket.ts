@@ -77,9 +77,11 @@ export interface SocketOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
-   * Redirects (301, 302, 303, 307, 308) the upgrade follows within one attempt. Each hop sends the attempt's
-   * headers and uses the same `tls` options; the target gets `vsn=2.0.0`. A redirect from `wss:` to `ws:`, back
-   * to a URL already tried, or past this count fails the attempt with a `RedirectRefusedError`. With 0, a
+   * Redirects (301, 302, 303, 307, 308) the upgrade follows within one attempt, within the endpoint's origin
+   * (scheme, host and port). Each hop sends the attempt's headers and uses the same `tls` options; the target gets
+   * `vsn=2.0.0`. A redirect to another origin (which must not see the headers nor the client certificate), from
+   * `wss:` to `ws:`, back to a URL already tried, or past this count fails the attempt with a
+   * `RedirectRefusedError`. With 0, a
    * redirect is an `UpgradeRejectedError` like any other HTTP answer. Every attempt starts at the endpoint again.
    * @default 0
    */

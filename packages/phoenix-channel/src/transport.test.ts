@@ -149,12 +149,26 @@ describe('redirectTarget', () => {
   });
 
   it('maps https: and http: to wss: and ws:, drops the fragment and overrides another vsn', () => {
-    expect(redirectTarget(step('https://other.example:4443/s/websocket?a=1&vsn=1.0.0#x')).href).toBe(
-      'wss://other.example:4443/s/websocket?a=1&vsn=2.0.0',
+    expect(redirectTarget(step('https://hub.example:443/s/websocket?a=1&vsn=1.0.0#x')).href).toBe(
+      'wss://hub.example/s/websocket?a=1&vsn=2.0.0',
     );
     const plain = { from: new URL('ws://h/socket/websocket'), visited: new Set<string>() };
-    expect(redirectTarget(step('http://h2/socket/websocket', plain)).protocol).toBe('ws:');
-    expect(redirectTarget(step('wss://h2/socket/websocket', plain)).protocol).toBe('wss:');
+    expect(redirectTarget(step('http://h/device-socket/websocket', plain)).protocol).toBe('ws:');
+  });
+
+  it('refuses another origin: another host, port or scheme', () => {
+    for (const location of [
+      'https://other.example/socket/websocket',
+      'wss://hub.example:4443/socket/websocket',
+      'https://docs.nerves-hub.org/',
+    ]) {
+      const error = refusal(step(location));
+      expect(error.reason).toBe('cross-origin');
+      expect(error.location).toBe(new URL(location.replace(/^https:/, 'wss:')).href);
+      expect(error.message).toContain('the credentials are not sent there');
+    }
+    const plain = { from: new URL('ws://h/socket/websocket'), visited: new Set<string>() };
+    expect(refusal(step('wss://h/socket/websocket', plain)).reason).toBe('cross-origin');
   });
 
   it('refuses a redirect from wss: to ws: (or to http:)', () => {

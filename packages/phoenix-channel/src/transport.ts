@@ -202,6 +202,16 @@ export function redirectTarget(step: RedirectStep): URL {
   if (step.from.protocol === 'wss:' && target.protocol === 'ws:') {
     throw new RedirectRefusedError('insecure', `${shown} would leave TLS`, response, shown);
   }
+  // The attempt's headers (signed tokens, maybe) and its client certificate are for the origin that was asked:
+  // a redirect elsewhere (a front page, a docs site) must not receive them.
+  if (target.origin !== step.from.origin) {
+    throw new RedirectRefusedError(
+      'cross-origin',
+      `${shown} is another origin than ${step.from.origin}; the credentials are not sent there`,
+      response,
+      shown,
+    );
+  }
   target.hash = '';
   target.searchParams.set('vsn', PROTOCOL_VSN);
   if (step.visited.has(target.href)) {

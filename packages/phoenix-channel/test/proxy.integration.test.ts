@@ -104,16 +104,13 @@ describe('through a CONNECT proxy', () => {
     expect(proxy.requests.map((r) => r.target)).toEqual([`127.0.0.1:${proxied.port}`]);
   });
 
-  it('asks again for a redirect hop', async () => {
-    const first = await mtlsServer();
-    const second = await mtlsServer();
-    first.redirects.set('/socket/websocket', { status: 302, location: second.url });
+  it('tunnels a redirect hop through a CONNECT of its own', async () => {
+    const srv = await mtlsServer();
+    srv.redirects.set('/socket/websocket', { status: 302, location: '/device-socket/websocket' });
     const proxy = await proxyServer();
-    await joined(first.url, { tls: tls(), proxy: proxy.url, maxRedirects: 1 });
-    expect(proxy.requests.map((r) => r.target)).toEqual([
-      `127.0.0.1:${first.port}`,
-      `127.0.0.1:${second.port}`,
-    ]);
+    await joined(srv.url, { tls: tls(), proxy: proxy.url, maxRedirects: 1 });
+    expect(proxy.requests.map((r) => r.target)).toEqual([`127.0.0.1:${srv.port}`, `127.0.0.1:${srv.port}`]);
+    expect(srv.upgrades.map((u) => u.url.pathname)).toEqual(['/socket/websocket', '/device-socket/websocket']);
   });
 
   it('hands checkServerIdentity the chain of the server at the end of the tunnel', async () => {

@@ -38,6 +38,30 @@ function urlOn(srv: PhoenixServer, path: string): string {
   return new URL(path, srv.url).href;
 }
 
+/** A TLS host that asks for a client certificate and counts every connection that reaches it. */
+async function recordingTlsHost(): Promise<{ port: number; connections: number }> {
+  const host = { port: 0, connections: 0 };
+  const held = new Set<NetSocket>();
+  const server = createTlsServer(
+    { cert: pki.serverCert, key: pki.serverKey, requestCert: true },
+    (socket) => {
+      host.connections += 1;
+      held.add(socket);
+      socket.on('error', () => {});
+    },
+  );
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  host.port = (server.address() as AddressInfo).port;
+  track({
+    close: () => {
+      for (const socket of held) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+  return host;
+}
+
 async function firstError(url: string, options: SocketOptions): Promise<PhoenixChannelError> {
   const { socket } = openSocket(url, { reconnectAfterMs: () => 60_000, ...options });
   socket.connect();
@@ -67,25 +91,60 @@ describe('maxRedirects', () => {
     expect(errors).toEqual([]);
   });
 
-  it('carries a prepared `secureContext` to another server named by an absolute https: Location', async () => {
-    const target = await mtlsServer();
-    const front = await mtlsServer();
-    front.redirects.set('/socket/websocket', {
+  it('carries a prepared `secureContext` through an absolute https: Location on the same origin', async () => {
+    const srv = await mtlsServer();
+    srv.redirects.set('/socket/websocket', {
       status: 308,
-      location: `https://127.0.0.1:${target.port}/socket/websocket`,
+      location: `https://127.0.0.1:${srv.port}/device-socket/websocket`,
     });
     const secureContext = createSecureContext(tls());
-    const { socket } = openSocket(front.url, {
+    const { socket } = openSocket(srv.url, {
       tls: { secureContext },
       maxRedirects: 1,
       headers: { 'x-nh-key': 'key-2' },
     });
     socket.connect();
     await nextSocketEvent(socket, 'open');
-    expect(front.upgrades).toHaveLength(1);
-    expect(target.upgrades).toHaveLength(1);
-    expect(target.upgrades[0]!.headers['x-nh-key']).toBe('key-2');
-    expect(target.upgrades[0]!.url.searchParams.get('vsn')).toBe('2.0.0');
+    expect(srv.upgrades.map((u) => u.url.pathname)).toEqual([
+      '/socket/websocket',
+      '/device-socket/websocket',
+    ]);
+    expect(srv.upgrades[1]!.headers['x-nh-key']).toBe('key-2');
+    expect(srv.upgrades[1]!.url.searchParams.get('vsn')).toBe('2.0.0');
+  });
+
+  it.each([
+    ['another port', (other: number) => `https://127.0.0.1:${other}/socket/websocket`],
+    ['another host', (other: number) => `https://localhost:${other}/socket/websocket`],
+  ])(
+    'refuses a redirect to %s: neither the headers nor the client certificate go there',
+    async (_, location) => {
+      const target = await recordingTlsHost();
+      const front = await mtlsServer();
+      front.redirects.set('/socket/websocket', { status: 301, location: location(target.port) });
+      const error = await firstError(front.url, {
+        tls: tls(),
+        maxRedirects: 2,
+        headers: { 'x-nh-key': 'key-3', 'x-nh-signature': 'signed' },
+      });
+      expect(error).toBeInstanceOf(RedirectRefusedError);
+      expect(error).toMatchObject({ code: 'PHX_UPGRADE_REJECTED', reason: 'cross-origin', statusCode: 301 });
+      expect((error as RedirectRefusedError).location).toBe(
+        new URL(location(target.port).replace('https:', 'wss:')).href,
+      );
+      expect(error.message).toContain('the credentials are not sent there');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(target.connections).toBe(0);
+    },
+  );
+
+  it('refuses a redirect from wss: to https: on another port even without credentials', async () => {
+    const other = await mtlsServer();
+    const front = await mtlsServer();
+    front.redirects.set('/socket/websocket', { status: 302, location: other.url });
+    const error = await firstError(front.url, { tls: tls(), maxRedirects: 2 });
+    expect(error).toMatchObject({ reason: 'cross-origin' });
+    expect(other.upgrades).toEqual([]);
   });
 
   it.each([302, 303, 307])('follows a %i', async (status) => {
@@ -178,26 +237,13 @@ describe('maxRedirects', () => {
   });
 
   it('ends a hop that never answers at the attempt deadline, `connectTimeoutMs`', async () => {
-    const silent = createTlsServer({ cert: pki.serverCert, key: pki.serverKey }, () => {});
-    const held = new Set<NetSocket>();
-    silent.on('secureConnection', (socket) => held.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    track({
-      close: () => {
-        for (const socket of held) socket.destroy();
-        return new Promise<void>((resolve) => silent.close(() => resolve()));
-      },
-    });
     const srv = await mtlsServer();
-    const { port } = silent.address() as AddressInfo;
-    srv.redirects.set('/socket/websocket', {
-      status: 307,
-      location: `wss://127.0.0.1:${port}/socket/websocket`,
-    });
+    srv.redirects.set('/socket/websocket', { status: 307, location: '/held/websocket' });
+    srv.silentPaths.add('/held/websocket');
     const started = Date.now();
     const error = await firstError(srv.url, { tls: tls(), maxRedirects: 1, connectTimeoutMs: 400 });
     expect(error.code).toBe('PHX_CONNECT_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(held.size).toBe(1);
+    expect(srv.upgrades.map((u) => u.url.pathname)).toEqual(['/socket/websocket', '/held/websocket']);
   });
 });

@@ -58,6 +58,11 @@ export interface TestServerOptions {
   readonly idleTimeoutMs?: number;
   /** Close code for the older socket when a device connects again (Phoenix ≥ 1.8.8 sends 1001). @default 1001 */
   readonly duplicateCloseCode?: number;
+  /**
+   * Where the device endpoint sends every request and upgrade on a path that is not a device socket, with a 301
+   * (nerves_hub_web's DEVICE_ENDPOINT_REDIRECT). @default "https://docs.nerves-hub.org/"
+   */
+  readonly deviceEndpointRedirect?: string;
 }
 
 /** A deployment group: the firmware it releases, the devices that follow it, and NervesHub's settings. */
@@ -155,6 +160,12 @@ export interface TestServer {
   restart(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** nerves_hub_web config/runtime.exs: DEVICE_ENDPOINT_REDIRECT's default. */
+const DEFAULT_DEVICE_ENDPOINT_REDIRECT = 'https://docs.nerves-hub.org/';
+
+/** The device endpoint's sockets (nerves_hub_web lib/nerves_hub_web/device_endpoint.ex), as upgrade paths. */
+const DEVICE_SOCKET_PATHS = ['/socket/websocket', '/device-socket/websocket'];
 
 /** What a NervesHub broadcast of an unavailable update carries (nerves_hub_web lib/nerves_hub/devices/update_payload.ex). */
 const NO_UPDATE = {
@@ -265,8 +276,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       res.end('not found\n');
     }
   });
+  const endpointRedirect = options.deviceEndpointRedirect ?? DEFAULT_DEVICE_ENDPOINT_REDIRECT;
   mtls.on('request', (_req, res) => {
-    res.writeHead(301, { location: 'https://docs.nerves-hub.org/' });
+    res.writeHead(301, { location: endpointRedirect });
     res.end();
   });
 
@@ -302,7 +314,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const upgradeAllowed = (req: IncomingMessage, socket: Socket, path: string, port: number): boolean => {
     if (!checkUpgrade(req, socket, refuseStatus, redirects, port)) return false;
-    return checkPath(req, socket, path);
+    return checkPath(req, socket, path, endpointRedirect);
   };
 
   mtls.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -516,9 +528,17 @@ function checkUpgrade(
   return true;
 }
 
-/** Path and `vsn` checks of Phoenix, before authentication. */
-function checkPath(req: IncomingMessage, socket: Socket, path: string): boolean {
+/**
+ * Path and `vsn` checks of Phoenix, before authentication. A path that is no device socket at all gets the
+ * device endpoint's 301 (nerves_hub_web lib/nerves_hub_web/plugs/device_endpoint_redirect.ex); the other auth
+ * method's socket path, 404.
+ */
+function checkPath(req: IncomingMessage, socket: Socket, path: string, redirectTo: string): boolean {
   const url = new URL(req.url ?? '/', 'https://host');
+  if (!DEVICE_SOCKET_PATHS.includes(url.pathname)) {
+    refuse(socket, 301, { location: redirectTo });
+    return false;
+  }
   if (url.pathname !== path) {
     refuse(socket, 404);
     return false;

@@ -5,6 +5,7 @@ import { EXIT } from '../cli.js';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
 import { configPath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { isUriProblem } from '../connection-errors.js';
 import { DEVICE_TOPIC, SOCKET_MAX_REDIRECTS } from '../constants.js';
 import { type Connection, prepareDevice } from '../device-setup.js';
 import { ExitError } from '../errors.js';
@@ -121,9 +122,13 @@ export async function joinWithClockRetry(
       continue;
     }
     const message = failure.error ? connection.describeError(failure.error) : failure.message;
-    throw new ExitError(EXIT.unavailable, `could not join at ${redactedEndpoint(uri)}: ${message}`, {
-      cause: failure.error,
-    });
+    // A redirect away from the server's origin is the uri's to fix, not the network's: exit as a config error.
+    const uriProblem = failure.error !== undefined && isUriProblem(failure.error);
+    throw new ExitError(
+      uriProblem ? EXIT.config : EXIT.unavailable,
+      `could not join at ${redactedEndpoint(uri)}: ${message}`,
+      { cause: failure.error, ...(uriProblem ? { code: 'CONFIG_INVALID' as const } : {}) },
+    );
   }
 }
 

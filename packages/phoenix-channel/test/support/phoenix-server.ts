@@ -50,6 +50,8 @@ export class PhoenixServer {
   refuse: { status: number; headers?: Record<string, string> } | null = null;
   /** Upgrade path → redirect answered instead of 101 (the upgrade is still recorded). */
   readonly redirects = new Map<string, { status: number; location: string }>();
+  /** Upgrade paths that are recorded and never answered. */
+  readonly silentPaths = new Set<string>();
   /** Decides each join; the default accepts with `{}`. */
   onJoin: (topic: string, payload: unknown, connection: Connection) => JoinDecision = () => ({});
   /** Answers an ordinary push; `undefined` means no reply (like NervesHub). */
@@ -186,6 +188,7 @@ export class PhoenixServer {
     };
     this.upgrades.push(upgrade);
     this.#notify();
+    if (this.silentPaths.has(upgrade.url.pathname)) return;
     const redirect = this.redirects.get(upgrade.url.pathname);
     const answer = redirect
       ? { status: redirect.status, headers: { location: redirect.location } }

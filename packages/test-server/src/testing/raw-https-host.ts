@@ -7,6 +7,13 @@ import { createServer, type TLSSocket } from 'node:tls';
 export interface RawRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** The subject CN of the client certificate presented (asked for only with `requestCert`). */
+  readonly clientCertificate?: string;
+}
+
+export interface RawHttpsHostOptions {
+  /** Ask every client for a certificate (any is accepted), to see whether one was presented. @default false */
+  readonly requestCert?: boolean;
 }
 
 /** Writes the response for one request; resolves when it is done writing (or the client went away). */
@@ -30,40 +37,50 @@ export interface RawHttpsHost {
 export async function startRawHttpsHost(
   tls: { cert: string; key: string },
   respond: RawResponder,
+  options: RawHttpsHostOptions = {},
 ): Promise<RawHttpsHost> {
   const requests: RawRequest[] = [];
   const bytesWritten: number[] = [];
   const sockets = new Set<TLSSocket>();
-  const server = createServer({ cert: tls.cert, key: tls.key }, (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let head = '';
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      const [requestLine = '', ...lines] = head.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const at = line.indexOf(':');
-        if (at > 0) headers[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
-      }
-      const request = { path: requestLine.split(' ')[1] ?? '/', headers };
-      const index = requests.push(request) - 1;
-      bytesWritten[index] = 0;
-      // One request per connection: every response ends by closing it (finite ones say `Connection: close`).
-      void respond(
-        request,
-        replyOn(socket, (count) => (bytesWritten[index]! += count)),
-      ).then(
-        () => socket.end(),
-        () => socket.destroy(),
-      );
-    };
-    socket.on('data', onData);
-  });
+  const requestCert = options.requestCert ?? false;
+  const server = createServer(
+    { cert: tls.cert, key: tls.key, requestCert, rejectUnauthorized: false },
+    (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      let head = '';
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        socket.off('data', onData);
+        const [requestLine = '', ...lines] = head.slice(0, end).split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const line of lines) {
+          const at = line.indexOf(':');
+          if (at > 0) headers[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
+        }
+        const cn = requestCert ? socket.getPeerCertificate()?.subject?.CN : undefined;
+        const request: RawRequest = {
+          path: requestLine.split(' ')[1] ?? '/',
+          headers,
+          ...(cn ? { clientCertificate: Array.isArray(cn) ? cn.join(',') : cn } : {}),
+        };
+        const index = requests.push(request) - 1;
+        bytesWritten[index] = 0;
+        // One request per connection: every response ends by closing it (finite ones say `Connection: close`).
+        void respond(
+          request,
+          replyOn(socket, (count) => (bytesWritten[index]! += count)),
+        ).then(
+          () => socket.end(),
+          () => socket.destroy(),
+        );
+      };
+      socket.on('data', onData);
+    },
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

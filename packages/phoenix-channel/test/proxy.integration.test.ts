@@ -110,7 +110,10 @@ describe('through a CONNECT proxy', () => {
     const proxy = await proxyServer();
     await joined(srv.url, { tls: tls(), proxy: proxy.url, maxRedirects: 1 });
     expect(proxy.requests.map((r) => r.target)).toEqual([`127.0.0.1:${srv.port}`, `127.0.0.1:${srv.port}`]);
-    expect(srv.upgrades.map((u) => u.url.pathname)).toEqual(['/socket/websocket', '/device-socket/websocket']);
+    expect(srv.upgrades.map((u) => u.url.pathname)).toEqual([
+      '/socket/websocket',
+      '/device-socket/websocket',
+    ]);
   });
 
   it('hands checkServerIdentity the chain of the server at the end of the tunnel', async () => {

@@ -22,6 +22,13 @@ describe('Socket', () => {
       expect(make).toThrow(expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }));
     });
 
+    it('names the kind of a bad params or headers value, never the value (it may be a token)', () => {
+      expect(() => new Socket(url, { headers: 'Bearer s3cret' as never })).toThrow(
+        'headers: expected an object or a function returning one, got a string',
+      );
+      expect(() => new Socket(url, { params: ['s3cret'] as never })).toThrow(/^params: .* got an array$/);
+    });
+
     it('starts idle and not connected', () => {
       const socket = new Socket(url);
       expect(socket.state).toBe('idle');

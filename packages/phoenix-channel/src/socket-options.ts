@@ -9,7 +9,7 @@ import {
 import type { Logger } from './logger.js';
 import { checkProxyOption, type ProxyOption } from './proxy.js';
 import type { SocketHeaders, SocketParams, SocketTlsOptions } from './transport.js';
-import { checkFunction, checkNumber, checkObjectOrFunction, invalid } from './validate.js';
+import { checkFunction, checkNumber, checkObjectOrFunction, invalid, invalidKind } from './validate.js';
 
 export interface SocketOptions {
   /** URL query params, or a (sync or async) function called before every attempt. `vsn=2.0.0` is always set. */
@@ -111,7 +111,7 @@ export function socketSettings(options: SocketOptions): SocketSettings {
   checkObjectOrFunction('params', options.params);
   checkObjectOrFunction('headers', options.headers);
   if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
-    throw invalid('tls', 'an object', options.tls);
+    throw invalidKind('tls', 'an object', options.tls);
   }
   checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, 1);
   checkNumber('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 1);

@@ -34,14 +34,14 @@ describe('README examples', () => {
       '```', // 13
     ].join('\n');
     expect(readmeExamples(markdown)).toEqual([
-      { line: 3, code: 'const ok: number = 1;\n' },
-      { line: 8, code: 'const ok = 2;\nconst wrong: string = ok;\n' },
+      { line: 3, indent: 0, code: 'const ok: number = 1;\n' },
+      { line: 8, indent: 2, code: 'const ok = 2;\nconst wrong: string = ok;\n' },
     ]);
     const dir = await mkdtemp(join(tmpdir(), 'readme-'));
     try {
       await writeFile(join(dir, 'README.md'), markdown);
       const { problems } = await compileReadmeExamples({ readme: join(dir, 'README.md'), packages: [] });
-      expect(problems).toEqual(["README.md:9:7 TS2322: Type 'number' is not assignable to type 'string'."]);
+      expect(problems).toEqual(["README.md:9:9 TS2322: Type 'number' is not assignable to type 'string'."]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

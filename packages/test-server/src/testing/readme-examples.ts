@@ -23,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 export interface ReadmeExample {
   /** README line of the block's first line of code (1-based). */
   readonly line: number;
+  /** Columns the block is indented by in the README (inside a list item), taken off each of its lines. */
+  readonly indent: number;
   readonly code: string;
 }
 
@@ -69,7 +71,7 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
       // A block inside a list item is indented as deep as its fence.
       body.push(line.startsWith(indent) ? line.slice(indent.length) : line.trimStart());
     }
-    examples.push({ line: index + 2, code: `${body.join('\n')}\n` });
+    examples.push({ line: index + 2, indent: indent.length, code: `${body.join('\n')}\n` });
     index = end;
   }
   return examples;
@@ -88,9 +90,9 @@ export async function compileReadmeExamples(options: ReadmeExamplesOptions): Pro
     linkPackage(project, '@types/node', packageDir('@types/node', resolveFrom, false));
     const tsc = join(packageDir('typescript', resolveFrom, false), 'bin', 'tsc');
     writeFileSync(join(project, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
+    mkdirSync(join(project, 'examples'));
     const files = examples.map((example, index) => {
       const file = join('examples', `example-${String(index + 1).padStart(2, '0')}.ts`);
-      mkdirSync(join(project, 'examples'), { recursive: true });
       writeFileSync(join(project, file), example.code);
       return file;
     });
@@ -128,7 +130,8 @@ export async function compileReadmeExamples(options: ReadmeExamplesOptions): Pro
         const where = /^(examples[/\\]example-(\d+)\.ts)\((\d+),(\d+)\): error (TS\d+): (.*)$/.exec(line);
         if (!where) return line;
         const example = examples[Number(where[2]) - 1]!;
-        return `${shown}:${example.line + Number(where[3]) - 1}:${where[4]} ${where[5]}: ${where[6]}`;
+        const column = example.indent + Number(where[4]);
+        return `${shown}:${example.line + Number(where[3]) - 1}:${column} ${where[5]}: ${where[6]}`;
       });
     return { examples, problems };
   } finally {

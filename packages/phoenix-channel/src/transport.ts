@@ -5,7 +5,7 @@ import type { ClientOptions } from 'ws';
 import { PROTOCOL_VSN } from './constants.js';
 import { RedirectRefusedError } from './errors.js';
 import { type ProxyOption, proxyFor, tunnelledConnection } from './proxy.js';
-import { invalid } from './validate.js';
+import { invalid, invalidKind } from './validate.js';
 
 /** URL query params of the upgrade; `null` and `undefined` values are left out. */
 export type SocketParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -98,11 +98,11 @@ export function redactUrl(url: URL | string): string {
 export function buildHeaders(headers: SocketHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
-  if (typeof headers !== 'object') throw invalid('headers', 'an object of strings', headers);
+  if (typeof headers !== 'object') throw invalidKind('headers', 'an object of strings', headers);
   for (const [name, value] of Object.entries(headers)) {
     if (name.toLowerCase() === 'origin' || value === undefined) continue;
     // Never echo the value: it may be a signed token.
-    if (typeof value !== 'string') throw invalid(`headers["${name}"]`, 'a string', typeof value);
+    if (typeof value !== 'string') throw invalidKind(`headers["${name}"]`, 'a string', value);
     out[name] = value;
   }
   return out;

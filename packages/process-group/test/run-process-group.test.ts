@@ -96,6 +96,16 @@ describe('runProcessGroup', () => {
     expect(runningMembers(pgid)).toEqual([]);
   });
 
+  it('waits for a process that takes its time to end after SIGTERM', async () => {
+    // A grandchild that cleans up for 300 ms on SIGTERM, its output elsewhere so the pipes close without it.
+    const slow = `(trap 'sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 &`;
+    const { pgid, outcome } = await runScript(`${slow} sleep 100`, { timeoutMs: 200, killGraceMs: 5_000 }, 3);
+    const { error, afterMs } = await outcome;
+    expect(error?.code).toBe('PROC_TIMED_OUT');
+    expect(afterMs).toBeGreaterThanOrEqual(450);
+    expect(runningMembers(pgid)).toEqual([]);
+  });
+
   it('stops what a command left running when it exited, and says how many there were', async () => {
     // The first sleep holds stdout open, the second does not: neither outlives the run.
     const { pgid, outcome } = await runScript('sleep 100 & sleep 100 >/dev/null & echo started; read x', {

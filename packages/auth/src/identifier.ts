@@ -120,12 +120,15 @@ function commandError(error: unknown, file: string, label: string, timeoutMs: nu
         { exitCode, signal: exitSignal, stderr: tail, ...cause },
       );
     }
-    default:
+    default: {
+      // PROC_START_FAILED: the system's reason (EACCES, EAGAIN) is that of the spawn error it wraps.
+      const why = ((error as { cause?: unknown }).cause as Error | undefined)?.message ?? message;
       return new IdentifierCommandError(
         'AUTH_IDENTIFIER_COMMAND_FAILED',
-        `${label} could not start: ${message ?? String(error)}`,
+        `${label} could not start: ${why ?? String(error)}`,
         cause,
       );
+    }
   }
 }
 

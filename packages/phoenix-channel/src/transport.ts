@@ -88,10 +88,26 @@ export function buildUrl(endpoint: URL, params: SocketParams | undefined): strin
   return url.href;
 }
 
-/** URL safe for logs and messages: no credentials, no query (it may hold tokens). */
+/** Longest URL shown; a longer one is cut with its length noted. */
+const REDACTED_URL_MAX_CHARS = 300;
+
+/**
+ * URL safe for logs and messages: `scheme://host/path`, never the userinfo, the query (it may hold tokens) nor
+ * the fragment; `<invalid url>` for a string that does not parse. The same contract as
+ * `@nerves-hub-link/message-text`'s `redactUrl` (this package takes no dependencies), tested on the same cases.
+ */
 export function redactUrl(url: URL | string): string {
-  const parsed = typeof url === 'string' ? new URL(url) : url;
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    return '<invalid url>';
+  }
+  // A parsed URL is ASCII without control characters (the parser percent-encodes them): safe to cut anywhere.
+  const shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  if (shown.length <= REDACTED_URL_MAX_CHARS) return shown;
+  const note = `… (${shown.length} characters)`;
+  return `${shown.slice(0, REDACTED_URL_MAX_CHARS - note.length)}${note}`;
 }
 
 /** Upgrade headers without `Origin` (Phoenix checks the origin only when present; devices must not send one). */

@@ -5,10 +5,10 @@
  * report, to signal the process mid-apply), FAKE_FWUP_LOG (a file that gets each invocation as a JSON line).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readSync } from 'node:fs';
 import { apply } from './apply.js';
 import { printMetadata } from './metadata.js';
-import { FwupExit, Output } from './output.js';
+import { FwupExit, Output, pause } from './output.js';
 import { verifyArchive } from './verify.js';
 
 const MAX_PUBLIC_KEYS = 10;
@@ -45,8 +45,9 @@ interface Options {
 export function main(argv: readonly string[], argv0: string, env: NodeJS.ProcessEnv): number {
   if (env.FAKE_FWUP_LOG) appendFileSync(env.FAKE_FWUP_LOG, `${JSON.stringify({ pid: process.pid, argv })}\n`);
   const out = new Output();
+  const handshake = { enabled: false };
   try {
-    const options = parse(argv.map(toByteString), argv0, env, out);
+    const options = parse(argv.map(toByteString), argv0, env, out, handshake);
     if (options.quiet && options.numeric) out.fail('pick either -n or -q, but not both');
     switch (options.command) {
       case 'apply':
@@ -59,12 +60,36 @@ export function main(argv: readonly string[], argv0: string, env: NodeJS.Process
         return out.fail('specify one of -a, -c, -l, -m, -S, -V, or -z');
     }
   } catch (error) {
-    if (error instanceof FwupExit) return error.status;
-    throw error;
+    if (!(error instanceof FwupExit)) throw error;
+    if (handshake.enabled) exitHandshake(error.status, out);
+    return error.status;
   }
 }
 
-function parse(argv: readonly string[], argv0: string, env: NodeJS.ProcessEnv, out: Output): Options {
+/**
+ * `--exit-handshake` (fwup src/util.c `handshake_exit`): 0x1a and the exit status as two unframed bytes, then
+ * stdin read to its end before exiting, for Erlang ports.
+ */
+function exitHandshake(status: number, out: Output): void {
+  out.writeStdout(Buffer.from([0x1a, status]));
+  const buffer = Buffer.alloc(4096);
+  for (;;) {
+    try {
+      if (readSync(0, buffer, 0, buffer.length, null) === 0) return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      pause(10);
+    }
+  }
+}
+
+function parse(
+  argv: readonly string[],
+  argv0: string,
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  handshake: { enabled: boolean },
+): Options {
   const options: Options = {
     command: undefined,
     input: undefined,
@@ -93,8 +118,14 @@ function parse(argv: readonly string[], argv0: string, env: NodeJS.ProcessEnv, o
     }
     switch (arg) {
       case '--version':
+        // The handshake bytes bypass stdio buffering: seen before the version when the option came first.
+        if (handshake.enabled) out.writeStdout(Buffer.from([0x1a, 0]));
         out.writeStdout(`${env.FAKE_FWUP_VERSION ?? '1.16.0'}\n`);
+        handshake.enabled = false;
         throw new FwupExit(0);
+      case '--exit-handshake':
+        handshake.enabled = true;
+        break;
       case '-a':
       case '--apply':
         options.command = 'apply';

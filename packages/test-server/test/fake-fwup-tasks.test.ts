@@ -161,4 +161,76 @@ describe('fake fwup tasks, as fwup runs them', () => {
     expect(result.code).toBe(1);
     expect(readFileSync(disk).equals(Buffer.alloc(DISK_BYTES))).toBe(true);
   });
+
+  it("runs the task's on-error after a failure, before the error is printed", async () => {
+    const fw = archive('on-error.fw', [
+      {
+        name: 'complete',
+        onInit: [['error', 'refusing on purpose']],
+        onError: [['info', 'cleaning up after the failure']],
+      },
+    ]);
+    const result = await fwup([
+      '-a',
+      '--framing',
+      '-d',
+      blankDisk('on-error.img'),
+      '-i',
+      fw,
+      '-t',
+      'complete',
+    ]);
+    expect(result.frames).toEqual([
+      'PR 0',
+      'WN 0 "cleaning up after the failure"',
+      'ER 0 "refusing on purpose"',
+    ]);
+    expect(result.code).toBe(1);
+  });
+});
+
+describe('fake fwup on cut-off downloads, where fwup 1.16.0 was measured', () => {
+  const small = readFileSync(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+  for (const [label, bytes, message] of [
+    ['the first 100 bytes', 100, 'Unexpected meta.conf size: 0'],
+    ['the first 1000 bytes (just into the payload)', 1000, 'ZIP decompression failed (-5)'],
+  ] as const) {
+    it(`fails ${label} with "${message}"`, async () => {
+      const cut = join(dir, `cut-${bytes}.fw`);
+      writeFileSync(cut, small.subarray(0, bytes));
+      const verify = await fwup(['-V', '--framing', '-i', cut]);
+      expect(verify.frames).toEqual([`ER 0 ${JSON.stringify(message)}`]);
+      const apply = await fwup([
+        '-a',
+        '--framing',
+        '-i',
+        cut,
+        '-d',
+        join(dir, `cut-${bytes}.img`),
+        '-t',
+        'upgrade',
+      ]);
+      expect(apply.frames).toEqual(['PR 0', `ER 0 ${JSON.stringify(message)}`]);
+      expect(apply.code).toBe(1);
+    });
+  }
+
+  it('verifies and applies a file that lost only its central directory: fwup never reads it', async () => {
+    const cut = join(dir, 'no-directory.fw');
+    writeFileSync(cut, small.subarray(0, small.length - 30));
+    expect((await fwup(['-V', '--framing', '-i', cut])).frames).toEqual([
+      'OK 0 "Valid archive without a signature\\n"',
+    ]);
+    const apply = await fwup([
+      '-a',
+      '--framing',
+      '-i',
+      cut,
+      '-d',
+      join(dir, 'no-directory.img'),
+      '-t',
+      'upgrade',
+    ]);
+    expect(apply.frames.slice(-2)).toEqual(['PR 100', 'OK 0 ""']);
+  });
 });

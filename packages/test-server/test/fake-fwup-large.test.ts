@@ -40,6 +40,7 @@ const metaConf = formatMetaConf({
       ],
       onResource: [['rootfs.img', [['raw_write', String(SLOT_BLOCK)]]]],
       onFinish: [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a meta.conf variable fwup expands at apply time
         ['uboot_setenv', 'uboot-env', 'a.nerves_fw_uuid', '${FWUP_META_UUID}'],
         ['info', 'complete: done'],
       ],

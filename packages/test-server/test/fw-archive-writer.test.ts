@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   abFixtures,
@@ -21,6 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const env = (name: string, value: string): FwCall => ['uboot_setenv', 'uboot-env', name, value];
 const slotKeys = (slot: 'a' | 'b', version: string): FwCall[] => [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a meta.conf variable fwup expands at apply time
   env(`${slot}.nerves_fw_uuid`, '${FWUP_META_UUID}'),
   env(`${slot}.nerves_fw_product`, 'Acme Widget'),
   env(`${slot}.nerves_fw_version`, version),

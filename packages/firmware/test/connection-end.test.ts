@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer as createTlsServer } from 'node:tls';
 import { CertificateStore } from '@nerves-hub-link/test-server';
 import { type RawHttpsHost, startRawHttpsHost } from '@nerves-hub-link/test-server/testing';
@@ -117,6 +118,55 @@ describe('a connection closed at every byte of the body', () => {
       expect(done).toMatchObject({ size: body.length, sha256: sha256(body), attempts: 1 });
     });
   }
+});
+
+describe('a body held back by the bandwidth cap', () => {
+  it('holds the sender back: TCP, not memory, takes what the cap does not read yet', async () => {
+    const endless = await startRawHttpsHost(tls, async (_request, reply) => {
+      await reply.write(`HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: ${1024 * MiB}\r\n\r\n`);
+      await reply.endless(large.subarray(0, 64 * KiB), 'raw');
+    });
+    try {
+      const controller = new AbortController();
+      let read = 0;
+      const result = download(`${endless.origin}/f.fw`, large, {
+        maxBytesPerSecond: 64 * KiB,
+        signal: controller.signal,
+        onProgress: ({ bytes }) => {
+          read = bytes;
+          if (bytes > 32 * KiB) controller.abort();
+        },
+      });
+      expect((await result.catch((e) => e)).code).toBe('FW_ABORTED');
+      expect(read).toBeLessThan(256 * KiB);
+      // Socket buffers on both ends of a loopback connection: a few MiB at most. A reader that did not hold
+      // the socket would have taken hundreds.
+      expect(endless.bytesWritten[0]).toBeLessThan(32 * MiB);
+    } finally {
+      await endless.close();
+    }
+  });
+
+  it('does not count the time it holds the body as the host being idle', async () => {
+    const body = large.subarray(0, 1500);
+    const twoParts = await startRawHttpsHost(tls, async (_request, reply) => {
+      await reply.write(`HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`);
+      await reply.write(body.subarray(0, 1100));
+      await sleep(50);
+      await reply.write(body.subarray(1100));
+    });
+    try {
+      // 1,100 bytes at 1 KiB/s hold reading for about a second, three idle timeouts.
+      const done = await download(`${twoParts.origin}/f.fw`, body, {
+        maxBytesPerSecond: 1024,
+        minBytesPerSecond: 0,
+        retry: { ...once1, idleTimeoutMs: 300 },
+      });
+      expect(done).toMatchObject({ size: body.length, attempts: 1 });
+    } finally {
+      await twoParts.close();
+    }
+  });
 });
 
 describe('a connection reset under the bandwidth cap', () => {

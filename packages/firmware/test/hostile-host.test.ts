@@ -189,7 +189,7 @@ describe('a disk that cannot take the body', () => {
         expect(error.code).toBe('FW_NO_SPACE');
         expect(error.message).toMatch(
           new RegExp(
-            `^not enough free space: .* announced no size and sent more than the ${room} bytes ${small} can take \\(its free space less 1048576 bytes kept free\\)$`,
+            `^not enough free space: .* announced no size and sent more than the ${room} bytes free in ${small} \\(less 1048576 kept free\\)$`,
           ),
         );
         expect(run.requests()).toHaveLength(1);

@@ -225,7 +225,7 @@ export class BodyToFile {
       case 'free-space':
         return new FirmwareError(
           'FW_NO_SPACE',
-          `not enough free space: ${where} announced no size and sent more than the ${bytes} bytes ${this.#options.directory} can take (its free space less ${KEPT_FREE_BYTES} bytes kept free)`,
+          `not enough free space: ${where} announced no size and sent more than the ${bytes} bytes free in ${this.#options.directory} (less ${KEPT_FREE_BYTES} kept free)`,
         );
     }
   }

@@ -5,8 +5,9 @@
  * time the caller itself holds the body is known, instead of by undici.
  */
 import type { Socket } from 'node:net';
-import { type Dispatcher, errors } from 'undici';
+import type { Dispatcher } from 'undici';
 import { holdReading } from './read-hold.js';
+import { stalledError } from './transport-error.js';
 
 export interface GetResponse {
   readonly statusCode: number;
@@ -66,6 +67,7 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
     let headersSeen = false;
     let sink: BodySink | undefined;
     let stopped = false;
+    let received = 0;
     let socket: Socket | undefined;
     /** Gives the socket back to the parser; set while the sink holds the body. */
     let release: (() => void) | undefined;
@@ -121,13 +123,14 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
           idle = setTimeout(() => {
             // Held by the sink: that time is not the host's. The wait starts again when reading does.
             if (release) idle?.refresh();
-            else controller.abort(new errors.BodyTimeoutError());
+            else controller.abort(stalledError(url, received));
           }, options.idleTimeoutMs);
           idle.unref();
         },
         onResponseData(_controller, chunk) {
           // Data undici had already parsed when the sink stopped the body goes nowhere.
           if (stopped || !sink) return;
+          received += chunk.length;
           idle?.refresh();
           if (sink.push(chunk) || release) return;
           const held = holdReading(socket!);

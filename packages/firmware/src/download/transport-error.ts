@@ -19,16 +19,24 @@ export function transportError(
   const viaProxy = proxy && received === undefined ? proxyFailure(cause, proxy) : undefined;
   if (viaProxy) return viaProxy;
   const code = String((cause as { code?: unknown })?.code ?? '');
-  const after = received !== undefined ? ` after ${received} bytes` : '';
   if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new FirmwareError('FW_STALLED', `stalled: ${redactUrl(url)}: no data for too long${after}`, {
-      cause,
-    });
+    return stalledError(url, received, cause);
   }
+  const after = received !== undefined ? ` after ${received} bytes` : '';
   const text = (cause as Error)?.message ?? String(cause);
   return new FirmwareError(
     'FW_NETWORK',
     `network error: ${redactUrl(url)}: ${code || text}${after}`.replace(url.search, ''),
     { cause },
+  );
+}
+
+/** Nothing arrived for the idle timeout: before the headers (`received` undefined) or in the body. */
+export function stalledError(url: URL, received?: number, cause?: unknown): FirmwareError {
+  const after = received !== undefined ? ` after ${received} bytes` : '';
+  return new FirmwareError(
+    'FW_STALLED',
+    `stalled: ${redactUrl(url)}: no data for too long${after}`,
+    cause === undefined ? {} : { cause },
   );
 }

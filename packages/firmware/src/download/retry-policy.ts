@@ -4,7 +4,10 @@ import { FirmwareError } from '../errors.js';
 export interface RetryOptions {
   /** @default 5 */
   readonly maxAttempts?: number;
-  /** No body bytes for this long ends the attempt (FW_STALLED). @default 30000 */
+  /**
+   * No headers, or no body bytes, for this long ends the attempt (FW_STALLED); the time the download itself holds
+   * the body back (the bandwidth cap) does not count. @default 30000
+   */
   readonly idleTimeoutMs?: number;
   /** @default 1000 */
   readonly baseDelayMs?: number;

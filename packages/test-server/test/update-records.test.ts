@@ -1,8 +1,12 @@
 // NervesHub's update records, rule by rule, on an injected clock: no sockets, no timers.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { deviceConnecting, deviceDisconnected, deviceOnline } from '../src/hub/connection.js';
 import { createDeploymentGroup, updateDeploymentGroup } from '../src/hub/deployments.js';
+import { deviceMessage, humanizedNetworkInterfaceName, statusUpdate } from '../src/hub/device-messages.js';
 import { devicePage } from '../src/hub/device-page.js';
 import { createHub, deviceState } from '../src/hub/hub.js';
+import { deleteExpiredInflightUpdates } from '../src/hub/inflight.js';
+import { deviceJoin } from '../src/hub/join.js';
 import {
   availableForUpdate,
   failureRateMet,
@@ -12,19 +16,7 @@ import {
   verifyUpdateEligibility,
 } from '../src/hub/orchestrator.js';
 import type { DeploymentGroup, Hub, ReleaseFirmware } from '../src/hub/types.js';
-import {
-  clearPenaltyBox,
-  deleteExpiredInflightUpdates,
-  deviceConnecting,
-  deviceDisconnected,
-  deviceJoin,
-  deviceMessage,
-  deviceOnline,
-  enableUpdates,
-  humanizedNetworkInterfaceName,
-  manualUpdate,
-  statusUpdate,
-} from '../src/hub/update-records.js';
+import { clearPenaltyBox, enableUpdates, manualUpdate } from '../src/hub/user-actions.js';
 
 const MINUTE = 60_000;
 const RUNNING = 'aaaaaaaa-0000-4000-8000-000000000001';

@@ -5,7 +5,6 @@
  * through the `nerves-hub-test-server` CLI.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceCredentials, sharedSecretKeys } from './api/credentials-api.js';
@@ -14,17 +13,20 @@ import { deploymentControls, devicePages, serverClock } from './api/records-api.
 import { type ChannelSwitches, socketControls, socketView } from './api/socket-api.js';
 import { CertificateStore } from './certificates.js';
 import { FirmwareHost } from './firmware-host/host.js';
+import { createFirmwareListener } from './firmware-host/listener.js';
 import type { FirmwareUrlOptions } from './firmware-host/types.js';
 import { UpdateService } from './hub/update-service.js';
 import { createDeviceEndpoint } from './socket/device-endpoint.js';
 import { DeviceLink } from './socket/device-link.js';
 import { DeviceRegistry } from './socket/device-registry.js';
 import { DeviceSockets } from './socket/device-sockets.js';
-import { listen, stopListening } from './socket/listeners.js';
+import { Listeners } from './socket/listeners.js';
 import { KnownCertificates } from './socket/peer-certificate.js';
 import { UpgradeFaults } from './socket/upgrade-faults.js';
 import { createWebEndpoint } from './socket/web-endpoint.js';
 import type { TestServer, TestServerOptions } from './test-server.js';
+
+type ListenerName = 'device' | 'firmware' | 'web';
 
 /** nerves_hub_web config/runtime.exs line 52: DEVICE_ENDPOINT_REDIRECT's default. */
 const DEFAULT_DEVICE_ENDPOINT_REDIRECT = 'https://docs.nerves-hub.org/';
@@ -38,7 +40,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   );
   const tls = { cert: serverPair!.certPem, key: serverPair!.keyPem };
 
-  const origins = { device: '', web: '', firmware: '' };
   const switches: ChannelSwitches = { heartbeatReplies: true, joinsRefused: false };
   const faults = new UpgradeFaults();
   const registry = new DeviceRegistry(options.eventsFile);
@@ -67,7 +68,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     service,
     registry,
     host,
-    firmwareOrigin: () => origins.firmware,
+    firmwareOrigin: () => listeners.origin('firmware'),
     deploymentUrlOptions: (id) => deploymentUrlOptions.get(id),
     joinsRefused: () => switches.joinsRefused,
     signingKeys: () => catalog.signingKeys,
@@ -96,55 +97,45 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     sharedSecret,
     faults,
     redirectTo: options.deviceEndpointRedirect ?? DEFAULT_DEVICE_ENDPOINT_REDIRECT,
-    origin: () => origins.device,
+    origin: () => listeners.origin('device'),
     accept,
   });
   const webEndpoint = options.webEndpoint
-    ? createWebEndpoint({ tls, sharedSecret, faults, origin: () => origins.web, accept })
+    ? createWebEndpoint({ tls, sharedSecret, faults, origin: () => listeners.origin('web'), accept })
     : undefined;
-  const firmwareServer = createServer({ ...tls, minVersion: 'TLSv1.2' }, (req, res) => {
-    if (!host.handle(req, res)) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
-    }
-  });
-  firmwareServer.on('tlsClientError', () => {});
-
-  const listeners: { server: Server; port: number; origin: keyof typeof origins }[] = [
-    { server: deviceEndpoint, port: options.port ?? 0, origin: 'device' },
-    { server: firmwareServer, port: options.firmwarePort ?? 0, origin: 'firmware' },
-    ...(webEndpoint ? [{ server: webEndpoint, port: options.webPort ?? 0, origin: 'web' as const }] : []),
-  ];
-  for (const listener of listeners) {
-    listener.port = await listen(listener.server, listener.port);
-    origins[listener.origin] = `https://127.0.0.1:${listener.port}`;
-  }
+  const listeners: Listeners<ListenerName> = new Listeners<ListenerName>([
+    { name: 'device', server: deviceEndpoint, port: options.port ?? 0 },
+    { name: 'firmware', server: createFirmwareListener(host, tls), port: options.firmwarePort ?? 0 },
+    ...(webEndpoint ? [{ name: 'web' as const, server: webEndpoint, port: options.webPort ?? 0 }] : []),
+  ]);
+  await listeners.start();
 
   const stop = async () => {
     sockets.terminateAll();
     host.close();
-    await Promise.all(listeners.map(({ server }) => stopListening(server)));
+    await listeners.stop();
   };
-  const deviceSocketUrl = (path: string) => `${origins.device.replace('https:', 'wss:')}${path}`;
+  const deviceOrigin = listeners.origin('device');
+  const deviceSocketUrl = (path: string) => `${deviceOrigin.replace('https:', 'wss:')}${path}`;
 
   return {
     mtlsUrl: deviceSocketUrl('/socket/websocket'),
     sharedSecretUrl: deviceSocketUrl('/device-socket/websocket'),
-    deviceEndpointUrl: origins.device,
-    webUrl: webEndpoint ? origins.web : undefined,
-    url: origins.firmware,
+    deviceEndpointUrl: deviceOrigin,
+    webUrl: webEndpoint ? listeners.origin('web') : undefined,
+    url: listeners.origin('firmware'),
     ca: { certFile: serverCa!.certFile, certPem: serverCa!.certPem },
     deviceCa: { certFile: deviceCa!.certFile, certPem: deviceCa!.certPem },
     ...deviceCredentials(stores),
     ...socketView(registry),
     ...socketControls(registry, faults, switches),
-    ...catalog.controls(() => origins.firmware),
+    ...catalog.controls(() => listeners.origin('firmware')),
     ...deploymentControls({ service, registry, link, catalog, deploymentUrlOptions }),
     ...devicePages({ service, registry, link, catalog, deploymentUrlOptions }),
     ...serverClock(service),
     async restart() {
       await stop();
-      for (const listener of listeners) await listen(listener.server, listener.port);
+      await listeners.start();
     },
     async close() {
       service.close();

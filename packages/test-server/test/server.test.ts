@@ -73,7 +73,7 @@ describe('device socket', () => {
     const ws = await open();
     ws.send(JSON.stringify([null, '1', 'phoenix', 'heartbeat', {}]));
     expect(await next(ws)).toEqual([null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
-    ws.send(JSON.stringify(['2', '2', 'console', 'phx_join', {}]));
+    ws.send(JSON.stringify(['2', '2', 'firmware', 'phx_join', {}]));
     expect(((await next(ws))[4] as { status: string }).status).toBe('error');
     ws.send(
       JSON.stringify([

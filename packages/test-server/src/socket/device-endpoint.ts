@@ -1,7 +1,7 @@
 /**
  * NervesHub's device endpoint (nerves_hub_web lib/nerves_hub_web/device_endpoint.ex): one TLS listener that asks
- * for a client certificate without requiring one, with the device socket on both `/socket` and `/device-socket`
- * (either accepts a certificate or NH1 headers), the health check, and a 301 to DEVICE_ENDPOINT_REDIRECT for every
+ * for a client certificate without requiring one, with the same device socket on both `/socket` and
+ * `/device-socket` (lines 15-41; either accepts a certificate or NH1 headers), the health check (line 43), and a 301 to DEVICE_ENDPOINT_REDIRECT for every
  * other path (lib/nerves_hub_web/plugs/device_endpoint_redirect.ex lines 8-17, default from config/runtime.exs
  * line 52), upgrades included.
  */

@@ -103,6 +103,7 @@ export class PhoenixSocket {
 
   #receive(message: Message): void {
     const { topic, event, joinRef, ref, payload } = message;
+    // Lines 705-714: answered before any topic lookup, with no join ref.
     if (topic === 'phoenix' && event === 'heartbeat') {
       if (this.#options.heartbeatReplies()) this.#reply(null, ref, topic, 'ok', {});
       return;
@@ -112,6 +113,7 @@ export class PhoenixSocket {
       this.#join(message, joined);
       return;
     }
+    // Lines 790-803 (a joined topic) and 823-838 (one that is not).
     if (event === 'phx_leave') {
       if (!joined) this.#reply(joinRef, ref, topic, 'ok', {});
       else if (joinRef === null || joinRef === joined.joinRef) {
@@ -121,18 +123,20 @@ export class PhoenixSocket {
       }
       return;
     }
+    // Lines 840-844: the channel is gone (or never was) while the device still sends.
     if (!joined) {
       this.#unmatched(ref, topic);
       return;
     }
-    // A nil join_ref is valid on non-join messages; a stale one (an earlier join of the topic) is ignored.
+    // Lines 805-821: a nil join_ref is valid on non-join messages; a stale one (an earlier join) is ignored.
     if (joinRef !== null && joinRef !== joined.joinRef) return;
     if (joined.channel.handleIn(event, payload) === 'crash') this.crashTopic(topic);
   }
 
   /**
-   * A join. On a joined topic the old channel is shut down first; its `phx_close` reaches the device after the
-   * new join's reply (Phoenix queues it to the socket process while it handles the join).
+   * A join (lines 716-769). On a joined topic (lines 771-788) the old channel is shut down first; its `phx_close`
+   * reaches the device after the new join's reply, because Phoenix queues it to the socket process's mailbox while
+   * it handles the join.
    */
   #join(message: Message, previous: JoinedTopic | undefined): void {
     const { topic, joinRef, ref, payload } = message;
@@ -152,7 +156,7 @@ export class PhoenixSocket {
     this.#send({ joinRef, ref: joinRef, topic, event: 'phx_close', payload: {} });
   }
 
-  /** encode_ignore: the reply carries no join ref. */
+  /** encode_ignore (lines 880-883): the reply carries no join ref. */
   #unmatched(ref: string | null, topic: string): void {
     this.#reply(null, ref, topic, 'error', { reason: 'unmatched topic' });
   }

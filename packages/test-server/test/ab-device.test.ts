@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeFwupPath } from '../src/fake-fwup-path.js';
 import { abFixtures } from '../src/fixtures/index.js';
 import { abDeviceUnavailable, createAbDevice } from '../src/testing/ab-device.js';
@@ -29,7 +29,10 @@ async function fwup(disk: string, archive: string, task: string): Promise<void> 
   await run(process.execPath, [fakeFwupPath, ...args]);
 }
 
-describe.skipIf(unavailable !== undefined)('an A/B device', () => {
+describe('an A/B device', () => {
+  // Skipped with the reason where the tools are missing; CI installs them, so there a missing tool fails.
+  beforeEach((context) => context.skip(unavailable !== undefined && !process.env.CI, unavailable));
+
   it('comes from the factory on slot a, validated, with a boot limit of 1', async () => {
     const ab = await device();
     expect(await ab.env()).toMatchObject({
@@ -70,8 +73,4 @@ describe.skipIf(unavailable !== undefined)('an A/B device', () => {
     await ab.setEnv({ bootcount: '7', extra: 'a b=c' });
     expect(await ab.env()).toMatchObject({ bootcount: '7', extra: 'a b=c' });
   });
-});
-
-describe.runIf(unavailable !== undefined)('without libubootenv-tool', () => {
-  it.skip(`is skipped: ${unavailable}`, () => {});
 });

@@ -36,6 +36,8 @@ const SHIPPED_ROOTS = new Set([
   'bin',
   'examples',
   'systemd',
+  // The test-server ships the firmware fixtures it exports (`@nerves-hub-link/test-server/fixtures`).
+  'fixtures',
 ]);
 
 interface Manifest {

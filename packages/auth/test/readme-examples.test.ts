@@ -1,0 +1,13 @@
+// Every TypeScript example of the README compiles in a strict consumer project against the built package(s),
+// each block declaring what it assumes.
+import { compileReadmeExamples } from '@nerves-hub-link/test-server/testing';
+import { expect, it } from 'vitest';
+
+it('compiles every README example in a strict consumer project', async () => {
+  const { examples, problems } = await compileReadmeExamples({
+    readme: new URL('../README.md', import.meta.url),
+    packages: ['@nerves-hub-link/auth', '@nerves-hub-link/phoenix-channel'],
+  });
+  expect(examples.length).toBeGreaterThanOrEqual(5);
+  expect(problems).toEqual([]);
+});

@@ -18,22 +18,22 @@
 
 export const PACKAGE_NAME = '@nerves-hub-link/daemon';
 
+export { VERSION } from './cli/version.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
 export type { LoadedConfig } from './config/load.js';
 export { configPath, loadConfig, parseConfig } from './config/load.js';
 export type { AuthConfig, Config, IdentitySource } from './config/schema.js';
-export type { DaemonExit } from './daemon.js';
-export { Daemon } from './daemon.js';
-export type { DaemonStatus } from './daemon-status.js';
-export { readDaemonStatus, STATUS_EXIT } from './daemon-status.js';
-export type { Connection, DeviceSetup, FirmwareState } from './device-setup.js';
-export { prepareDevice, removeStaleDownloads } from './device-setup.js';
-export type { DaemonErrorCode } from './errors.js';
-export { ConfigError, DaemonError } from './errors.js';
-export type { InstanceLock } from './lock.js';
-export { acquireLock } from './lock.js';
-export type { DaemonLogger, LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
-export { createLogger } from './log.js';
-export type { DaemonState } from './state-file.js';
-export type { UpdateSteps } from './update-manager.js';
-export { VERSION } from './version.js';
+export type { DaemonErrorCode } from './errors/daemon-errors.js';
+export { ConfigError, DaemonError } from './errors/daemon-errors.js';
+export type { DaemonExit } from './lifecycle/daemon.js';
+export { Daemon } from './lifecycle/daemon.js';
+export type { Connection, DeviceSetup, FirmwareState } from './lifecycle/device-setup.js';
+export { prepareDevice, removeStaleDownloads } from './lifecycle/device-setup.js';
+export type { DaemonStatus } from './local/daemon-status.js';
+export { readDaemonStatus, STATUS_EXIT } from './local/daemon-status.js';
+export type { InstanceLock } from './local/lock.js';
+export { acquireLock } from './local/lock.js';
+export type { DaemonState } from './local/state-file.js';
+export type { DaemonLogger, LogFields, Logger, LoggerOptions, LogLevel } from './log/logger.js';
+export { createLogger } from './log/logger.js';
+export type { UpdateSteps } from './update/manager.js';

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/daemon-errors.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { type Config, readConfig } from './schema.js';
 

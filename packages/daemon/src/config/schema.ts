@@ -1,11 +1,11 @@
 import { pinProblem } from '@nerves-hub-link/auth';
 import { MIN_RATE_BYTES_PER_SECOND } from '@nerves-hub-link/firmware';
-import { formatByteRate, parseByteRate } from '../byte-rate.js';
-import { formatDuration, parseDuration } from '../duration.js';
-import { checkTimeZone, type MaintenanceWindow, parseWindow } from '../maintenance-window.js';
-import { checkProxyUrl, type NetworkConfig, parseNoProxyEntry } from '../network-proxy.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import { describe, type Table, TableReader } from './fields.js';
+import { describe, type Table, TableReader } from './table-reader.js';
+import { formatByteRate, parseByteRate } from './values/byte-rate.js';
+import { formatDuration, parseDuration } from './values/duration.js';
+import { checkTimeZone, type MaintenanceWindow, parseWindow } from './values/maintenance-window.js';
+import { checkProxyUrl, parseNoProxyEntry } from './values/proxy.js';
 
 export type AuthConfig =
   | {
@@ -82,6 +82,12 @@ export interface Config {
   readonly hooks: HooksConfig;
   /** When updates may start, and how the device reboots into one. */
   readonly updates: UpdatesConfig;
+}
+
+export interface NetworkConfig {
+  /** `http://[user:password@]host:port`, or `""` for none (the environment's proxies are then ignored too). */
+  readonly proxy?: string;
+  readonly noProxy?: readonly string[];
 }
 
 export interface HooksConfig {
@@ -372,7 +378,7 @@ function readDownload(download: TableReader): Config['download'] {
   return result;
 }
 
-/** `[network]`: the proxy of the device socket and the download (see network-proxy.ts). */
+/** `[network]`: the proxy of the device socket and the download (see link/proxy-route.ts). */
 function readNetwork(network: TableReader): NetworkConfig {
   const raw = network.raw('proxy');
   let proxy: string | undefined;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { joinWithClockRetry } from '../src/cli/commands/check.js';
 import { parseConfig } from '../src/config/load.js';
 import { ExitError } from '../src/errors/daemon-errors.js';
-import { buildConnection } from '../src/lifecycle/device-setup.js';
+import { buildConnection } from '../src/link/connection.js';
 import { createLogger } from '../src/log/logger.js';
 import { useTestServer } from './support/harness.js';
 

@@ -15,7 +15,7 @@ import { UpdateManager } from '../update/manager.js';
 import { ProgressDisplay } from '../update/progress-display.js';
 import { StatusReporter } from '../update/status-reporter.js';
 import { coalescedRuns } from './coalesced-runs.js';
-import type { DeviceSetup } from './device-setup.js';
+import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runCommand } from './run-command.js';
 

@@ -1,6 +1,6 @@
 import { RedirectRefusedError, UpgradeRejectedError } from '@nerves-hub-link/phoenix-channel';
 import { describe, expect, it } from 'vitest';
-import { explainConnectionError, isUriProblem } from './connection-errors.js';
+import { describeNetworkError, explainConnectionError, isUriProblem } from './connection-errors.js';
 
 const refused = (status: number, headers: Record<string, string> = {}) =>
   new UpgradeRejectedError(status, headers);
@@ -123,5 +123,38 @@ describe('explainConnectionError', () => {
     expect(explainConnectionError(refused(503), { method: 'mtls', uri: 'wss://h/socket/websocket' })).toBe(
       'WebSocket upgrade rejected with HTTP 503',
     );
+  });
+});
+
+describe('describeNetworkError', () => {
+  const wrapped = (cause: object) =>
+    Object.assign(new Error('connection failed'), { code: 'PHX_CONNECT_FAILED', cause });
+
+  it('adds what to check to a proxy failure', () => {
+    const refused = wrapped({
+      code: 'PHX_PROXY_FAILED',
+      message: 'proxy http://127.0.0.1:1 (network.proxy): connection refused: nothing listens there',
+      failure: 'refused',
+      source: 'network.proxy',
+    });
+    expect(describeNetworkError(refused)).toBe(
+      'proxy http://127.0.0.1:1 (network.proxy): connection refused: nothing listens there; check that the proxy runs and that network.proxy names it',
+    );
+    const forbidden = wrapped({
+      code: 'PHX_PROXY_FAILED',
+      message: 'proxy http://p:3128 (HTTPS_PROXY): answered CONNECT h:4001 with HTTP 403 Forbidden',
+      failure: 'status',
+      proxyStatusCode: 403,
+      target: 'h:4001',
+    });
+    expect(describeNetworkError(forbidden)).toContain('the proxy does not allow a tunnel to h:4001');
+  });
+
+  it('points a pin mismatch at auth.server_pins, and leaves other errors alone', () => {
+    const pin = wrapped({ code: 'AUTH_SERVER_PIN_MISMATCH', message: 'certificate pin mismatch: …' });
+    expect(describeNetworkError(pin)).toBe(
+      "certificate pin mismatch: …. If the server's key changed on purpose, put the new pin in auth.server_pins",
+    );
+    expect(describeNetworkError(new Error('x'))).toBeUndefined();
   });
 });

@@ -4,7 +4,8 @@
  * lib/nerves_hub/helpers/websocket_connection_error.ex, lib/nerves_hub_web/device_endpoint.ex): 401 when it does
  * not accept the credentials, a 301 to DEVICE_ENDPOINT_REDIRECT (its docs site by default) for every path it has
  * no device socket on (lib/nerves_hub_web/plugs/device_endpoint_redirect.ex), 403 from the web host's /socket,
- * which is the browsers' socket (lib/nerves_hub_web/endpoint.ex).
+ * which is the browsers' socket (lib/nerves_hub_web/endpoint.ex). A proxy that failed and a server key that
+ * matches no pin are explained first, with the setting to check.
  */
 import { describeTlsError } from '@nerves-hub-link/auth';
 import { RedirectRefusedError } from '@nerves-hub-link/phoenix-channel';
@@ -34,12 +35,17 @@ export interface ConnectionFacts {
 /** A server clock this far off is worth a word: NervesHub accepts signatures up to 90 s old. */
 const CLOCK_HINT_MS = 60_000;
 
+/** A failed attempt explained for the operator: proxy and pin failures first, then TLS and the server's answer. */
+export function describeConnectionError(error: Error, facts: ConnectionFacts): string {
+  return describeNetworkError(error) ?? explainConnectionError(error, facts);
+}
+
 export function explainConnectionError(error: Error, facts: ConnectionFacts): string {
   const url = safeUrl(facts.uri);
   const tls = describeTlsError(error, url?.host ?? facts.uri);
   if (tls) return tls.message;
   if (isCrossOriginRedirect(error)) return crossOriginRedirect(error, facts, url);
-  const status = statusOf(error);
+  const status = httpStatusOf(error);
   if (status === 401) return facts.method === 'mtls' ? mtlsRefused(facts) : sharedSecretRefused(error, facts);
   if (status === 403 && url?.pathname === EXPECTED_PATH.mtls) return browserSocket(facts, url);
   if (status === 404 || (status !== undefined && status >= 300 && status < 400)) {
@@ -111,6 +117,54 @@ function browserSocket(facts: ConnectionFacts, url: URL): string {
   );
 }
 
+/**
+ * A failed connection explained when the proxy or the pins caused it, with what to fix; undefined otherwise.
+ * Reads the codes of the phoenix-channel (`PHX_PROXY_FAILED`) and auth (`AUTH_SERVER_PIN_MISMATCH`) errors
+ * anywhere in the cause chain.
+ */
+export function describeNetworkError(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    const message = (current as { message?: unknown }).message;
+    if (code === 'PHX_PROXY_FAILED' && typeof message === 'string')
+      return proxyHint(current as ProxyFailureFields, message);
+    if (code === 'AUTH_SERVER_PIN_MISMATCH' && typeof message === 'string') {
+      return `${message}. If the server's key changed on purpose, put the new pin in auth.server_pins`;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+interface ProxyFailureFields {
+  readonly failure?: string;
+  readonly source?: string;
+  readonly target?: string;
+  readonly proxyStatusCode?: number;
+}
+
+function proxyHint(fields: ProxyFailureFields, message: string): string {
+  const setting = fields.source ?? 'the proxy setting';
+  switch (fields.failure) {
+    case 'refused':
+    case 'unreachable':
+    case 'timeout':
+    case 'closed':
+      return `${message}; check that the proxy runs and that ${setting} names it`;
+    case 'status': {
+      const status = fields.proxyStatusCode ?? 0;
+      if (status >= 500) return `${message}: the proxy could not reach ${fields.target ?? 'the server'}`;
+      if (status === 403 || status === 405) {
+        return `${message}: the proxy does not allow a tunnel to ${fields.target ?? 'the server'} (its access rules, or the ports it allows CONNECT to)`;
+      }
+      return message;
+    }
+    default:
+      return message;
+  }
+}
+
 function withPath(url: URL, path: string): string {
   const fixed = new URL(url.href);
   fixed.pathname = path;
@@ -159,7 +213,8 @@ function wrongPath(error: Error, status: number, facts: ConnectionFacts, url: UR
   );
 }
 
-function statusOf(error: unknown): number | undefined {
+/** The HTTP status of the answer that failed an attempt, anywhere in the cause chain. */
+export function httpStatusOf(error: unknown): number | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
     const status = (current as { statusCode?: unknown }).statusCode;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeNetworkError, proxySettings } from './proxy-route.js';
+import { proxySettings } from './proxy-route.js';
 
 const target = (url: string) => new URL(url);
 
@@ -67,38 +67,5 @@ describe('proxySettings', () => {
     expect(error?.message).not.toContain('secret');
     // The config overrides the environment, so a bad variable does not matter then.
     expect(() => proxySettings({ proxy: '' }, { HTTPS_PROXY: 'socks5://proxy:1080' })).not.toThrow();
-  });
-});
-
-describe('describeNetworkError', () => {
-  const wrapped = (cause: object) =>
-    Object.assign(new Error('connection failed'), { code: 'PHX_CONNECT_FAILED', cause });
-
-  it('adds what to check to a proxy failure', () => {
-    const refused = wrapped({
-      code: 'PHX_PROXY_FAILED',
-      message: 'proxy http://127.0.0.1:1 (network.proxy): connection refused: nothing listens there',
-      failure: 'refused',
-      source: 'network.proxy',
-    });
-    expect(describeNetworkError(refused)).toBe(
-      'proxy http://127.0.0.1:1 (network.proxy): connection refused: nothing listens there; check that the proxy runs and that network.proxy names it',
-    );
-    const forbidden = wrapped({
-      code: 'PHX_PROXY_FAILED',
-      message: 'proxy http://p:3128 (HTTPS_PROXY): answered CONNECT h:4001 with HTTP 403 Forbidden',
-      failure: 'status',
-      proxyStatusCode: 403,
-      target: 'h:4001',
-    });
-    expect(describeNetworkError(forbidden)).toContain('the proxy does not allow a tunnel to h:4001');
-  });
-
-  it('points a pin mismatch at auth.server_pins, and leaves other errors alone', () => {
-    const pin = wrapped({ code: 'AUTH_SERVER_PIN_MISMATCH', message: 'certificate pin mismatch: …' });
-    expect(describeNetworkError(pin)).toBe(
-      "certificate pin mismatch: …. If the server's key changed on purpose, put the new pin in auth.server_pins",
-    );
-    expect(describeNetworkError(new Error('x'))).toBeUndefined();
   });
 });

@@ -115,54 +115,6 @@ export function proxySettings(network: NetworkConfig, env: NodeJS.ProcessEnv): P
   return { routeFor: (target) => decide(target).route, decide, secrets: [...new Set(secrets)] };
 }
 
-/**
- * A failed connection explained when the proxy or the pins caused it, with what to fix; undefined otherwise.
- * Reads the codes of the phoenix-channel (`PHX_PROXY_FAILED`) and auth (`AUTH_SERVER_PIN_MISMATCH`) errors
- * anywhere in the cause chain.
- */
-export function describeNetworkError(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    const message = (current as { message?: unknown }).message;
-    if (code === 'PHX_PROXY_FAILED' && typeof message === 'string')
-      return proxyHint(current as ProxyFailureFields, message);
-    if (code === 'AUTH_SERVER_PIN_MISMATCH' && typeof message === 'string') {
-      return `${message}. If the server's key changed on purpose, put the new pin in auth.server_pins`;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-interface ProxyFailureFields {
-  readonly failure?: string;
-  readonly source?: string;
-  readonly target?: string;
-  readonly proxyStatusCode?: number;
-}
-
-function proxyHint(fields: ProxyFailureFields, message: string): string {
-  const setting = fields.source ?? 'the proxy setting';
-  switch (fields.failure) {
-    case 'refused':
-    case 'unreachable':
-    case 'timeout':
-    case 'closed':
-      return `${message}; check that the proxy runs and that ${setting} names it`;
-    case 'status': {
-      const status = fields.proxyStatusCode ?? 0;
-      if (status >= 500) return `${message}: the proxy could not reach ${fields.target ?? 'the server'}`;
-      if (status === 403 || status === 405) {
-        return `${message}: the proxy does not allow a tunnel to ${fields.target ?? 'the server'} (its access rules, or the ports it allows CONNECT to)`;
-      }
-      return message;
-    }
-    default:
-      return message;
-  }
-}
-
 function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);

@@ -1,8 +1,9 @@
 // The update manager feeds its progress sink: download and apply each start, report and end; a failure cancels.
 import { describe, expect, it } from 'vitest';
-import { UpdateManager, type UpdateSteps } from './manager.js';
+import { UpdateManager } from './manager.js';
 import type { ProgressSink } from './progress-display.js';
 import { StatusReporter } from './status-reporter.js';
+import type { UpdateSteps } from './steps.js';
 
 const OFFER = {
   update_available: true,

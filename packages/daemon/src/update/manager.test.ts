@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { REPEATED_FAILURES } from './constants.js';
 import type { UpdateFacts } from './facts.js';
-import {
-  UpdateManager,
-  type UpdateManagerOptions,
-  type UpdateObserver,
-  type UpdateSteps,
-} from './manager.js';
+import { UpdateManager, type UpdateManagerOptions, type UpdateObserver } from './manager.js';
 import type { PreparationResult, UpdateDecision, UpdatePolicy } from './policy.js';
 import { StatusReporter } from './status-reporter.js';
+import type { UpdateSteps } from './steps.js';
 
 const KEY = 'q6VGsxJz6n1dBbv8hVbJYW0LZ6pJ0Cj5Rrq3Jm2Ykq4=';
 const OFFER = {

@@ -3,9 +3,10 @@ import { configPath, loadConfig } from '../../config/load.js';
 import { ExitError } from '../../errors/daemon-errors.js';
 import { EXIT } from '../../errors/exit-codes.js';
 import { Daemon } from '../../lifecycle/daemon.js';
-import { prepareDevice, removeStaleDownloads } from '../../lifecycle/device-setup.js';
+import { prepareDevice } from '../../lifecycle/prepare-device.js';
 import { acquireLock } from '../../local/lock.js';
 import type { DaemonLogger } from '../../log/logger.js';
+import { removeStaleDownloads } from '../../update/download-folder.js';
 import type { CliOptions } from '../parse-cli.js';
 import { VERSION } from '../version.js';
 

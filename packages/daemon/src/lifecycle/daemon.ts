@@ -12,8 +12,9 @@ import type { DaemonLogger } from '../log/logger.js';
 import { redactedEndpoint } from '../log/redact.js';
 import { runningFirmware } from '../update/facts.js';
 import { UpdateManager } from '../update/manager.js';
-import { ProgressDisplay } from '../update/progress-display.js';
-import { StatusReporter } from '../update/status-reporter.js';
+import { recordUpdates } from '../update/observer.js';
+import { ProgressDisplay, showProgress } from '../update/progress-display.js';
+import { reportToServer, StatusReporter } from '../update/status-reporter.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
@@ -105,14 +106,16 @@ export class Daemon {
     );
     this.#updates = new UpdateManager({
       steps: setup.updateSteps(() => this.#publicKeys(), logger),
-      reporter,
       logger,
       runningUuid: setup.metadata.firmware.nerves_fw_uuid,
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
-      observer: this.#state,
-      progress: new ProgressDisplay({ logger }),
+      listeners: [
+        reportToServer(reporter),
+        showProgress(new ProgressDisplay({ logger })),
+        recordUpdates(this.#state),
+      ],
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
     });
     this.#interfaceReporter = new InterfaceReporter({
@@ -144,7 +147,7 @@ export class Daemon {
     this.#logger.info(
       this.#updates.isApplying
         ? `${signal}: waiting for fwup to finish before exiting`
-        : this.#updates.isDownloading
+        : this.#updates.isPreparing
           ? `${signal}: stopping the download and shutting down`
           : `${signal}: shutting down`,
     );
@@ -245,7 +248,7 @@ export class Daemon {
   async #rebootNow(why: string): Promise<void> {
     if (this.#updates.isApplying) {
       this.#logger.warn('the server asked for a reboot; waiting for fwup to finish first');
-    } else if (this.#updates.isDownloading) {
+    } else if (this.#updates.isPreparing) {
       this.#logger.warn(
         'the server asked for a reboot; dropping the download (it is offered again after the reboot)',
       );

@@ -2,7 +2,9 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import type { NextAttempt } from '../update/events.js';
 import type { UpdateFacts } from '../update/facts.js';
+import type { UpdateObserver } from '../update/observer.js';
 import type { ResultStatus, UpdateStage } from '../update/stage.js';
 
 /** The local status file in `data_dir`, read by `nerves-hub-link status` and by anything else on the device. */
@@ -62,7 +64,7 @@ const PROGRESS_WRITE_INTERVAL_MS = 1_000;
  * reader sees the old or the new content, never half of one. Progress alone is written at most once a second.
  * Failing to write is logged once and never stops the daemon.
  */
-export class StateFile {
+export class StateFile implements UpdateObserver {
   readonly #path: string;
   readonly #now: () => number;
   readonly #logger: Logger;
@@ -145,9 +147,7 @@ export class StateFile {
     this.#set({ update: null });
   }
 
-  nextAttempt(
-    attempt: { update: UpdateFacts; at?: number; localRetryAt?: number; note: string } | undefined,
-  ): void {
+  nextAttempt(attempt: NextAttempt | undefined): void {
     this.#set({
       next_attempt: attempt
         ? {

@@ -1,8 +1,8 @@
 // The update manager feeds its progress sink: download and apply each start, report and end; a failure cancels.
 import { describe, expect, it } from 'vitest';
 import { UpdateManager } from './manager.js';
-import type { ProgressSink } from './progress-display.js';
-import { StatusReporter } from './status-reporter.js';
+import { type ProgressSink, showProgress } from './progress-display.js';
+import { reportToServer, StatusReporter } from './status-reporter.js';
 import type { UpdateSteps } from './steps.js';
 
 const OFFER = {
@@ -36,12 +36,11 @@ function run(steps: Partial<UpdateSteps>): Promise<string[]> {
         discard: async () => {},
         ...steps,
       },
-      reporter: new StatusReporter(() => true),
+      listeners: [reportToServer(new StatusReporter(() => true)), showProgress(progress)],
       logger,
       runningUuid: 'running-uuid',
       publicKeys: () => ['key'],
       allowUnsigned: false,
-      progress,
       onApplied: () => resolve(calls),
     });
     manager.offer(OFFER);
@@ -51,13 +50,13 @@ function run(steps: Partial<UpdateSteps>): Promise<string[]> {
 describe('UpdateManager progress', () => {
   it('starts, updates and ends the download, then the apply', async () => {
     expect(await run({})).toEqual([
-      'start download new-uuid 10',
-      'update download 50 5',
-      'update download 100 10',
-      'end download done',
-      'start apply new-uuid 10',
-      'update apply 40 undefined',
-      'end apply done',
+      'start downloading new-uuid 10',
+      'update downloading 50 5',
+      'update downloading 100 10',
+      'end downloading done',
+      'start applying new-uuid 10',
+      'update applying 40 undefined',
+      'end applying done',
     ]);
   });
 
@@ -66,11 +65,11 @@ describe('UpdateManager progress', () => {
       throw Object.assign(new Error('fwup says no'), { code: 'FW_FWUP_FAILED' });
     };
     expect(await run({ apply: failing })).toEqual([
-      'start download new-uuid 10',
-      'update download 50 5',
-      'update download 100 10',
-      'end download done',
-      'start apply new-uuid 10',
+      'start downloading new-uuid 10',
+      'update downloading 50 5',
+      'update downloading 100 10',
+      'end downloading done',
+      'start applying new-uuid 10',
       'cancel',
     ]);
   });

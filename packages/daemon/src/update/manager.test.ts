@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { REPEATED_FAILURES } from './constants.js';
 import type { UpdateFacts } from './facts.js';
-import { UpdateManager, type UpdateManagerOptions, type UpdateObserver } from './manager.js';
+import { UpdateManager, type UpdateManagerOptions } from './manager.js';
+import { recordUpdates, type UpdateObserver } from './observer.js';
 import type { PreparationResult, UpdateDecision, UpdatePolicy } from './policy.js';
-import { StatusReporter } from './status-reporter.js';
+import { reportToServer, StatusReporter } from './status-reporter.js';
 import type { UpdateSteps } from './steps.js';
 
 const KEY = 'q6VGsxJz6n1dBbv8hVbJYW0LZ6pJ0Cj5Rrq3Jm2Ykq4=';
@@ -77,15 +78,20 @@ function setup(options: SetupOptions = {}) {
   const logger = { debug() {}, info() {}, warn() {}, error() {} };
   const managerOptions: UpdateManagerOptions = {
     steps,
-    reporter: new StatusReporter((event, payload, sendOptions) => {
-      if (refuseStatuses) return false;
-      sent.push([event, payload]);
-      if (sendOptions?.onSent) {
-        if (holdStatuses) held.push(sendOptions.onSent);
-        else sendOptions.onSent();
-      }
-      return true;
-    }),
+    listeners: [
+      reportToServer(
+        new StatusReporter((event, payload, sendOptions) => {
+          if (refuseStatuses) return false;
+          sent.push([event, payload]);
+          if (sendOptions?.onSent) {
+            if (holdStatuses) held.push(sendOptions.onSent);
+            else sendOptions.onSent();
+          }
+          return true;
+        }),
+      ),
+      ...(observer ? [recordUpdates(observer)] : []),
+    ],
     logger,
     runningUuid: 'running-uuid',
     publicKeys: () => keys,
@@ -94,13 +100,12 @@ function setup(options: SetupOptions = {}) {
     onApplied: (offer) => applied.push(offer.uuid),
     now: () => clock,
     ...(policy ? { policy } : {}),
-    ...(observer ? { observer } : {}),
     ...(graceMs !== undefined ? { deploymentReofferGraceMs: graceMs } : {}),
   };
   const manager = new UpdateManager(managerOptions);
   const statuses = () => sent.filter(([event]) => event === 'status_update').map(([, payload]) => payload);
   const settle = async () => {
-    for (let i = 0; i < 50 && manager.phase !== 'idle' && manager.phase !== 'applied'; i++) {
+    for (let i = 0; i < 50 && manager.phase !== 'idle' && manager.phase !== 'awaiting-reboot'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   };
@@ -664,7 +669,7 @@ describe('operator decisions', () => {
     const t = setup();
     t.manager.offer(OFFER);
     await t.settle();
-    expect(t.manager.phase).toBe('applied');
+    expect(t.manager.phase).toBe('awaiting-reboot');
     t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'newer-uuid' } });
     expect(t.statuses().slice(-2)).toEqual([
       { status: 'received' },
@@ -692,7 +697,7 @@ describe('operator decisions', () => {
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(OFFER);
     await t.untilPhase('deciding');
-    expect(t.manager.isDownloading).toBe(true);
+    expect(t.manager.isPreparing).toBe(true);
     await t.manager.shutdown();
     expect(sawAbort).toBe(true);
     expect(t.statuses()).toEqual([{ status: 'received' }]);

@@ -5,8 +5,11 @@
  * so a slow download still shows life and a fast one does not flood the journal. Both end with one summary line.
  */
 import type { DaemonLogger } from '../log/logger.js';
+import type { UpdateListener } from './events.js';
+import type { ProgressStage } from './stage.js';
 
-export type ProgressStage = 'download' | 'apply';
+/** What the log lines and the live line call each stage. */
+const LABEL: Readonly<Record<ProgressStage, string>> = { downloading: 'download', applying: 'apply' };
 
 /** Receives an update's progress from the update manager. */
 export interface ProgressSink {
@@ -117,7 +120,7 @@ export class ProgressDisplay implements ProgressSink {
       state.percent === undefined ? true : state.percent - since.percent >= this.#milestonePercent;
     if (progressed && at - since.at >= this.#milestoneMs && state.percent !== 100) {
       state.lastMilestone = { at, percent: state.percent ?? 0 };
-      this.#logger.info(`${state.stage} progress`, this.#fields(state));
+      this.#logger.info(`${LABEL[state.stage]} progress`, this.#fields(state));
     }
   }
 
@@ -134,11 +137,11 @@ export class ProgressDisplay implements ProgressSink {
     if (this.#logger.live) {
       // A person at a terminal reads a sentence; machines below get the same numbers as fields.
       this.#logger.info(
-        `${state.stage} finished: ${formatBytes(state.bytes)} in ${round1(seconds)} s (${formatBytes(rate)}/s)`,
+        `${LABEL[state.stage]} finished: ${formatBytes(state.bytes)} in ${round1(seconds)} s (${formatBytes(rate)}/s)`,
       );
       return;
     }
-    this.#logger.info(`${state.stage} finished`, {
+    this.#logger.info(`${LABEL[state.stage]} finished`, {
       ...this.#fields(state),
       rate: Math.round(rate),
       seconds: round1(seconds),
@@ -163,7 +166,7 @@ export class ProgressDisplay implements ProgressSink {
       rate > 0 ? `${formatBytes(rate)}/s` : '',
       eta(state, rate) ?? '',
     ].filter(Boolean);
-    this.#logger.progress(state.stage.padEnd(8), state.percent, parts.join('  '));
+    this.#logger.progress(LABEL[state.stage].padEnd(8), state.percent, parts.join('  '));
   }
 
   #fields(state: StageState): Record<string, unknown> {
@@ -171,7 +174,7 @@ export class ProgressDisplay implements ProgressSink {
     const remaining = etaSeconds(state, rate);
     return {
       uuid: state.uuid,
-      stage: state.stage,
+      stage: LABEL[state.stage],
       ...(state.percent !== undefined ? { percent: state.percent } : {}),
       bytes: state.bytes,
       ...(state.totalBytes !== undefined ? { total: state.totalBytes } : {}),
@@ -220,4 +223,35 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * Shows an update's progress on `sink`: each of the download and the write starts, moves and ends; an update that
+ * ends any other way (failed, stopped) clears what is shown.
+ */
+export function showProgress(sink: ProgressSink): UpdateListener {
+  return (event) => {
+    switch (event.type) {
+      case 'stage':
+        if (event.stage === 'downloading' || event.stage === 'applying') {
+          sink.start(event.stage, { uuid: event.update.uuid, totalBytes: event.update.size });
+        }
+        return;
+      case 'progress':
+        sink.update(event.stage, {
+          percent: event.percent,
+          ...(event.bytes !== undefined ? { bytes: event.bytes } : {}),
+        });
+        return;
+      case 'stage-done':
+        sink.end(event.stage, 'done');
+        return;
+      case 'finished':
+        if (event.status !== 'completed') sink.cancel();
+        return;
+      case 'dropped':
+        sink.cancel();
+        return;
+    }
+  };
 }

@@ -1,5 +1,7 @@
 import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
 import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
+import type { UpdateListener } from './events.js';
+import type { ProgressStage, ResultStatus } from './stage.js';
 
 /**
  * Where device events go: the `device` channel's fire-and-forget push. Returns false when the event was refused
@@ -11,8 +13,14 @@ export type SendEvent = (
   options?: { readonly onSent?: () => void },
 ) => boolean;
 
-export type Status = 'received' | 'started' | 'completed' | 'ignored' | 'rescheduled' | 'failed';
-export type ProgressStage = 'downloading' | 'updating';
+/** The `status` of a `status_update` push (nerves_hub_web device_channel.ex). */
+export type Status = 'received' | 'started' | ResultStatus;
+
+/** The `stage` of an `fwup_progress` push for each stage with progress (nerves_hub_link updater.ex). */
+const WIRE_PROGRESS_STAGE: Readonly<Record<ProgressStage, string>> = {
+  downloading: 'downloading',
+  applying: 'updating',
+};
 
 /**
  * Builds the status and progress pushes of one update. Progress is throttled like the reference client
@@ -52,11 +60,49 @@ export class StatusReporter {
       if (percent < 100 && now - last.at < PROGRESS_MIN_INTERVAL_MS) return;
     }
     this.#last.set(stage, { value: percent, at: now });
-    this.#send('fwup_progress', { stage, value: percent });
+    this.#send('fwup_progress', { stage: WIRE_PROGRESS_STAGE[stage], value: percent });
   }
 
   /** Forget progress of the last update, so the next one starts from zero. */
   reset(): void {
     this.#last.clear();
   }
+}
+
+/**
+ * What NervesHub hears of an update: `received` first (a new offer's progress starts from zero), `started` for
+ * every download connection, `fwup_progress` while downloading and writing (100 when each is done), and the final
+ * status, whose `settled` runs once it has left the socket.
+ */
+export function reportToServer(reporter: StatusReporter): UpdateListener {
+  return (event) => {
+    switch (event.type) {
+      case 'received':
+        reporter.reset();
+        reporter.status('received');
+        return;
+      case 'connection':
+        reporter.status(
+          'started',
+          event.networkInterface ? { downloader_network_interface: event.networkInterface } : {},
+        );
+        return;
+      case 'progress':
+        if (event.percent !== undefined) reporter.progress(event.stage, event.percent);
+        return;
+      case 'stage-done':
+        reporter.progress(event.stage, 100);
+        return;
+      case 'finished':
+        reporter.status(
+          event.status,
+          {
+            ...(event.delayMs !== undefined ? { delay_for: event.delayMs } : {}),
+            ...(event.reason !== undefined ? { reason: event.reason } : {}),
+          },
+          event.settled,
+        );
+        return;
+    }
+  };
 }

@@ -16,15 +16,14 @@
  * ```
  */
 
-export const PACKAGE_NAME = '@nerves-hub-link/daemon';
-
 export { VERSION } from './cli/version.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
 export type { LoadedConfig } from './config/load.js';
 export { configPath, loadConfig, parseConfig } from './config/load.js';
 export type { AuthConfig, Config, IdentitySource } from './config/schema.js';
 export type { DaemonErrorCode } from './errors/daemon-errors.js';
-export { ConfigError, DaemonError } from './errors/daemon-errors.js';
+export { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
+export { EXIT } from './errors/exit-codes.js';
 export type { DaemonExit } from './lifecycle/daemon.js';
 export { Daemon } from './lifecycle/daemon.js';
 export type { FirmwareState } from './lifecycle/firmware-state.js';

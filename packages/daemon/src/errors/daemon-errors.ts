@@ -1,12 +1,24 @@
-export type DaemonErrorCode =
-  | 'CONFIG_NOT_FOUND'
-  | 'CONFIG_UNREADABLE'
-  | 'CONFIG_SYNTAX'
-  | 'CONFIG_INVALID'
-  | 'DAEMON_LOCKED'
-  | 'DAEMON_USAGE'
-  | 'DAEMON_CHECK_FAILED'
-  | 'DAEMON_COMMAND_FAILED';
+/** Every code a daemon error carries; the package README says what each means. Match `code`, not the message. */
+export const DAEMON_ERROR_CODES = [
+  /** No config file where `--config`, `NERVES_HUB_LINK_CONFIG` or the default path points. */
+  'CONFIG_NOT_FOUND',
+  /** The config file exists but cannot be read (permissions). */
+  'CONFIG_UNREADABLE',
+  /** The config file is not valid TOML. */
+  'CONFIG_SYNTAX',
+  /** A key is wrong, or what it names cannot work (a file, a key that does not match, no device to write). */
+  'CONFIG_INVALID',
+  /** Another daemon holds the lock of this `data_dir`. */
+  'DAEMON_LOCKED',
+  /** The command line is wrong. */
+  'DAEMON_USAGE',
+  /** `check` found a problem. */
+  'DAEMON_CHECK_FAILED',
+  /** A configured command (reboot, identify) failed, timed out or could not start. */
+  'DAEMON_COMMAND_FAILED',
+] as const;
+
+export type DaemonErrorCode = (typeof DAEMON_ERROR_CODES)[number];
 
 /** Base class of every error the daemon itself raises. Callers branch on `code`. */
 export class DaemonError extends Error {

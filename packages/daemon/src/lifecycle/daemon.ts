@@ -18,7 +18,7 @@ import { reportToServer, StatusReporter } from '../update/status-reporter.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
-import { runCommand } from './run-command.js';
+import { runConfiguredCommand } from './run-command.js';
 
 /** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
 const VALIDATION_POLL_MS = 10_000;
@@ -274,7 +274,7 @@ export class Daemon {
     }
     this.#logger.info('identifying the device');
     try {
-      await runCommand(identify, { timeoutMs });
+      await runConfiguredCommand(identify, { timeoutMs });
     } catch (error) {
       this.#logger.warn((error as Error).message);
     }
@@ -294,7 +294,7 @@ export class Daemon {
     await this.#session.close();
     this.#logger.info(`rebooting: ${why}`);
     try {
-      const { stdout } = await runCommand(this.#config.commands.reboot, {
+      const { stdout } = await runConfiguredCommand(this.#config.commands.reboot, {
         timeoutMs: this.#config.commands.timeoutMs,
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());

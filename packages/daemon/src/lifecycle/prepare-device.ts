@@ -6,6 +6,7 @@ import {
 } from '@nerves-hub-link/auth';
 import { fwupVersion } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/schema.js';
+import { ConfigError } from '../errors/daemon-errors.js';
 import { buildConnection, type Connection } from '../link/connection.js';
 import { type ProxySettings, proxySettings } from '../link/proxy-route.js';
 import { loadDeviceTls } from '../link/tls.js';
@@ -53,12 +54,9 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
   const version = await fwupVersion(config.fwup.path);
   const devpath = config.fwup.devpath ?? metadata.devpath;
   if (!devpath) {
-    throw Object.assign(
-      new Error(
-        'no device to write firmware to: set fwup.devpath in the config, or nerves_fw_devpath in the firmware metadata',
-      ),
-      { code: 'CONFIG_INVALID' },
-    );
+    throw new ConfigError('CONFIG_INVALID', config.file, [
+      'no device to write firmware to: set fwup.devpath in the config, or nerves_fw_devpath in the firmware metadata',
+    ]);
   }
 
   const proxy = proxySettings(config.network, process.env);
@@ -95,7 +93,11 @@ function identitySource(config: Config): IdentifierSource {
   const { identity, auth } = config;
   if (identity.kind === 'command') return { command: identity.command, timeoutMs: identity.timeoutMs };
   if (identity.kind === 'value') return { value: identity.value };
-  if (auth.method !== 'mtls')
-    throw new Error('a shared-secret device needs identity.serial or serial_command');
+  if (auth.method !== 'mtls') {
+    // The config reader already refuses this; a Config built another way gets the same answer.
+    throw new ConfigError('CONFIG_INVALID', config.file, [
+      'a shared-secret device needs identity.serial or serial_command',
+    ]);
+  }
   return { certFile: auth.certFile };
 }

@@ -1,11 +1,11 @@
-// runCommand with real child processes: a command that started children and hangs is stopped as a whole group.
+// runConfiguredCommand with real child processes: a command that started children and hangs is stopped as a whole group.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCommand } from './run-command.js';
+import { runConfiguredCommand } from './run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'run-command-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ async function runHanging(
 ) {
   const pidFile = join(dir, `${name}.pid`);
   const started = Date.now();
-  const outcome = runCommand(['sh', '-c', `echo $$ > ${pidFile}; ${script}`], options).then(
+  const outcome = runConfiguredCommand(['sh', '-c', `echo $$ > ${pidFile}; ${script}`], options).then(
     () => expect.fail('the command succeeded'),
     (error: Error & { code?: string }) => ({ error, afterMs: Date.now() - started }),
   );
@@ -30,7 +30,7 @@ async function runHanging(
   return { pgid, ...(await outcome) };
 }
 
-describe('runCommand', () => {
+describe('runConfiguredCommand', () => {
   it('stops a hanging command and the children it started when the timeout passes', async () => {
     const { pgid, error } = await runHanging('hang', 'sleep 100 & sleep 100', { timeoutMs: 300 });
     expect(error.code).toBe('DAEMON_COMMAND_FAILED');
@@ -50,19 +50,24 @@ describe('runCommand', () => {
   });
 
   it('returns the output of a command that succeeds', async () => {
-    await expect(runCommand(['sh', '-c', 'echo out; echo err >&2'], { timeoutMs: 5_000 })).resolves.toEqual({
+    await expect(
+      runConfiguredCommand(['sh', '-c', 'echo out; echo err >&2'], { timeoutMs: 5_000 }),
+    ).resolves.toEqual({
       stdout: 'out\n',
       stderr: 'err\n',
     });
   });
 
   it('names a missing program, and shows the last line of stderr escaped', async () => {
-    await expect(runCommand(['/nonexistent/identify'], { timeoutMs: 5_000 })).rejects.toThrow(
+    await expect(runConfiguredCommand(['/nonexistent/identify'], { timeoutMs: 5_000 })).rejects.toThrow(
       'command "/nonexistent/identify" failed: program not found',
     );
-    const error = await runCommand(['sh', '-c', `printf 'first\\nbad\\033[31m thing\\n' >&2; exit 3`], {
-      timeoutMs: 5_000,
-    }).then(
+    const error = await runConfiguredCommand(
+      ['sh', '-c', `printf 'first\\nbad\\033[31m thing\\n' >&2; exit 3`],
+      {
+        timeoutMs: 5_000,
+      },
+    ).then(
       () => expect.fail('the command succeeded'),
       (e: Error) => e,
     );

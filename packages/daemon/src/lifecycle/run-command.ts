@@ -13,7 +13,7 @@ export interface CommandResult {
  * then says "timed out after N s". The program and its arguments are the config's own words, so a failure
  * message names them as written.
  */
-export async function runCommand(
+export async function runConfiguredCommand(
   argv: readonly string[],
   options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; killGraceMs?: number },
 ): Promise<CommandResult> {

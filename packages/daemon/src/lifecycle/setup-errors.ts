@@ -4,13 +4,16 @@
  * systemd does not restart, instead of 1, which it restarts every few seconds for nothing (or, with a wrong PIN,
  * until the token locks itself).
  */
-
+import type { AuthErrorCode, CreateTlsOptionsInput } from '@nerves-hub-link/auth';
+import type { FirmwareErrorCode } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/schema.js';
-import { ExitError } from '../errors/daemon-errors.js';
+import { ConfigError, type DaemonErrorCode, ExitError } from '../errors/daemon-errors.js';
 import { EXIT } from '../errors/exit-codes.js';
 
-/** Error codes of the auth and firmware packages that a restart cannot fix: the config has to change. */
-const CONFIG_CAUSED = new Set([
+type ErrorCode = AuthErrorCode | FirmwareErrorCode | DaemonErrorCode;
+
+/** Error codes of the auth, firmware and daemon packages that a restart cannot fix: the config has to change. */
+const CONFIG_CAUSED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'AUTH_INVALID_ARGUMENT',
   'AUTH_FILE_UNREADABLE',
   'AUTH_CERT_INVALID',
@@ -32,8 +35,15 @@ const CONFIG_CAUSED = new Set([
   'CONFIG_INVALID',
 ]);
 
-/** The auth package names its options as its API does; the operator knows them as config keys. */
-const CONFIG_KEYS: Readonly<Record<string, string>> = {
+/** Caused by the config only when the metadata comes from a file it names (else: a command that may work later). */
+const CONFIG_CAUSED_WITH_METADATA_FILE: ErrorCode = 'FW_METADATA_UNAVAILABLE';
+
+/**
+ * The auth package names the options of createTlsOptions in its messages, as its API does ("(certFile)"); the
+ * operator knows them as config keys. Its errors say which option only in the message, so the message is where
+ * the name is replaced.
+ */
+const CONFIG_KEYS: Readonly<Partial<Record<keyof CreateTlsOptionsInput, string>>> = {
   certFile: 'auth.cert_file',
   keyFile: 'auth.key_file',
   caFile: 'auth.ca_file',
@@ -42,19 +52,26 @@ const CONFIG_KEYS: Readonly<Record<string, string>> = {
   tlsVersion: 'tls_version',
 };
 
-const INTERNAL_NAME = new RegExp(`\\b(${Object.keys(CONFIG_KEYS).join('|')})\\b`, 'g');
+const OPTION_NAME = new RegExp(`\\b(${Object.keys(CONFIG_KEYS).join('|')})\\b`, 'g');
 
 /**
  * The error as the operator should see it: an ExitError (78) naming the config key when the config caused it;
  * undefined for anything a restart may cure (a network, a token that is not ready yet, a failing command).
  */
 export function asConfigProblem(error: unknown, config: Config): ExitError | undefined {
-  const code = String((error as { code?: unknown } | null)?.code ?? '');
-  const fromMetadataFile = code === 'FW_METADATA_UNAVAILABLE' && config.metadata.file !== undefined;
-  if (!CONFIG_CAUSED.has(code) && !fromMetadataFile) return undefined;
+  if (error instanceof ConfigError) {
+    // Found while preparing the device: said like every other start-up problem, the config file last.
+    return new ExitError(EXIT.config, `${error.problems.join('; ')} (config file ${error.file})`, {
+      cause: error,
+      code: error.code,
+    });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const fromMetadataFile = code === CONFIG_CAUSED_WITH_METADATA_FILE && config.metadata.file !== undefined;
+  if (!isConfigCaused(code) && !fromMetadataFile) return undefined;
   let message = ((error as Error).message ?? String(error)).replace(
-    INTERNAL_NAME,
-    (name) => CONFIG_KEYS[name]!,
+    OPTION_NAME,
+    (name) => CONFIG_KEYS[name as keyof CreateTlsOptionsInput]!,
   );
   for (const [path, key] of configuredFiles(config)) {
     if (!message.includes(`(${key})`)) message = nameAfterPath(message, path, key);
@@ -63,6 +80,10 @@ export function asConfigProblem(error: unknown, config: Config): ExitError | und
     cause: error,
     code: 'CONFIG_INVALID',
   });
+}
+
+function isConfigCaused(code: unknown): boolean {
+  return typeof code === 'string' && (CONFIG_CAUSED as ReadonlySet<string>).has(code);
 }
 
 /** Files the config names, with their keys. */
@@ -81,7 +102,7 @@ function configuredFiles(config: Config): [string, string][] {
 
 /**
  * `path (key)` at the first mention of the path as a whole (/etc/cert.pem is not in /etc/cert.pem.bak), unless
- * that mention is inside a `command` to copy.
+ * that mention is inside a `command` to copy. The auth and firmware errors carry the path only in their message.
  */
 function nameAfterPath(message: string, path: string, key: string): string {
   const match = new RegExp(`${escapeRegExp(path)}(?![\\w./-])`).exec(message);

@@ -19,6 +19,7 @@ import {
   parseNoProxyEntry,
   parseNoProxyList,
 } from '../config/values/proxy.js';
+import { DaemonError } from '../errors/daemon-errors.js';
 
 /** What a connection to one target does, for `check`. */
 export interface ProxyDecision {
@@ -42,7 +43,7 @@ interface ProxySource {
 }
 
 /**
- * The proxy settings of the daemon. Throws an error with code CONFIG_INVALID for a proxy variable of the
+ * The proxy settings of the daemon. Throws a DaemonError with code CONFIG_INVALID for a proxy variable of the
  * environment that cannot be used (config values were checked when the file was read).
  */
 export function proxySettings(network: NetworkConfig, env: NodeJS.ProcessEnv): ProxySettings {
@@ -52,11 +53,9 @@ export function proxySettings(network: NetworkConfig, env: NodeJS.ProcessEnv): P
       if (!value) continue;
       const checked = checkProxyUrl(value, { schemeOptional: true });
       if ('problem' in checked) {
-        throw Object.assign(
-          new Error(
-            `the ${name} environment variable is not a usable proxy: ${checked.problem}; fix it, or set network.proxy in the config (network.proxy = "" ignores the environment)`,
-          ),
-          { code: 'CONFIG_INVALID' },
+        throw new DaemonError(
+          'CONFIG_INVALID',
+          `the ${name} environment variable is not a usable proxy: ${checked.problem}; fix it, or set network.proxy in the config (network.proxy = "" ignores the environment)`,
         );
       }
       return { url: checked.url, name };

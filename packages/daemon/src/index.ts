@@ -17,10 +17,12 @@
  */
 
 export { VERSION } from './cli/version.js';
+export type { Config } from './config/config.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
 export type { LoadedConfig } from './config/load.js';
 export { configPath, loadConfig, parseConfig } from './config/load.js';
-export type { AuthConfig, Config, IdentitySource } from './config/schema.js';
+export type { AuthConfig } from './config/sections/auth.js';
+export type { IdentitySource } from './config/sections/identity.js';
 export type { DaemonErrorCode } from './errors/daemon-errors.js';
 export { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
 export { EXIT } from './errors/exit-codes.js';

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
 

@@ -11,6 +11,7 @@ export class TableReader {
   readonly #prefix: string;
   readonly #problems: string[];
   readonly #known = new Set<string>();
+  readonly #within: TableReader[] = [];
 
   constructor(table: Table, prefix: string, problems: string[]) {
     this.#table = table;
@@ -145,6 +146,28 @@ export class TableReader {
       return undefined;
     }
     return value;
+  }
+
+  /** The reader of the table at `key`: an empty one when it is absent, which `required` reports. */
+  section(key: string, options: { readonly required?: boolean } = {}): TableReader {
+    const table = this.table(key);
+    if (!table && options.required && !this.has(key)) this.problem(key, `missing; add a [${key}] table`);
+    return this.within(key, table ?? {});
+  }
+
+  /** A reader of `table`, the value at `key`, whose problems are named `key.…`. */
+  within(key: string, table: Table): TableReader {
+    const reader = new TableReader(table, this.name(key), this.#problems);
+    this.#within.push(reader);
+    return reader;
+  }
+
+  /** Every key asked for, here and in the tables within, as messages name them (`auth.cert_file`). */
+  keysRead(): string[] {
+    return [
+      ...[...this.#known].map((key) => this.name(key)),
+      ...this.#within.flatMap((reader) => reader.keysRead()),
+    ];
   }
 
   /** Records every key of the table that no reader asked for. Call after all reads. */

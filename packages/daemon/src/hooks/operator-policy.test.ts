@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HooksConfig, UpdatesConfig } from '../config/schema.js';
+import type { HooksConfig } from '../config/sections/hooks.js';
+import type { UpdatesConfig } from '../config/sections/updates.js';
 import type { MaintenanceWindow } from '../config/values/maintenance-window.js';
 import { parseWindow } from '../config/values/maintenance-window.js';
 import { OperatorPolicy } from './operator-policy.js';

@@ -1,4 +1,5 @@
-import type { HooksConfig, UpdatesConfig } from '../config/schema.js';
+import type { HooksConfig } from '../config/sections/hooks.js';
+import type { UpdatesConfig } from '../config/sections/updates.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
 import type { Logger } from '../log/logger.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { OperatorPolicy } from '../hooks/operator-policy.js';
 import { isUriProblem } from '../link/connection-errors.js';

@@ -4,8 +4,8 @@ import {
   REQUIRED_FIRMWARE_KEYS,
   readFirmwareMetadata,
 } from '@nerves-hub-link/firmware';
+import type { Config } from '../config/config.js';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
-import type { Config } from '../config/schema.js';
 
 /** The running firmware, as the join reports it and the update steps need it. */
 export interface FirmwareState {

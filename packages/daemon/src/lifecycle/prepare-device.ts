@@ -5,7 +5,7 @@ import {
   ServerPinCheck,
 } from '@nerves-hub-link/auth';
 import { fwupVersion } from '@nerves-hub-link/firmware';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors/daemon-errors.js';
 import { buildConnection, type Connection } from '../link/connection.js';
 import { type ProxySettings, proxySettings } from '../link/proxy-route.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RebootPolicy } from '../config/schema.js';
+import type { RebootPolicy } from '../config/sections/updates.js';
 import type { RebootDecision } from '../hooks/hook-protocol.js';
 import { RebootPlanner } from './reboot-planner.js';
 

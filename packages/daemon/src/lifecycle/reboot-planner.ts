@@ -1,4 +1,4 @@
-import type { RebootPolicy } from '../config/schema.js';
+import type { RebootPolicy } from '../config/sections/updates.js';
 import { formatDuration } from '../config/values/duration.js';
 import type { RebootDecision } from '../hooks/hook-protocol.js';
 import type { Logger } from '../log/logger.js';

@@ -6,7 +6,7 @@
  */
 import type { AuthErrorCode, CreateTlsOptionsInput } from '@nerves-hub-link/auth';
 import type { FirmwareErrorCode } from '@nerves-hub-link/firmware';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
 import { ConfigError, type DaemonErrorCode, ExitError } from '../errors/daemon-errors.js';
 import { EXIT } from '../errors/exit-codes.js';
 

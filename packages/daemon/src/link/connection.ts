@@ -5,7 +5,8 @@ import {
   type TlsOptions,
 } from '@nerves-hub-link/auth';
 import type { SocketOptions } from '@nerves-hub-link/phoenix-channel';
-import type { AuthConfig, Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
+import type { AuthConfig } from '../config/sections/auth.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { type ConnectionFacts, describeConnectionError } from './connection-errors.js';
 import { type ProxySettings, proxySettings } from './proxy-route.js';

@@ -11,7 +11,7 @@
  * is on the host as written in the URL: names are not resolved.
  */
 import type { ProxyRoute } from '@nerves-hub-link/phoenix-channel';
-import type { NetworkConfig } from '../config/schema.js';
+import type { NetworkConfig } from '../config/sections/network.js';
 import {
   checkProxyUrl,
   type NoProxyEntry,

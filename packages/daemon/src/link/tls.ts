@@ -1,5 +1,5 @@
 import { createTlsOptions, type TlsOptions } from '@nerves-hub-link/auth';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
 
 /**
  * The device's TLS credentials, loaded once: one secure context for the device socket, with the device key for

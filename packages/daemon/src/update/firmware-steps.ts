@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { ServerPinCheck, TlsOptions } from '@nerves-hub-link/auth';
 import { applyFirmware, downloadFirmware, verifyFirmware } from '@nerves-hub-link/firmware';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/config.js';
 import { formatByteRate } from '../config/values/byte-rate.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import type { ProxySettings } from '../link/proxy-route.js';

@@ -1,7 +1,7 @@
 import { Socket } from '@nerves-hub-link/phoenix-channel';
+import type { Config } from '../../config/config.js';
 import { CONFIG_DEFAULTS } from '../../config/defaults.js';
 import { configPath, loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
 import { formatByteRate } from '../../config/values/byte-rate.js';
 import { ExitError } from '../../errors/daemon-errors.js';
 import { EXIT } from '../../errors/exit-codes.js';

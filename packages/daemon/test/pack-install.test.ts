@@ -35,6 +35,7 @@ const SHIPPED_ROOTS = new Set([
   'src',
   'bin',
   'examples',
+  'schema.json',
   'systemd',
 ]);
 

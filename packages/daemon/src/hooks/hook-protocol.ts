@@ -40,40 +40,37 @@ export interface HookFailure {
   readonly problem: string;
 }
 
+interface InterpretOptions {
+  readonly timeoutMs: number;
+  readonly defaultDelayMs: number;
+}
+
 export function interpretUpdateAvailable(
   outcome: HookOutcome,
-  options: { readonly timeoutMs: number; readonly defaultDelayMs: number },
+  options: InterpretOptions,
 ): UpdateDecision | HookFailure {
   const name: HookName = 'update_available';
-  const answer = answerOf(outcome);
-  if (outcome.kind === 'exited' && outcome.code === 0) {
-    if (answer === undefined) return { kind: 'apply' };
-    const { keyword, rest } = answer;
-    if (keyword === 'apply') return { kind: 'apply' };
-    if (keyword === 'ignore') {
-      return { kind: 'ignore', reason: rest ? reason(rest) : `ignored by hooks.${name}` };
+  return interpret(name, outcome, options, (answer) => {
+    if (answer === undefined || answer.keyword === 'apply') return { kind: 'apply' };
+    if (answer.keyword === 'ignore') {
+      return { kind: 'ignore', reason: answer.rest ? reason(answer.rest) : `ignored by hooks.${name}` };
     }
-    if (keyword === 'reschedule') return reschedule(name, rest, undefined);
+    if (answer.keyword === 'reschedule') return reschedule(name, answer.rest, undefined);
     return failure(
       name,
       outcome,
       options.timeoutMs,
       `printed ${quoted(answer.line)}, not apply, ignore or reschedule`,
     );
-  }
-  if (outcome.kind === 'exited' && outcome.code === RETRY_LATER_EXIT) {
-    return retryLater(name, answer, options.defaultDelayMs);
-  }
-  return failure(name, outcome, options.timeoutMs);
+  });
 }
 
 export function interpretBeforeReboot(
   outcome: HookOutcome,
-  options: { readonly timeoutMs: number; readonly defaultDelayMs: number },
+  options: InterpretOptions,
 ): RebootDecision | HookFailure {
   const name: HookName = 'before_reboot';
-  const answer = answerOf(outcome);
-  if (outcome.kind === 'exited' && outcome.code === 0) {
+  return interpret(name, outcome, options, (answer) => {
     if (answer === undefined || answer.keyword === 'reboot') return { kind: 'reboot' };
     if (answer.keyword === 'reschedule') return reschedule(name, answer.rest, undefined);
     return failure(
@@ -82,24 +79,32 @@ export function interpretBeforeReboot(
       options.timeoutMs,
       `printed ${quoted(answer.line)}, not reboot or reschedule`,
     );
-  }
-  if (outcome.kind === 'exited' && outcome.code === RETRY_LATER_EXIT) {
-    return retryLater(name, answer, options.defaultDelayMs);
-  }
-  return failure(name, outcome, options.timeoutMs);
+  });
 }
 
 /** `before_download` and `before_apply`: they prepare the device; only a request to retry later is an answer. */
 export function interpretPreparation(
   name: HookName,
   outcome: HookOutcome,
-  options: { readonly timeoutMs: number; readonly defaultDelayMs: number },
+  options: InterpretOptions,
 ): StepVerdict | HookFailure {
+  return interpret(name, outcome, options, (answer) =>
+    answer?.keyword === 'reschedule' ? reschedule(name, answer.rest, undefined) : { kind: 'continue' },
+  );
+}
+
+/**
+ * Every hook's outcome read alike: exit 0 hands its answer line (if any) to `onSuccess`, exit 21 asks again
+ * later, anything else is a hook failure.
+ */
+function interpret<T>(
+  name: HookName,
+  outcome: HookOutcome,
+  options: InterpretOptions,
+  onSuccess: (answer: Answer | undefined) => T,
+): T | Rescheduled | HookFailure {
   const answer = answerOf(outcome);
-  if (outcome.kind === 'exited' && outcome.code === 0) {
-    if (answer?.keyword === 'reschedule') return reschedule(name, answer.rest, undefined);
-    return { kind: 'continue' };
-  }
+  if (outcome.kind === 'exited' && outcome.code === 0) return onSuccess(answer);
   if (outcome.kind === 'exited' && outcome.code === RETRY_LATER_EXIT) {
     return retryLater(name, answer, options.defaultDelayMs);
   }
@@ -125,11 +130,13 @@ function answerOf(outcome: HookOutcome): Answer | undefined {
 }
 
 /** `reschedule <delay> [reason]`; a missing or bad delay falls back to `defaultDelayMs` when there is one. */
+type Rescheduled = { readonly kind: 'reschedule'; readonly delayMs: number; readonly reason: string };
+
 function reschedule(
   name: HookName,
   args: string,
   defaultDelayMs: number | undefined,
-): { kind: 'reschedule'; delayMs: number; reason: string } | HookFailure {
+): Rescheduled | HookFailure {
   const [delayText = '', ...words] = args.split(/\s+/);
   const delayMs = parseDuration(delayText);
   if (delayMs === undefined || delayMs < 1 || delayMs > MAX_HOOK_DELAY_MS) {
@@ -148,14 +155,14 @@ function retryLater(
   name: HookName,
   answer: Answer | undefined,
   defaultDelayMs: number,
-): { kind: 'reschedule'; delayMs: number; reason: string } | HookFailure {
+): Rescheduled | HookFailure {
   if (answer?.keyword === 'reschedule') return reschedule(name, answer.rest, defaultDelayMs);
   return rescheduled(name, defaultDelayMs, answer?.line ?? '');
 }
 
-function rescheduled(name: HookName, delayMs: number, text: string) {
+function rescheduled(name: HookName, delayMs: number, text: string): Rescheduled {
   return {
-    kind: 'reschedule' as const,
+    kind: 'reschedule',
     delayMs,
     reason: text.trim() ? reason(text) : `rescheduled by hooks.${name} for ${formatDuration(delayMs)}`,
   };

@@ -3,12 +3,7 @@
  * download request (each redirect hop asks again). `network.proxy` and `network.no_proxy` in the config win, each
  * over its environment variables: `https_proxy`/`HTTPS_PROXY` for wss:// and https://, `http_proxy`/`HTTP_PROXY`
  * for ws:// and http://, `no_proxy`/`NO_PROXY` (lower case first, as curl reads them). `network.proxy = ""` turns
- * the environment's proxies off.
- *
- * `no_proxy` follows curl: entries separated by commas (or spaces); `*` alone means every host; a host name
- * matches itself and its subdomains (`example.com` and `.example.com` both match `a.example.com`); IP addresses
- * match exactly and `IP/prefix` matches a range; any entry may end in `:port` to match that port only. Matching
- * is on the host as written in the URL: names are not resolved.
+ * the environment's proxies off. `no_proxy` entries are read and matched as curl does (config/values/proxy.ts).
  */
 import type { ProxyRoute } from '@nerves-hub-link/phoenix-channel';
 import type { NetworkConfig } from '../config/sections/network.js';

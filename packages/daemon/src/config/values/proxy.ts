@@ -2,7 +2,8 @@
  * The proxy values of `[network]`: a proxy URL and `no_proxy` entries, read as curl reads them. Entries are
  * separated by commas (or spaces); `*` alone means every host; a host name matches itself and its subdomains
  * (`example.com` and `.example.com` both match `a.example.com`); IP addresses match exactly and `IP/prefix`
- * matches a range; any entry may end in `:port` to match that port only.
+ * matches a range; any entry may end in `:port` to match that port only. Matching is on the host as written in
+ * the URL: names are not resolved.
  */
 import { BlockList, isIP } from 'node:net';
 

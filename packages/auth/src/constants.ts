@@ -15,16 +15,11 @@ export const HEADER_KEY = 'x-nh-key';
 export const HEADER_TIME = 'x-nh-time';
 export const HEADER_SIGNATURE = 'x-nh-signature';
 
-/** Product keys start with this; every other key is a per-device key. */
-export const PRODUCT_KEY_PREFIX = 'nhp_';
-
 /**
  * Seconds subtracted from the estimated server time before signing: keeps a synchronised clock out of the
  * future (newer servers reject future tokens) and costs nothing against the server's 90 s window.
  */
 export const SIGNING_MARGIN_SECONDS = 1;
-/** The server's default token age limit (for messages and checks). */
-export const SERVER_MAX_AGE_SECONDS = 90;
 
 /** TLS version setting → `minVersion`/`maxVersion`. */
 export const TLS_VERSIONS = {
@@ -71,11 +66,7 @@ export const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 
 /** Identifier command: longest run before it is stopped. */
 export const DEFAULT_IDENTIFIER_TIMEOUT_MS = 10_000;
-/** Identifier command: wait between SIGTERM and SIGKILL. */
-export const IDENTIFIER_KILL_GRACE_MS = 2_000;
 /** Identifier command: stdout beyond this is an error (an identifier is one short line). */
 export const IDENTIFIER_MAX_OUTPUT_BYTES = 64 * 1024;
 /** Longest identifier accepted. */
 export const IDENTIFIER_MAX_LENGTH = 255;
-/** How much of a failed command's stderr goes into the error message. */
-export const STDERR_TAIL_CHARS = 400;

@@ -54,49 +54,52 @@ export function engineKeyError(
       'AUTH_ENGINE_NOT_FOUND',
       `OpenSSL engine "${engine}" not found: install it (Debian: libengine-pkcs11-openssl for pkcs11) or set ` +
         `${ENV_OPENSSL_ENGINES} to the folder that holds ${engine}.so (e.g. /usr/lib/${MULTIARCH[process.arch] ?? '<arch>'}/engines-3)`,
-      { cause: error },
+      { cause: error, option: 'keyEngine' },
     );
   }
   if (/key values mismatch/i.test(text)) {
     if (isPkcs11Uri(keyId) && PKCS11_MODULE_ERROR.test(text)) {
       return new AuthError('AUTH_TOKEN_PUBLIC_KEY_MISSING', publicKeyMissingMessage(where, keyId, certFile), {
         cause: error,
+        option: 'keyId',
       });
     }
     return new AuthError('AUTH_KEY_MISMATCH', `${where} does not belong to the certificate`, {
       cause: error,
+      option: 'keyId',
     });
   }
   if (code === 'ERR_OSSL_PIN_INCORRECT' || /PIN incorrect/i.test(text)) {
     return new AuthError(
       'AUTH_PIN_INCORRECT',
       `${where}: the PIN is wrong (check pin-value or the pin-source file; a file must not end with a newline)`,
-      { cause: error },
+      { cause: error, option: 'keyId' },
     );
   }
   if (/PIN locked/i.test(text)) {
     return new AuthError(
       'AUTH_PIN_LOCKED',
       `${where}: the token's PIN is locked; unlock it with the security officer PIN`,
-      { cause: error },
+      { cause: error, option: 'keyId' },
     );
   }
   if (code === 'ERR_OSSL_UI_PROCESSING_ERROR' || /UI routines|No PIN/i.test(text)) {
     return new AuthError(
       'AUTH_PIN_REQUIRED',
       `${where}: the token needs a PIN and none was given: add ";pin-value=…" or "?pin-source=file:/path" to the key id`,
-      { cause: error },
+      { cause: error, option: 'keyId' },
     );
   }
   if (code === 'ERR_OSSL_OBJECT_NOT_FOUND' || /object not found|failed loading private key/i.test(text)) {
     return new AuthError(
       'AUTH_KEY_NOT_FOUND',
       `${where}: no such private key: check the token label and object name or id (list them with \`pkcs11-tool --list-objects\`)`,
-      { cause: error },
+      { cause: error, option: 'keyId' },
     );
   }
   return new AuthError('AUTH_ENGINE_KEY_FAILED', `${where} cannot be used: ${firstLine(text)}`, {
     cause: error,
+    option: 'keyId',
   });
 }
 

@@ -1,14 +1,13 @@
 /** The device identifier (NervesHub's serial number): from a command, a literal, or the certificate's CN. */
-import { spawn } from 'node:child_process';
 import type { X509Certificate } from 'node:crypto';
+import { shownTail } from '@nerves-hub-link/message-text';
+import { type ProcessGroupError, runProcessGroup } from '@nerves-hub-link/process-group';
 import {
   DEFAULT_IDENTIFIER_TIMEOUT_MS,
-  IDENTIFIER_KILL_GRACE_MS,
   IDENTIFIER_MAX_LENGTH,
   IDENTIFIER_MAX_OUTPUT_BYTES,
-  STDERR_TAIL_CHARS,
 } from './constants.js';
-import { AuthError, IdentifierCommandError, invalidArgument } from './errors.js';
+import { AuthError, type AuthOption, IdentifierCommandError, invalidArgument } from './errors.js';
 import { commonNameOf, parseCertificates, readPemFile } from './pem.js';
 
 export type IdentifierSource =
@@ -17,6 +16,9 @@ export type IdentifierSource =
   | { readonly value: string }
   /** The CN of the device certificate, as NervesHub reads it for a new certificate. */
   | { readonly certFile: string };
+
+/** The longest timer Node keeps (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export interface ResolveIdentifierOptions {
   readonly signal?: AbortSignal;
@@ -30,7 +32,7 @@ export async function resolveIdentifier(
   source: IdentifierSource,
   options: ResolveIdentifierOptions = {},
 ): Promise<string> {
-  if ('value' in source) return checkIdentifier(source.value, 'the configured serial');
+  if ('value' in source) return checkIdentifier(source.value, 'the configured serial', 'value');
   if ('certFile' in source) return identifierFromCertificate(source.certFile);
   if ('command' in source) return identifierFromCommand(source, options.signal);
   throw invalidArgument('source', '{ command }, { value } or { certFile }', source);
@@ -44,12 +46,13 @@ async function identifierFromCertificate(certFile: string): Promise<string> {
     throw new AuthError(
       'AUTH_IDENTIFIER_NO_CN',
       `the device certificate ${certFile} has no common name (CN): set identity.serial or identity.serial_command`,
+      { option: 'certFile' },
     );
   }
-  return checkIdentifier(cn, `the CN of ${certFile}`);
+  return checkIdentifier(cn, `the CN of ${certFile}`, 'certFile');
 }
 
-function identifierFromCommand(
+async function identifierFromCommand(
   source: {
     readonly command: readonly string[] | string;
     readonly shell?: boolean;
@@ -59,98 +62,73 @@ function identifierFromCommand(
 ): Promise<string> {
   const { file, args, label } = argv(source);
   const timeoutMs = source.timeoutMs ?? DEFAULT_IDENTIFIER_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw invalidArgument('timeoutMs', `a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`, source.timeoutMs);
+  }
+  let stdout: string;
+  try {
     // Its own process group, so that stopping it also stops what a shell script started (which would keep
-    // stdout open). execFile drops `detached`, hence spawn.
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    let stdout = '';
-    let stderr = '';
-    let outcome: AuthError | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = (error: AuthError) => {
-      outcome ??= error;
-      killGroup(child.pid, 'SIGTERM');
-      killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), IDENTIFIER_KILL_GRACE_MS);
-    };
-    const timer = setTimeout(
-      () =>
-        stop(
-          new IdentifierCommandError(
-            'AUTH_IDENTIFIER_TIMEOUT',
-            `${label} did not finish within ${timeoutMs} ms`,
-            {},
-          ),
-        ),
+    // stdout open).
+    const result = await runProcessGroup([file, ...args], {
       timeoutMs,
-    );
-    const onAbort = () =>
-      stop(new IdentifierCommandError('AUTH_IDENTIFIER_ABORTED', `${label} was cancelled`, {}));
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (stdout.length > IDENTIFIER_MAX_OUTPUT_BYTES) {
-        stop(
-          new AuthError(
-            'AUTH_IDENTIFIER_INVALID',
-            `${label} printed more than ${IDENTIFIER_MAX_OUTPUT_BYTES} bytes`,
-          ),
-        );
-      }
+      maxOutputBytes: IDENTIFIER_MAX_OUTPUT_BYTES,
+      failOnExcessOutput: true,
+      ...(signal ? { signal } : {}),
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS * 4);
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      outcome ??=
-        error.code === 'ENOENT'
-          ? new IdentifierCommandError('AUTH_IDENTIFIER_COMMAND_NOT_FOUND', `${label}: ${file} not found`, {
-              cause: error,
-            })
-          : new IdentifierCommandError(
-              'AUTH_IDENTIFIER_COMMAND_FAILED',
-              `${label} could not start: ${error.message}`,
-              {
-                cause: error,
-              },
-            );
-    });
-    child.on('close', (exitCode, exitSignal) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      signal?.removeEventListener('abort', onAbort);
-      const tail = stderr.trim().slice(-STDERR_TAIL_CHARS);
-      if (outcome) return reject(outcome);
-      if (exitCode !== 0) {
-        const how = exitCode !== null ? `exited with ${exitCode}` : `was killed by ${exitSignal}`;
-        return reject(
-          new IdentifierCommandError(
-            'AUTH_IDENTIFIER_COMMAND_FAILED',
-            `${label} ${how}${tail ? `: ${tail}` : ''}`,
-            {
-              exitCode,
-              signal: exitSignal,
-              stderr: tail,
-            },
-          ),
-        );
-      }
-      try {
-        resolve(checkIdentifier(stdout.trim(), label));
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
+    stdout = result.stdout.text;
+  } catch (error) {
+    throw commandError(error, file, label, timeoutMs);
+  }
+  return checkIdentifier(stdout.trim(), label, 'command');
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
+/** The runner's error as an AUTH_IDENTIFIER_* error that names the command and, when it failed, its stderr. */
+function commandError(error: unknown, file: string, label: string, timeoutMs: number): AuthError {
+  const { code, result, message } = error as Partial<ProcessGroupError>;
+  const cause = { cause: error };
+  switch (code) {
+    case 'PROC_NOT_FOUND':
+      return new IdentifierCommandError(
+        'AUTH_IDENTIFIER_COMMAND_NOT_FOUND',
+        `${label}: ${file} not found`,
+        cause,
+      );
+    case 'PROC_TIMED_OUT':
+      return new IdentifierCommandError(
+        'AUTH_IDENTIFIER_TIMEOUT',
+        `${label} did not finish within ${timeoutMs} ms`,
+        cause,
+      );
+    case 'PROC_ABORTED':
+      return new IdentifierCommandError('AUTH_IDENTIFIER_ABORTED', `${label} was cancelled`, cause);
+    case 'PROC_OUTPUT_LIMIT':
+      return new AuthError(
+        'AUTH_IDENTIFIER_INVALID',
+        `${label} printed more than ${IDENTIFIER_MAX_OUTPUT_BYTES} bytes`,
+        { ...cause, option: 'command' },
+      );
+    case 'PROC_EXIT_STATUS':
+    case 'PROC_SIGNALLED': {
+      const exitCode = result?.exitCode ?? null;
+      const exitSignal = result?.signal ?? null;
+      const stderr = result?.stderr.text.trim() ?? '';
+      const tail = stderr ? shownTail(stderr) : '';
+      const how = exitCode !== null ? `exited with ${exitCode}` : `was killed by ${exitSignal}`;
+      return new IdentifierCommandError(
+        'AUTH_IDENTIFIER_COMMAND_FAILED',
+        `${label} ${how}${tail ? `: ${tail}` : ''}`,
+        { exitCode, signal: exitSignal, stderr: tail, ...cause },
+      );
+    }
+    default: {
+      // PROC_START_FAILED: the system's reason (EACCES, EAGAIN) is that of the spawn error it wraps.
+      const why = ((error as { cause?: unknown }).cause as Error | undefined)?.message ?? message;
+      return new IdentifierCommandError(
+        'AUTH_IDENTIFIER_COMMAND_FAILED',
+        `${label} could not start: ${why ?? String(error)}`,
+        cause,
+      );
+    }
   }
 }
 
@@ -172,21 +150,23 @@ function argv(source: { readonly command: readonly string[] | string; readonly s
   return { file: command[0]!, args: command.slice(1), label: `serial command "${command.join(' ')}"` };
 }
 
-function checkIdentifier(value: string, origin: string): string {
+function checkIdentifier(value: string, origin: string, option: AuthOption): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new AuthError('AUTH_IDENTIFIER_EMPTY', `${origin} gave an empty identifier`);
+    throw new AuthError('AUTH_IDENTIFIER_EMPTY', `${origin} gave an empty identifier`, { option });
   }
   const trimmed = value.trim();
   if (/[\r\n]/.test(trimmed)) {
     throw new AuthError(
       'AUTH_IDENTIFIER_INVALID',
       `${origin} printed more than one line; it must print only the identifier`,
+      { option },
     );
   }
   if (/[\u0000-\u001f\u007f]/.test(trimmed) || trimmed.length > IDENTIFIER_MAX_LENGTH) {
     throw new AuthError(
       'AUTH_IDENTIFIER_INVALID',
       `${origin} is not a usable identifier (control characters or more than ${IDENTIFIER_MAX_LENGTH} characters)`,
+      { option },
     );
   }
   return trimmed;

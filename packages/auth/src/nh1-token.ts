@@ -4,6 +4,7 @@
  * signing time is an argument.
  */
 import { createHmac, pbkdf2Sync } from 'node:crypto';
+import { describeValue } from '@nerves-hub-link/message-text';
 import {
   NH1_ALG,
   NH1_ALG_PREFIX,
@@ -11,7 +12,7 @@ import {
   NH1_PROTECTED,
   NH1_SALT_CONTEXT,
 } from './constants.js';
-import { AuthError } from './errors.js';
+import { AuthError, invalidArgument } from './errors.js';
 
 /** PBKDF2 digests the server accepts in the algorithm string. */
 const PBKDF2_DIGESTS: Readonly<Record<string, string>> = {
@@ -51,9 +52,10 @@ export function parseNh1Algorithm(alg: string): Nh1Algorithm {
     !/^[1-9]\d{0,6}$/.test(iterations ?? '') ||
     !/^[1-9]\d{0,3}$/.test(keyLength ?? '')
   ) {
-    throw new AuthError(
-      'AUTH_INVALID_ARGUMENT',
-      `alg: expected "NH1-HMAC-<sha|sha224|sha256|sha384|sha512>-<iterations>-<key length>", got "${alg}"`,
+    throw invalidArgument(
+      'alg',
+      '"NH1-HMAC-<sha|sha224|sha256|sha384|sha512>-<iterations>-<key length>"',
+      alg,
     );
   }
   return { digest, iterations: Number(iterations), keyLength: Number(keyLength) };
@@ -96,7 +98,7 @@ export function encodeNh1Payload(
 /** An Erlang integer term in the smallest form term_to_binary picks. */
 export function encodeInteger(value: number): Buffer {
   if (!Number.isSafeInteger(value)) {
-    throw new AuthError('AUTH_INVALID_ARGUMENT', `expected a safe integer, got ${value}`);
+    throw new AuthError('AUTH_INVALID_ARGUMENT', `expected a safe integer, got ${describeValue(value)}`);
   }
   if (value >= 0 && value <= 255) return Buffer.from([97, value]); // SMALL_INTEGER_EXT
   if (value >= -(2 ** 31) && value < 2 ** 31) {
@@ -130,10 +132,7 @@ export function signNh1Token(input: Nh1SignInput): string {
   const alg = input.alg ?? NH1_ALG;
   const algorithm = parseNh1Algorithm(alg);
   if (!Number.isSafeInteger(input.signedAt) || input.signedAt < 0) {
-    throw new AuthError(
-      'AUTH_INVALID_ARGUMENT',
-      `signedAt: expected whole Unix seconds >= 0, got ${String(input.signedAt)}`,
-    );
+    throw invalidArgument('signedAt', 'whole Unix seconds >= 0', input.signedAt);
   }
   const salt = buildNh1Salt(alg, input.key, String(input.signedAt));
   const derivedKey = deriveNh1Key(input.secret, salt, algorithm);

@@ -1,7 +1,7 @@
 /** Reading PEM files and X.509 certificates, with messages that name the file and the option. */
 import { X509Certificate } from 'node:crypto';
 import { MAX_PEM_FILE_BYTES } from './constants.js';
-import { AuthError } from './errors.js';
+import { AuthError, type AuthOption } from './errors.js';
 import { readRegularFile } from './regular-file.js';
 import { fsReason } from './secret-file.js';
 
@@ -13,7 +13,7 @@ const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICA
  */
 export async function readPemFile(
   path: string,
-  option: string,
+  option: AuthOption,
   what: string,
   maxBytes: number = MAX_PEM_FILE_BYTES,
 ): Promise<string> {
@@ -23,9 +23,7 @@ export async function readPemFile(
     throw new AuthError(
       'AUTH_FILE_UNREADABLE',
       `cannot read ${what} ${path} (${option}): ${fsReason(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error, option },
     );
   }
 }
@@ -42,7 +40,7 @@ export function splitPemCertificates(pem: string): string[] {
 export function parseCertificates(
   pem: string,
   path: string,
-  option: string,
+  option: AuthOption,
   code: 'AUTH_CERT_INVALID' | 'AUTH_CA_INVALID' = 'AUTH_CERT_INVALID',
 ): X509Certificate[] {
   const blocks = splitPemCertificates(pem);
@@ -50,7 +48,7 @@ export function parseCertificates(
     const hint = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)
       ? ' (it holds a private key: did you swap the certificate and key paths?)'
       : ' (expected "-----BEGIN CERTIFICATE-----" blocks; convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`)';
-    throw new AuthError(code, `${path} (${option}) holds no PEM certificate${hint}`);
+    throw new AuthError(code, `${path} (${option}) holds no PEM certificate${hint}`, { option });
   }
   return blocks.map((block, index) => {
     try {
@@ -59,7 +57,7 @@ export function parseCertificates(
       throw new AuthError(
         code,
         `certificate ${index + 1} in ${path} (${option}) cannot be parsed: ${(error as Error).message}`,
-        { cause: error },
+        { cause: error, option },
       );
     }
   });

@@ -33,6 +33,7 @@ export function withPinOutsideKeyId<T>(keyId: string, load: (engineKeyId: string
     throw new AuthError(
       'AUTH_INVALID_ARGUMENT',
       'keyId: give the PIN once, either as pin-value or as pin-source, not both',
+      { option: 'keyId' },
     );
   }
   const file = writePinFile(percentDecode(pins[0]!.value ?? ''));
@@ -86,6 +87,7 @@ function writePinFile(pin: Buffer): PinFile {
     'AUTH_ENGINE_KEY_FAILED',
     `cannot hand the PIN to the OpenSSL engine: no private temporary file could be made (${failures.join('; ')}); ` +
       'set TMPDIR to a writable folder, or give the PIN as pin-source=file:/path',
+    { option: 'keyId' },
   );
 }
 

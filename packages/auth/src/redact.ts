@@ -14,12 +14,3 @@ export function redactKeyId(keyId: string): string {
     (_match, separator: string, name: string) => `${separator}${name}***`,
   );
 }
-
-/** Removes every occurrence of the given secrets (non-empty strings) from `text`. */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret) out = out.split(secret).join('***');
-  }
-  return out;
-}

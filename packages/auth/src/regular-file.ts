@@ -5,19 +5,9 @@
  */
 import type { Stats } from 'node:fs';
 import { constants, open, stat } from 'node:fs/promises';
+import { RefusedFileError } from './errors.js';
 
 const CHUNK_BYTES = 16 * 1024;
-
-/** The file is not something this package reads: `problem` says why ("it is not a regular file (…)"). */
-export class RefusedFileError extends Error {
-  override name = 'RefusedFileError';
-  readonly problem: string;
-
-  constructor(path: string, problem: string) {
-    super(`${path}: ${problem}`);
-    this.problem = problem;
-  }
-}
 
 export interface RegularFile {
   readonly bytes: Buffer;

@@ -1,8 +1,8 @@
 /** Reads a shared secret kept in its own file. */
 import { MAX_SECRET_FILE_BYTES } from './constants.js';
-import { AuthError, invalidArgument } from './errors.js';
+import { AuthError, invalidArgument, RefusedFileError } from './errors.js';
 import { type Logger, log } from './logger.js';
-import { RefusedFileError, readRegularFile } from './regular-file.js';
+import { readRegularFile } from './regular-file.js';
 
 export interface ReadSecretFileOptions {
   /** Receives the permission warning. */
@@ -34,9 +34,7 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
     throw new AuthError(
       'AUTH_SECRET_UNREADABLE',
       `cannot read the shared secret file ${path}: ${fsReason(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error, option: 'path' },
     );
   }
   const secret = content.replace(/\r?\n$/, '');
@@ -44,6 +42,7 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
     throw new AuthError(
       'AUTH_SECRET_EMPTY',
       `the shared secret file ${path} is empty; put the secret NervesHub issued in it, on one line`,
+      { option: 'path' },
     );
   }
   const warnings: string[] = [];

@@ -8,7 +8,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
-import { AuthError } from './errors.js';
+import { AuthError, ServerPinMismatchError } from './errors.js';
 import { commonNameOf, subjectLine } from './pem.js';
 
 export const PIN_PREFIX = 'sha256/';
@@ -33,11 +33,15 @@ export function pinProblem(value: unknown): string | undefined {
  */
 export function parsePins(pins: readonly unknown[], setting: string): string[] {
   if (!Array.isArray(pins)) {
-    throw new AuthError('AUTH_INVALID_ARGUMENT', `${setting}: expected an array of "sha256/…" pins`);
+    throw new AuthError('AUTH_INVALID_ARGUMENT', `${setting}: expected an array of "sha256/…" pins`, {
+      option: 'pins',
+    });
   }
   pins.forEach((pin, index) => {
     const problem = pinProblem(pin);
-    if (problem) throw new AuthError('AUTH_INVALID_ARGUMENT', `${setting}[${index}]: ${problem}`);
+    if (problem) {
+      throw new AuthError('AUTH_INVALID_ARGUMENT', `${setting}[${index}]: ${problem}`, { option: 'pins' });
+    }
   });
   return [...(pins as string[])];
 }
@@ -77,30 +81,6 @@ export function presentedChain(peer: PeerCertificate | DetailedPeerCertificate):
     current = issuer;
   }
   return chain;
-}
-
-/** A server whose certificate chain matched none of the pins. The message lists what it presented. */
-export class ServerPinMismatchError extends AuthError {
-  override name = 'ServerPinMismatchError';
-  readonly host: string;
-  readonly presented: readonly PresentedCertificate[];
-  readonly expected: readonly string[];
-
-  constructor(
-    host: string,
-    presented: readonly PresentedCertificate[],
-    expected: readonly string[],
-    setting: string,
-  ) {
-    const shown = presented.map((certificate) => `${certificate.pin} (${certificate.subject})`).join(', ');
-    super(
-      'AUTH_SERVER_PIN_MISMATCH',
-      `certificate pin mismatch: the chain of ${host} matches none of the ${expected.length} pin(s) in ${setting}; it presented ${shown || 'no certificate'}`,
-    );
-    this.host = host;
-    this.presented = presented;
-    this.expected = expected;
-  }
 }
 
 export interface ServerPinCheckOptions {

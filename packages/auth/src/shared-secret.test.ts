@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isProductKey, signingTime, signSharedSecretHeaders } from './shared-secret.js';
+import { signingTime, signSharedSecretHeaders } from './shared-secret.js';
 
 const vectors: {
   name: string;
@@ -73,15 +73,28 @@ describe('signSharedSecretHeaders', () => {
     ['secret', { secret: '' }],
     ['identifier', { identifier: '' }],
     ['nowMs', { nowMs: Number.NaN }],
-  ])('rejects a bad `%s` with `AUTH_INVALID_ARGUMENT` and does not echo it', (_name, override) => {
-    const call = () =>
-      signSharedSecretHeaders({ key: 'nhp_k', secret: 'top-secret', identifier: 'd', ...override });
-    expect(call).toThrow(expect.objectContaining({ code: 'AUTH_INVALID_ARGUMENT' }));
-    try {
-      call();
-    } catch (error) {
-      expect((error as Error).message).not.toContain('top-secret');
-    }
+  ])(
+    'rejects a bad `%s` with `AUTH_INVALID_ARGUMENT`, naming it, and never echoes the secret',
+    (name, override) => {
+      const call = () =>
+        signSharedSecretHeaders({ key: 'nhp_k', secret: 'top-secret', identifier: 'd', ...override });
+      expect(call).toThrow(expect.objectContaining({ code: 'AUTH_INVALID_ARGUMENT', option: name }));
+      try {
+        call();
+      } catch (error) {
+        expect((error as Error).message).not.toContain('top-secret');
+      }
+    },
+  );
+
+  it('echoes a bad key id, escaped, but only the kind of a bad secret', () => {
+    expect(() => signSharedSecretHeaders({ key: 'nhp_\n', secret: 's', identifier: 'd' })).toThrow(
+      'key: expected a non-empty key id of printable ASCII ("nhp_…" or "nhd_…"), got "nhp_\\n"',
+    );
+    const secret = 123456 as unknown as string;
+    expect(() => signSharedSecretHeaders({ key: 'nhp_k', secret, identifier: 'd' })).toThrow(
+      'secret: expected a non-empty string, got a number',
+    );
   });
 });
 
@@ -90,12 +103,5 @@ describe('signingTime', () => {
     expect(signingTime(1_000_000)).toBe(999);
     expect(signingTime(1_000_999)).toBe(999);
     expect(signingTime(500)).toBe(0);
-  });
-});
-
-describe('isProductKey', () => {
-  it('tells product keys from device keys', () => {
-    expect(isProductKey('nhp_abc')).toBe(true);
-    expect(isProductKey('nhd_abc')).toBe(false);
   });
 });

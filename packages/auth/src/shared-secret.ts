@@ -5,7 +5,6 @@ import {
   HEADER_SIGNATURE,
   HEADER_TIME,
   NH1_ALG,
-  PRODUCT_KEY_PREFIX,
   SIGNING_MARGIN_SECONDS,
 } from './constants.js';
 import { invalidArgument } from './errors.js';
@@ -49,7 +48,7 @@ export function signSharedSecretHeaders(options: SignSharedSecretOptions): Share
     throw invalidArgument('key', 'a non-empty key id of printable ASCII ("nhp_…" or "nhd_…")', key);
   }
   if (typeof secret !== 'string' || secret === '')
-    throw invalidArgument('secret', 'a non-empty string', secret);
+    throw invalidArgument('secret', 'a non-empty string', secret, { secret: true });
   if (typeof identifier !== 'string' || identifier === '') {
     throw invalidArgument('identifier', 'a non-empty string', identifier);
   }
@@ -69,9 +68,4 @@ export function signingTime(nowMs: number): number {
     throw invalidArgument('nowMs', 'a finite number of ms since the epoch', nowMs);
   }
   return Math.max(0, Math.floor(nowMs / 1000) - SIGNING_MARGIN_SECONDS);
-}
-
-/** True for a product key (`nhp_…`): the server may register an unknown identifier on first connect. */
-export function isProductKey(key: string): boolean {
-  return key.startsWith(PRODUCT_KEY_PREFIX);
 }

@@ -1,10 +1,12 @@
 /** Explains why a TLS connection to the server or the firmware host failed, with the likely fix. */
-import { type AuthErrorCode, TlsConnectionError } from './errors.js';
+import { type AuthErrorCode, type AuthOption, TlsConnectionError } from './errors.js';
 
 interface Rule {
   readonly code: AuthErrorCode;
   readonly match: RegExp;
   readonly explain: (host: string) => string;
+  /** The createTlsOptions input the fix is in, if one is. */
+  readonly option?: AuthOption;
 }
 
 // Node's verification codes (error.code) and OpenSSL alert texts (error.message), most specific first.
@@ -30,11 +32,13 @@ const RULES: readonly Rule[] = [
       /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED)$/,
     explain: (host) =>
       `the certificate of ${host} is not signed by a trusted CA: add the server's CA to auth.ca_file`,
+    option: 'caFile',
   },
   {
     code: 'AUTH_CLIENT_CERT_REQUIRED',
     match: /alert certificate required|alert number 116/i,
     explain: (host) => `${host} requires a device certificate and none was sent: configure auth.cert_file`,
+    option: 'certFile',
   },
   {
     code: 'AUTH_CLIENT_CERT_REJECTED',
@@ -44,12 +48,14 @@ const RULES: readonly Rule[] = [
       `${host} refused the device certificate (auth.cert_file): NervesHub does not know it or the CA that signed it ` +
       '(register the certificate, or its signer CA, with the organization in NervesHub), or it expired, or the key ' +
       'does not match it',
+    option: 'certFile',
   },
   {
     code: 'AUTH_TLS_VERSION_MISMATCH',
     match:
       /unsupported protocol|wrong version number|protocol version|alert number 70\b|no protocols available/i,
     explain: (host) => `${host} does not speak the configured TLS version: check tls_version`,
+    option: 'tlsVersion',
   },
 ];
 
@@ -66,7 +72,12 @@ export function describeTlsError(error: unknown, host: string): TlsConnectionErr
     for (const rule of RULES) {
       if (rule.match.test(tlsCode) || rule.match.test(text)) {
         const alert = /alert ([a-z ]+?)(?::|$)/i.exec(text)?.[1]?.trim().replaceAll(' ', '_');
-        return new TlsConnectionError(rule.code, rule.explain(host), { tlsCode, alert, cause: current });
+        return new TlsConnectionError(rule.code, rule.explain(host), {
+          tlsCode,
+          alert,
+          cause: current,
+          ...(rule.option ? { option: rule.option } : {}),
+        });
       }
     }
     if (tlsCode === 'ECONNRESET' && /before secure TLS connection/i.test(text)) {
@@ -75,7 +86,7 @@ export function describeTlsError(error: unknown, host: string): TlsConnectionErr
         `${host} closed the connection during the TLS handshake: most likely it does not accept the device ` +
           'certificate (auth.cert_file): register the certificate, or the CA that signed it, with the organization ' +
           'in NervesHub; if it was accepted before, the server may be limiting new connections',
-        { tlsCode, cause: current },
+        { tlsCode, cause: current, option: 'certFile' },
       );
     }
     if (/^ERR_SSL_|^ERR_TLS_/.test(tlsCode)) {

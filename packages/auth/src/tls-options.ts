@@ -11,7 +11,6 @@ import { engineKeyError, prepareEngineDirectory } from './engine-key.js';
 import { AuthError, invalidArgument } from './errors.js';
 import { parseCertificates, readPemFile, subjectLine } from './pem.js';
 import { withPinOutsideKeyId } from './pin-source.js';
-import { redactKeyId } from './redact.js';
 
 export type TlsVersionSetting = keyof typeof TLS_VERSIONS;
 
@@ -126,6 +125,7 @@ function parsePrivateKey(pem: string, path: string): KeyObject {
     throw new AuthError(
       'AUTH_KEY_INVALID',
       `${path} (keyFile) holds a certificate, not a private key: did you swap the certificate and key paths?`,
+      { option: 'keyFile' },
     );
   }
   try {
@@ -137,7 +137,7 @@ function parsePrivateKey(pem: string, path: string): KeyObject {
       encrypted
         ? `${path} (keyFile) is encrypted; store it unencrypted with tight permissions (openssl pkey -in KEY -out KEY.plain) or keep it in an HSM`
         : `${path} (keyFile) is not a PEM private key (${(error as Error).message})`,
-      { cause: error },
+      { cause: error, option: 'keyFile' },
     );
   }
 }
@@ -153,13 +153,6 @@ function checkKeyMatches(chain: X509Certificate[], key: KeyObject, certFile: str
   throw new AuthError(
     'AUTH_KEY_MISMATCH',
     `the private key ${keyFile} does not belong to the certificate ${certFile} (${subjectLine(leaf.subject)})${hint}`,
+    { option: 'keyFile' },
   );
-}
-
-/** The key as it may be printed: the file path, or the engine and the key id with any PIN removed. */
-export function describeKeySource(
-  input: Pick<CreateTlsOptionsInput, 'keyFile' | 'keyEngine' | 'keyId'>,
-): string {
-  if (input.keyEngine) return `engine ${input.keyEngine}, key ${redactKeyId(input.keyId ?? '')}`;
-  return input.keyFile ?? 'none';
 }

@@ -43,6 +43,12 @@ describe('resolveIdentifier', () => {
     expect(error.code).toBe('AUTH_IDENTIFIER_COMMAND_NOT_FOUND');
   });
 
+  it('reports a command that cannot start, with the reason', async () => {
+    const error = await resolveIdentifier({ command: [pki.dir] }).catch((e) => e);
+    expect(error.code).toBe('AUTH_IDENTIFIER_COMMAND_FAILED');
+    expect(error.message).toMatch(/^serial command ".*" could not start: spawn .* EACCES$/);
+  });
+
   it('reports empty and multi-line output', async () => {
     expect((await resolveIdentifier({ command: ['true'] }).catch((e) => e)).code).toBe(
       'AUTH_IDENTIFIER_EMPTY',

@@ -1,4 +1,32 @@
-export * from './download/index.js';
+// What the daemon (or any other caller) uses; the modules behind it are the package's own.
+export {
+  type DownloadConnection,
+  type DownloadFirmwareOptions,
+  type DownloadLogger,
+  type DownloadProgress,
+  type DownloadResult,
+  downloadFirmware,
+  MIN_RATE_BYTES_PER_SECOND,
+  type ProxyOption,
+  type ProxyRoute,
+  type RetryOptions,
+} from './download/index.js';
 export { FirmwareError, type FirmwareErrorCode, type FirmwareErrorOptions } from './errors.js';
-export * from './fwup/index.js';
-export * from './metadata/index.js';
+export {
+  type ApplyFirmwareOptions,
+  applyFirmware,
+  fwupVersion,
+  type VerifyFirmwareOptions,
+  verifyFirmware,
+} from './fwup/index.js';
+export {
+  CommandError,
+  type FirmwareMetadata,
+  type GroupedCommandOptions,
+  type GroupedCommandResult,
+  interpretEnvironment,
+  REQUIRED_FIRMWARE_KEYS,
+  type ReadFirmwareMetadataOptions,
+  readFirmwareMetadata,
+  runGroupedCommand,
+} from './metadata/index.js';

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type FwupFrame, FwupFrameParser } from '../src/index.js';
+import { type FwupFrame, FwupFrameParser } from '../src/fwup/frame-parser.js';
 
 const dir = fileURLToPath(new URL('./fixtures/transcripts/', import.meta.url));
 const transcripts = readdirSync(dir).filter((name) => name.endsWith('.framed.bin'));

@@ -1,11 +1,12 @@
 // downloadFirmware against a host that does what no well-behaved server does: bodies that never end or run past
-// what was announced, encoded bodies, and a disk that fills up or cannot be written. Every attempt must end, with
-// its own code, leaving nothing on disk, and the next download must work.
+// what was announced, encoded bodies, bytes dripped to keep a download alive, and a disk that fills up or cannot
+// be written. Every attempt must end, with its own code, leaving nothing on disk, and the next download must work.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, statfsSync, statSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { CertificateStore } from '@nerves-hub-link/test-server';
@@ -23,6 +24,7 @@ const MiB = 1024 * 1024;
 const firmware = readFileSync(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
 const firmwareSha256 = createHash('sha256').update(firmware).digest('hex').toUpperCase();
 const filler = Buffer.alloc(64 * 1024, 0x5a);
+const slowLink = firmware.subarray(0, 3000);
 
 const header = (lines: string[]) =>
   `HTTP/1.1 200 OK\r\nConnection: close\r\n${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
@@ -51,6 +53,19 @@ const responses: Record<string, (reply: RawReply) => Promise<void>> = {
   '/file': async (reply) => {
     await reply.write(header([`Content-Length: ${firmware.length}`]));
     await reply.write(firmware);
+  },
+  // 200 B/s: every read resets the idle timeout, and the 1 MiB announced would take 87 minutes.
+  '/drip': async (reply) => {
+    await reply.write(header([`Content-Length: ${MiB}`]));
+    while (await reply.write(filler.subarray(0, 20))) await sleep(100);
+  },
+  // 2.5 KB/s, a slow link: slow, never dripping.
+  '/slow-link': async (reply) => {
+    await reply.write(header([`Content-Length: ${slowLink.length}`]));
+    for (let at = 0; at < slowLink.length; at += 250) {
+      await reply.write(slowLink.subarray(at, at + 250));
+      await sleep(100);
+    }
   },
 };
 
@@ -152,14 +167,31 @@ describe('a disk that cannot take the body', () => {
   });
 
   it.skipIf(!canMountSmallFilesystem())(
-    'a body that never ends, with no size announced, on a 4 MiB file system: ends when the disk is full, the disk is empty again, the next download works',
+    'a body that never ends, with no size announced, on a 4 MiB file system: ends before the disk is full, with 1 MiB still free; the disk is empty again, the next download works',
     async () => {
       const small = join(directory, 'small');
       const unmount = mountSmallFilesystem(small, 4 * MiB);
       try {
+        const free = () => {
+          const { bavail, bsize } = statfsSync(small);
+          return bavail * bsize;
+        };
+        const room = free() - MiB;
+        // Sampled between socket reads: the body is written a read at a time, each in its own turn of the loop.
+        let leastFree = free();
+        const sampler = setInterval(() => {
+          leastFree = Math.min(leastFree, free());
+        }, 1);
         const run = download('/endless-chunked', { directory: small });
         const error = await run.error();
+        clearInterval(sampler);
+        expect(leastFree).toBeGreaterThanOrEqual(MiB);
         expect(error.code).toBe('FW_NO_SPACE');
+        expect(error.message).toMatch(
+          new RegExp(
+            `^not enough free space: .* announced no size and sent more than the ${room} bytes free in ${small} \\(less 1048576 kept free\\)$`,
+          ),
+        );
         expect(run.requests()).toHaveLength(1);
         expect(readdirSync(small)).toEqual([]);
 
@@ -175,6 +207,102 @@ describe('a disk that cannot take the body', () => {
       }
     },
   );
+});
+
+describe('a body bounded by maxSize', () => {
+  it('ends a body that announced no size at its first byte past maxSize, and does not try it again', async () => {
+    const run = download('/endless-chunked', { maxSize: MiB });
+    const error = await run.error();
+    expect(error.code).toBe('FW_TOO_LARGE');
+    expect(error.message).toMatch(
+      /^too large: .* sent more than the 1048576 bytes allowed \(maxSize\), and announced no size$/,
+    );
+    expect(error.attempts).toBe(1);
+    expect(run.mostBytes()).toBeLessThanOrEqual(MiB);
+    for (const sent of run.bytesSent()) expect(sent).toBeLessThan(32 * MiB);
+    expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it('refuses a Content-Length above maxSize before reading the body', async () => {
+    const run = download('/endless-with-length', { maxSize: MiB });
+    const error = await run.error();
+    expect(error.code).toBe('FW_TOO_LARGE');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^too large: .* announced ${3 * 1024 * MiB} bytes \\(Content-Length\\), more than the ${MiB} allowed \\(maxSize\\)$`,
+      ),
+    );
+    expect(run.mostBytes()).toBe(0);
+    expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it('refuses an update size above maxSize before any request', async () => {
+    const run = download('/file', { expectedSize: firmware.length, maxSize: firmware.length - 1 });
+    const error = await run.error();
+    expect(error.code).toBe('FW_TOO_LARGE');
+    expect(error.message).toBe(
+      `too large: the update announced ${firmware.length} bytes, more than the ${firmware.length - 1} allowed (maxSize)`,
+    );
+    expect(run.requests()).toHaveLength(0);
+  });
+
+  it('refuses a size that is not a whole number of bytes before any request', async () => {
+    for (const [option, value] of [
+      ['expectedSize', Number.NaN],
+      ['expectedSize', -1],
+      ['expectedSize', 1.5],
+      ['maxSize', -5],
+    ] as const) {
+      const run = download('/endless-chunked', { [option]: value });
+      const error = await run.error();
+      expect(error.code).toBe('FW_SIZE_INVALID');
+      expect(error.message).toBe(`invalid size: ${option} must be a whole number of bytes, got ${value}`);
+      expect(run.requests()).toHaveLength(0);
+    }
+  });
+});
+
+describe('a host that drips bytes', () => {
+  const floor = { minBytesPerSecond: 1024, minRateWindowMs: 300 };
+
+  it('ends the attempt when the body averages less than the floor over a window, and tries again', async () => {
+    const run = download('/drip', { ...floor, retry: { ...fast, maxAttempts: 2 } });
+    const error = await run.error();
+    expect(error.code).toBe('FW_TOO_SLOW');
+    expect(error.message).toMatch(
+      /^too slow: https:\/\/127\.0\.0\.1:\d+\/drip: \d+ bytes in the last 0\.\d s \(\d+ B\/s\), below the minimum of 1024 B\/s, after \d+ bytes \(2 attempts\)$/,
+    );
+    const rate = Number(/\((\d+) B\/s\)/.exec(error.message)![1]);
+    expect(rate).toBeLessThan(1024);
+    expect(error.attempts).toBe(2);
+    expect(run.requests()).toHaveLength(2);
+    expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it('lets a slow link above the floor finish', async () => {
+    const done = await download('/slow-link', {
+      ...floor,
+      expectedSha256: createHash('sha256').update(slowLink).digest('hex'),
+    }).result;
+    expect(done).toMatchObject({ size: slowLink.length, attempts: 1 });
+  });
+
+  it('refuses a floor the bandwidth cap would fail, or a negative one, before any request', async () => {
+    for (const [extra, text] of [
+      [
+        { minBytesPerSecond: 4096, maxBytesPerSecond: 4096 },
+        'minBytesPerSecond (4096) must be below maxBytesPerSecond (4096)',
+      ],
+      [{ minBytesPerSecond: -1 }, 'minBytesPerSecond must be 0 or more, got -1'],
+      [{ minRateWindowMs: 0 }, 'minRateWindowMs must be a positive number of milliseconds, got 0'],
+    ] as const) {
+      const run = download('/file', extra);
+      const error = await run.error();
+      expect(error.code).toBe('FW_RATE_INVALID');
+      expect(error.message).toBe(`invalid rate: ${text}`);
+      expect(run.requests()).toHaveLength(0);
+    }
+  });
 });
 
 describe('bodies and offers that can never be right', () => {

@@ -107,6 +107,16 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('through tinyproxy
     expect(connections).toEqual([{ attempt: 1, localAddress: '127.0.0.1' }]);
   });
 
+  it('holds the body back at the end of the tunnel: a capped download takes as long as the cap allows', async () => {
+    const rate = 512 * 1024;
+    const started = performance.now();
+    const result = await download({ proxy: open.url, maxBytesPerSecond: rate });
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.sha256).toBe(firmware.checksum);
+    // As directly (below): at most the bucket and one read may come early.
+    expect(seconds).toBeGreaterThanOrEqual((firmware.size - 0.05 * rate - 64 * 1024) / rate);
+  });
+
   it('sends the credentials of the proxy URL', async () => {
     const before = guarded.connects().length;
     const result = await download({ proxy: guarded.urlWith('device', 's3cret-Pass') });

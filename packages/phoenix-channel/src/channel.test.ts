@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Channel, type ChannelHooks, type ChannelHost, type ChannelOptions } from './channel.js';
+import { Channel, type ChannelHooks, type ChannelHost } from './channel.js';
+import type { ChannelOptions } from './channel-options.js';
 import { PhoenixChannelError } from './errors.js';
 
 type Frame = [string | null, string | null, string, string, unknown];

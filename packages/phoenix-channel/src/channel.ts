@@ -1,79 +1,28 @@
-/** One topic on a socket: join, stay joined (rejoin with backoff), push, buffer while not joined, leave. */
-import { defaultRejoinAfterMs } from './backoff.js';
-import { encodeFrame, encodePayload, type Message } from './codec.js';
+/**
+ * One topic on a socket, as a state machine: join, stay joined (rejoin with backoff), push and match replies,
+ * leave. What it keeps while not joined, the handlers bound to it and the callers waiting for its join live in
+ * their own modules.
+ */
 import {
-  CHANNEL_EVENTS,
-  CHANNEL_STATES,
-  DEFAULT_JOIN_TIMEOUT_MS,
-  DEFAULT_LEAVE_TIMEOUT_MS,
-  DEFAULT_MAX_BUFFERED_PUSHES,
-  DEFAULT_PUSH_TIMEOUT_MS,
-} from './constants.js';
+  type ChannelOptions,
+  type ChannelParams,
+  type ChannelSettings,
+  channelSettings,
+  type SendOptions,
+} from './channel-options.js';
+import { encodeFrame, encodePayload, type Message } from './codec.js';
+import { CHANNEL_EVENTS, CHANNEL_STATES } from './constants.js';
 import { JoinRefusedError, PhoenixChannelError } from './errors.js';
+import { EventBindings, type LifecycleEvent, type MessageHandler } from './event-bindings.js';
 import type { FramePrefix } from './frame-prefix.js';
+import { JoinWaiters } from './join-waiters.js';
 import { type Logger, log } from './logger.js';
+import { OutboundBuffer } from './outbound-buffer.js';
 import { Push, type PushOptions, type PushReply } from './push.js';
 import { Timer } from './timer.js';
-import { checkFunction, checkNumber, checkObjectOrFunction, invalid } from './validate.js';
+import { checkFunction, checkNumber, invalid } from './validate.js';
 
 export type ChannelState = (typeof CHANNEL_STATES)[keyof typeof CHANNEL_STATES];
-
-/** Join params: an object, or a function called before every (re)join (it may be async). */
-export type ChannelParams = object | (() => object | Promise<object>);
-
-export interface ChannelOptions {
-  /**
-   * Longest wait for the reply to one `phx_join`; then the join counts as failed and is retried.
-   * @default 10000
-   */
-  readonly joinTimeoutMs?: number;
-  /**
-   * Default `timeoutMs` of `push()`.
-   * @default 10000
-   */
-  readonly pushTimeoutMs?: number;
-  /**
-   * Longest wait for the reply to `phx_leave` in `leave()`.
-   * @default 5000
-   */
-  readonly leaveTimeoutMs?: number;
-  /**
-   * Delay before rejoin attempt `attempt` (1, 2, …) after a refused or timed-out join, `phx_error` or `phx_close`.
-   * After a reconnect the channel rejoins at once. The count resets on a successful join.
-   * @default 5 s, 10 s, 20 s … capped at 60 s, each up to 50 % longer
-   */
-  readonly rejoinAfterMs?: (attempt: number) => number;
-  /**
-   * Messages (`send` and `push`) kept while not joined, sent in order on join. Beyond it they are refused with
-   * `PHX_BUFFER_FULL`; with 0 every message made while not joined is refused with `PHX_NOT_JOINED`.
-   * @default 100
-   */
-  readonly maxBufferedPushes?: number;
-  /**
-   * Rejoin after the server closes the channel (`phx_close` while joined). `false` ends the channel instead, as
-   * phoenix.js does: `closed` is emitted with `PHX_CHANNEL_CLOSED`, pending pushes and `join()` reject with it, and
-   * the topic is free for a new channel. A reply to our own `leave()` is never rejoined either way.
-   * @default true
-   */
-  readonly rejoinOnServerClose?: boolean;
-}
-
-export interface SendOptions {
-  /**
-   * Keep the message for the next join when the channel is not joined; `false` refuses it with `PHX_NOT_JOINED`
-   * instead (for messages that are worthless later, such as progress).
-   * @default true
-   */
-  readonly buffer?: boolean;
-  /**
-   * Called once the frame has been handed to the WebSocket: during `send()` when joined, else when the buffered
-   * message goes out after the next join. Never called for a message that is dropped (channel closed first).
-   */
-  readonly onSent?: () => void;
-}
-
-/** A handler of one server event: its payload and the whole message. */
-export type MessageHandler = (payload: unknown, message: Message) => void | Promise<void>;
 
 /** What a channel needs from its socket. */
 export interface ChannelHost {
@@ -104,21 +53,6 @@ export interface ChannelHooks {
   bufferedCount(): number;
 }
 
-const LIFECYCLE_EVENTS = new Set(['joined', 'join_error', 'errored', 'closed']);
-
-type BufferedMessage = {
-  readonly event: string;
-  readonly payloadJson: string;
-  readonly push?: Push;
-  readonly onSent?: () => void;
-};
-
-type JoinWaiter = {
-  resolve: (response: unknown) => void;
-  reject: (error: PhoenixChannelError) => void;
-  cleanup: () => void;
-};
-
 /**
  * Create one with `socket.channel(topic, params, options)`. Lifecycle events, through `on()`:
  * `joined` (response) on every successful join, `join_error` (error) on a refused, timed-out or failed join,
@@ -128,19 +62,14 @@ type JoinWaiter = {
  */
 export class Channel {
   readonly topic: string;
-  readonly #params: ChannelParams;
+  readonly #settings: ChannelSettings;
   readonly #host: ChannelHost;
-  readonly #joinTimeoutMs: number;
-  readonly #pushTimeoutMs: number;
-  readonly #leaveTimeoutMs: number;
-  readonly #maxBuffered: number;
-  readonly #rejoinOnServerClose: boolean;
   readonly #rejoinTimer: Timer;
-  readonly #handlers = new Map<string, Set<(...args: never[]) => unknown>>();
-  readonly #messageHandlers = new Set<(message: Message) => void>();
+  readonly #bindings: EventBindings;
+  readonly #buffer: OutboundBuffer;
+  readonly #joinWaiters: JoinWaiters;
+  /** Pushes sent and awaiting their reply, by ref. */
   readonly #pending = new Map<string, Push>();
-  #buffer: BufferedMessage[] = [];
-  #joinWaiters = new Set<JoinWaiter>();
   #state: ChannelState = CHANNEL_STATES.closed;
   #wantJoined = false;
   #terminated = false;
@@ -150,31 +79,13 @@ export class Channel {
   #lastJoinResponse: unknown;
 
   constructor(topic: string, params: ChannelParams | undefined, options: ChannelOptions, host: ChannelHost) {
-    if (typeof topic !== 'string' || topic === '') throw invalid('topic', 'a non-empty string', topic);
-    checkObjectOrFunction('params', params);
-    checkNumber('joinTimeoutMs', options.joinTimeoutMs);
-    checkNumber('pushTimeoutMs', options.pushTimeoutMs);
-    checkNumber('leaveTimeoutMs', options.leaveTimeoutMs);
-    checkNumber('maxBufferedPushes', options.maxBufferedPushes);
-    checkFunction('rejoinAfterMs', options.rejoinAfterMs);
-    if (options.rejoinOnServerClose !== undefined && typeof options.rejoinOnServerClose !== 'boolean') {
-      throw invalid('rejoinOnServerClose', 'true or false', options.rejoinOnServerClose);
-    }
+    this.#settings = channelSettings(topic, params, options);
     this.topic = topic;
-    this.#params = params ?? {};
     this.#host = host;
-    this.#joinTimeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
-    this.#pushTimeoutMs = options.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
-    this.#leaveTimeoutMs = options.leaveTimeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS;
-    this.#maxBuffered = Math.floor(options.maxBufferedPushes ?? DEFAULT_MAX_BUFFERED_PUSHES);
-    this.#rejoinOnServerClose = options.rejoinOnServerClose ?? true;
-    this.#rejoinTimer = new Timer(
-      () => this.#onRejoinTimer(),
-      options.rejoinAfterMs ?? defaultRejoinAfterMs,
-      {
-        unref: true,
-      },
-    );
+    this.#rejoinTimer = new Timer(() => this.#onRejoinTimer(), this.#settings.rejoinAfterMs, { unref: true });
+    this.#bindings = new EventBindings(topic, (error) => host.report(error));
+    this.#buffer = new OutboundBuffer(topic, this.#settings.maxBufferedPushes, () => host.bufferChanged());
+    this.#joinWaiters = new JoinWaiters(topic);
     host.attach({
       channel: this,
       onSocketOpen: () => this.#onSocketOpen(),
@@ -182,7 +93,7 @@ export class Channel {
       onMessage: (message) => this.#onMessage(message),
       onOversizedReply: (prefix, size, maxFrameBytes) => this.#onOversizedReply(prefix, size, maxFrameBytes),
       terminate: (error) => this.#terminate(error),
-      bufferedCount: () => this.#buffer.length,
+      bufferedCount: () => this.#buffer.size,
     });
   }
 
@@ -198,7 +109,7 @@ export class Channel {
 
   /** Messages waiting for the next join. */
   get bufferedCount(): number {
-    return this.#buffer.length;
+    return this.#buffer.size;
   }
 
   /**
@@ -215,7 +126,7 @@ export class Channel {
       );
     }
     if (this.#state === CHANNEL_STATES.joined) return Promise.resolve(this.#lastJoinResponse);
-    const promise = this.#waitForJoin(options.signal);
+    const promise = this.#joinWaiters.wait(options.signal);
     if (!this.#wantJoined) {
       this.#wantJoined = true;
       this.#state = CHANNEL_STATES.joining;
@@ -237,7 +148,11 @@ export class Channel {
     const inJoin = this.#state === CHANNEL_STATES.joined || this.#joinPush !== null;
     if (inJoin && joinRef !== null && this.#host.isConnected()) {
       this.#state = CHANNEL_STATES.leaving;
-      const push = this.#newPush(CHANNEL_EVENTS.leave, '{}', options.timeoutMs ?? this.#leaveTimeoutMs);
+      const push = this.#newPush(
+        CHANNEL_EVENTS.leave,
+        '{}',
+        options.timeoutMs ?? this.#settings.leaveTimeoutMs,
+      );
       this.#transmit(push, joinRef);
       await push.promise.catch(() => undefined);
     }
@@ -259,14 +174,14 @@ export class Channel {
       const push = this.#newPush(
         event,
         payloadJson,
-        options.timeoutMs ?? this.#pushTimeoutMs,
+        options.timeoutMs ?? this.#settings.pushTimeoutMs,
         options.signal,
       );
       if (push.isSettled) return push.promise;
       if (this.#canSendNow() && this.#transmit(push, this.#joinRef!)) return push.promise;
-      const refusal = this.#bufferRefusal();
+      const refusal = this.#buffer.refusal();
       if (refusal) push.fail(refusal);
-      else this.#enqueue({ event, payloadJson, push });
+      else this.#buffer.add({ event, payloadJson, push });
       return push.promise;
     } catch (error) {
       return Promise.reject(error);
@@ -293,9 +208,11 @@ export class Channel {
     if (options.buffer === false) {
       throw new PhoenixChannelError('PHX_NOT_JOINED', `channel "${this.topic}" is not joined`);
     }
-    const refusal = this.#bufferRefusal();
+    const refusal = this.#buffer.refusal();
     if (refusal) throw refusal;
-    this.#enqueue(options.onSent ? { event, payloadJson, onSent: options.onSent } : { event, payloadJson });
+    this.#buffer.add(
+      options.onSent ? { event, payloadJson, onSent: options.onSent } : { event, payloadJson },
+    );
   }
 
   /** Adds a handler of a server event, or of a lifecycle event (`joined`, `join_error`, `errored`, `closed`). */
@@ -303,21 +220,13 @@ export class Channel {
   on(event: 'join_error' | 'errored' | 'closed', handler: (error: PhoenixChannelError) => void): this;
   on(event: string, handler: MessageHandler): this;
   on(event: string, handler: (...args: never[]) => unknown): this {
-    if (typeof event !== 'string') throw invalid('event', 'a string', event);
-    if (typeof handler !== 'function') throw invalid('handler', 'a function', handler);
-    let set = this.#handlers.get(event);
-    if (!set) {
-      set = new Set();
-      this.#handlers.set(event, set);
-    }
-    set.add(handler);
+    this.#bindings.on(event, handler);
     return this;
   }
 
   /** Removes a handler added with `on()`. */
   off(event: string, handler: (...args: never[]) => unknown): this {
-    const set = this.#handlers.get(event);
-    if (set?.delete(handler) && set.size === 0) this.#handlers.delete(event);
+    this.#bindings.off(event, handler);
     return this;
   }
 
@@ -326,11 +235,7 @@ export class Channel {
    * server event that is named like a lifecycle event. Returns a function that removes the handler.
    */
   onMessage(handler: (message: Message) => void): () => void {
-    if (typeof handler !== 'function') throw invalid('handler', 'a function', handler);
-    this.#messageHandlers.add(handler);
-    return () => {
-      this.#messageHandlers.delete(handler);
-    };
+    return this.#bindings.observe(handler);
   }
 
   #assertOpen(): void {
@@ -339,26 +244,9 @@ export class Channel {
     }
   }
 
+  /** Joined with nothing waiting ahead: a message may go out at once without overtaking a buffered one. */
   #canSendNow(): boolean {
-    return this.#state === CHANNEL_STATES.joined && this.#buffer.length === 0 && this.#joinRef !== null;
-  }
-
-  #bufferRefusal(): PhoenixChannelError | undefined {
-    if (this.#maxBuffered === 0) {
-      return new PhoenixChannelError('PHX_NOT_JOINED', `channel "${this.topic}" is not joined`);
-    }
-    if (this.#buffer.length >= this.#maxBuffered) {
-      return new PhoenixChannelError(
-        'PHX_BUFFER_FULL',
-        `channel "${this.topic}" is not joined and already holds ${this.#maxBuffered} messages`,
-      );
-    }
-    return undefined;
-  }
-
-  #enqueue(entry: BufferedMessage): void {
-    this.#buffer.push(entry);
-    this.#host.bufferChanged();
+    return this.#state === CHANNEL_STATES.joined && this.#buffer.size === 0 && this.#joinRef !== null;
   }
 
   #newPush(event: string, payloadJson: string, timeoutMs: number, signal?: AbortSignal): Push {
@@ -378,11 +266,7 @@ export class Channel {
       if (this.#pending.get(push.ref) === push) this.#pending.delete(push.ref);
       return;
     }
-    const index = this.#buffer.findIndex((entry) => entry.push === push);
-    if (index !== -1) {
-      this.#buffer.splice(index, 1);
-      this.#host.bufferChanged();
-    }
+    this.#buffer.remove(push);
   }
 
   /** Gives the push a ref and writes it; false (push untouched) if the socket is not open. */
@@ -398,10 +282,10 @@ export class Channel {
     this.#rejoinTimer.cancel();
     this.#state = CHANNEL_STATES.joining;
     const seq = ++this.#joinSeq;
+    const params = this.#settings.params;
     let payloadJson: string;
     try {
-      const params = typeof this.#params === 'function' ? await this.#params() : this.#params;
-      payloadJson = encodePayload(params ?? {});
+      payloadJson = encodePayload((typeof params === 'function' ? await params() : params) ?? {});
     } catch (error) {
       if (seq !== this.#joinSeq || !this.#wantJoined) return;
       this.#joinFailed(
@@ -423,7 +307,7 @@ export class Channel {
       topic: this.topic,
       event: CHANNEL_EVENTS.join,
       payloadJson,
-      timeoutMs: this.#joinTimeoutMs,
+      timeoutMs: this.#settings.joinTimeoutMs,
       timeoutCode: 'PHX_JOIN_TIMEOUT',
       onSettled: (settled, reply, error) => {
         this.#forget(settled);
@@ -455,7 +339,7 @@ export class Channel {
     this.#rejoinTimer.reset();
     log(this.#host.logger, 'debug', 'channel joined', { topic: this.topic, joinRef: this.#joinRef });
     this.#flushBuffer();
-    for (const waiter of this.#joinWaiters) waiter.resolve(reply.response);
+    this.#joinWaiters.resolveAll(reply.response);
     this.#emit('joined', reply.response);
   }
 
@@ -486,24 +370,22 @@ export class Channel {
 
   #flushBuffer(): void {
     const joinRef = this.#joinRef;
-    if (joinRef === null || this.#buffer.length === 0) return;
-    const sent = this.#buffer.length;
-    while (this.#buffer.length > 0 && this.#state === CHANNEL_STATES.joined) {
-      const entry = this.#buffer[0]!;
-      const ok = entry.push
-        ? this.#transmit(entry.push, joinRef)
-        : this.#host.sendFrame(
-            encodeFrame(joinRef, this.#host.makeRef(), this.topic, entry.event, entry.payloadJson),
-          );
-      if (!ok) break;
-      this.#buffer.shift();
-      this.#notifySent(entry.event, entry.onSent);
-    }
+    if (joinRef === null || this.#buffer.size === 0) return;
+    const before = this.#buffer.size;
+    this.#buffer.drain(
+      () => this.#state === CHANNEL_STATES.joined,
+      (entry) =>
+        entry.push
+          ? this.#transmit(entry.push, joinRef)
+          : this.#host.sendFrame(
+              encodeFrame(joinRef, this.#host.makeRef(), this.topic, entry.event, entry.payloadJson),
+            ),
+      (entry) => this.#notifySent(entry.event, entry.onSent),
+    );
     log(this.#host.logger, 'debug', 'buffered messages sent', {
       topic: this.topic,
-      count: sent - this.#buffer.length,
+      count: before - this.#buffer.size,
     });
-    this.#host.bufferChanged();
   }
 
   #onSocketOpen(): void {
@@ -522,7 +404,7 @@ export class Channel {
   }
 
   #onMessage(message: Message): void {
-    for (const handler of this.#messageHandlers) this.#call('message', handler, [message]);
+    this.#bindings.observed(message);
     switch (message.event) {
       case CHANNEL_EVENTS.reply:
         this.#onReply(message);
@@ -540,12 +422,12 @@ export class Channel {
             'PHX_CHANNEL_CLOSED',
             `channel "${this.topic}" was closed by the server`,
           );
-          if (this.#rejoinOnServerClose) this.#serverEnded(error);
+          if (this.#settings.rejoinOnServerClose) this.#serverEnded(error);
           else this.#terminate(error);
         }
         return;
       default:
-        this.#dispatch(message);
+        this.#bindings.dispatch(message);
     }
   }
 
@@ -623,95 +505,25 @@ export class Channel {
     this.#joinPush = null;
     this.#joinSeq += 1;
     this.#failPending(error);
-    const buffered = this.#buffer;
-    this.#buffer = [];
-    let dropped = 0;
-    for (const entry of buffered) {
-      if (entry.push) entry.push.fail(error);
-      else dropped += 1;
-    }
+    const dropped = this.#buffer.clear(error);
     if (dropped > 0) {
       log(this.#host.logger, 'warn', 'buffered messages dropped: channel closed before a join', {
         topic: this.topic,
         count: dropped,
       });
     }
-    for (const waiter of this.#joinWaiters) waiter.reject(error);
+    this.#joinWaiters.rejectAll(error);
     this.#host.detach(this);
     this.#host.bufferChanged();
     this.#emit('closed', error);
   }
 
-  #waitForJoin(signal: AbortSignal | undefined): Promise<unknown> {
-    if (signal?.aborted) {
-      return Promise.reject(
-        new PhoenixChannelError('PHX_ABORTED', `join of "${this.topic}" aborted`, { cause: signal.reason }),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        waiter.reject(
-          new PhoenixChannelError('PHX_ABORTED', `join of "${this.topic}" aborted`, {
-            cause: signal?.reason,
-          }),
-        );
-      };
-      const waiter: JoinWaiter = {
-        resolve: (response) => {
-          waiter.cleanup();
-          resolve(response);
-        },
-        reject: (error) => {
-          waiter.cleanup();
-          reject(error);
-        },
-        cleanup: () => {
-          this.#joinWaiters.delete(waiter);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      this.#joinWaiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  #dispatch(message: Message): void {
-    if (LIFECYCLE_EVENTS.has(message.event)) return;
-    const handlers = this.#handlers.get(message.event);
-    if (!handlers) return;
-    for (const handler of [...handlers]) this.#call(message.event, handler, [message.payload, message]);
-  }
-
   #notifySent(event: string, onSent: (() => void) | undefined): void {
     // A throwing callback is reported like a throwing handler and does not stop the buffer from draining.
-    if (onSent) this.#call(`${event} onSent`, onSent, []);
+    if (onSent) this.#bindings.call(`${event} onSent`, onSent, []);
   }
 
-  #emit(event: 'joined' | 'join_error' | 'errored' | 'closed', arg: unknown): void {
-    const handlers = this.#handlers.get(event);
-    if (!handlers) return;
-    for (const handler of [...handlers]) this.#call(event, handler, [arg]);
-  }
-
-  #call(event: string, handler: (...args: never[]) => unknown, args: unknown[]): void {
-    const fail = (cause: unknown): void => {
-      this.#host.report(
-        new PhoenixChannelError('PHX_HANDLER_FAILED', `handler of "${event}" on "${this.topic}" failed`, {
-          cause,
-        }),
-      );
-    };
-    try {
-      const result = (handler as (...a: unknown[]) => unknown)(...args);
-      if (
-        result !== null &&
-        typeof result === 'object' &&
-        typeof (result as Promise<unknown>).then === 'function'
-      ) {
-        (result as Promise<unknown>).then(undefined, fail);
-      }
-    } catch (error) {
-      fail(error);
-    }
+  #emit(event: LifecycleEvent, arg: unknown): void {
+    this.#bindings.emit(event, arg);
   }
 }

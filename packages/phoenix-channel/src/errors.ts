@@ -1,3 +1,8 @@
+/**
+ * Every error this package raises or reports: a `PhoenixChannelError` (or a subclass with more fields) whose
+ * `code` is one of a closed set. Nothing here knows a particular server.
+ */
+
 /** Every code a caller may branch on. Match `err.code`, not the message or the class. */
 export type PhoenixChannelErrorCode =
   | 'PHX_INVALID_ARGUMENT'
@@ -34,8 +39,9 @@ export class PhoenixChannelError extends Error {
 }
 
 /**
- * The server answered the WebSocket upgrade with an HTTP status instead of 101 (401, 403, 503, …).
- * `headers` holds every response header, names lowercased; `date` lets the caller learn the server clock.
+ * The server answered the WebSocket upgrade with an HTTP status instead of 101 (401, 403, 503, …). The message
+ * names only the status; `headers` holds every response header, names lowercased, for a caller that knows what
+ * its server puts there (`date` lets it learn the server clock, a reason header explains a refusal).
  */
 export class UpgradeRejectedError extends PhoenixChannelError {
   override name = 'UpgradeRejectedError';
@@ -43,11 +49,8 @@ export class UpgradeRejectedError extends PhoenixChannelError {
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(statusCode: number, headers: Readonly<Record<string, string>>) {
-    const reason = headers['nh-connection-error-reason'];
-    super(
-      'PHX_UPGRADE_REJECTED',
-      `WebSocket upgrade rejected with HTTP ${statusCode}${reason ? ` (${reason})` : ''}`,
-    );
+    // Only the status: what a server says in its own headers is for the caller, who knows that server.
+    super('PHX_UPGRADE_REJECTED', `WebSocket upgrade rejected with HTTP ${statusCode}`);
     this.statusCode = statusCode;
     this.headers = headers;
   }
@@ -97,9 +100,56 @@ export class JoinRefusedError extends PhoenixChannelError {
   }
 }
 
-/** True for any error of this package, even one made by another copy of it. */
-export function isPhoenixChannelError(error: unknown): error is PhoenixChannelError {
-  if (!(error instanceof Error)) return false;
-  const code: unknown = (error as Error & { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('PHX_');
+/** Why a tunnel failed. */
+export type ProxyFailure =
+  /** 407 (or 401): credentials missing or refused. */
+  | 'auth'
+  /** No one listens at the proxy's address. */
+  | 'refused'
+  /** The proxy's host cannot be resolved or reached. */
+  | 'unreachable'
+  /** No answer to CONNECT in time. */
+  | 'timeout'
+  /** CONNECT answered with a status other than 200 (the proxy may not reach the server, or refuses it). */
+  | 'status'
+  /** The proxy closed the connection before it answered. */
+  | 'closed';
+
+/** A tunnel through a proxy that could not be made. The message never holds the credentials. */
+export class ProxyError extends PhoenixChannelError {
+  override name = 'ProxyError';
+  readonly failure: ProxyFailure;
+  /** The proxy as `http://host:port`. */
+  readonly proxy: string;
+  /** Where the proxy setting came from (e.g. `network.proxy`), when the caller said. */
+  readonly source: string | undefined;
+  /** `host:port` the tunnel was asked for. */
+  readonly target: string;
+  /** The status of the proxy's answer to CONNECT, when it gave one. (Not `statusCode`: that is the server's.) */
+  readonly proxyStatusCode: number | undefined;
+  /** Whether credentials were sent. */
+  readonly sentCredentials: boolean;
+
+  constructor(
+    failure: ProxyFailure,
+    detail: string,
+    info: {
+      /** `http://host:port`, never the credentials. */
+      readonly proxy: string;
+      readonly source: string | undefined;
+      readonly sentCredentials: boolean;
+      readonly target: string;
+      readonly statusCode?: number;
+      readonly cause?: unknown;
+    },
+  ) {
+    const from = info.source ? ` (${info.source})` : '';
+    super('PHX_PROXY_FAILED', `proxy ${info.proxy}${from}: ${detail}`, { cause: info.cause });
+    this.failure = failure;
+    this.proxy = info.proxy;
+    this.source = info.source;
+    this.target = info.target;
+    this.proxyStatusCode = info.statusCode;
+    this.sentCredentials = info.sentCredentials;
+  }
 }

@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { isIP, type Socket as NetSocket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { PhoenixChannelError } from './errors.js';
+import { PhoenixChannelError, ProxyError, type ProxyFailure } from './errors.js';
 import { describe, invalid } from './validate.js';
 
 /** One proxy and where its setting came from (named in errors, e.g. `network.proxy` or `HTTPS_PROXY`). */
@@ -23,21 +23,6 @@ export type ProxyOption =
   | ProxyRoute
   | ((target: URL) => string | URL | ProxyRoute | undefined);
 
-/** Why a tunnel failed. */
-export type ProxyFailure =
-  /** 407 (or 401): credentials missing or refused. */
-  | 'auth'
-  /** No one listens at the proxy's address. */
-  | 'refused'
-  /** The proxy's host cannot be resolved or reached. */
-  | 'unreachable'
-  /** No answer to CONNECT in time. */
-  | 'timeout'
-  /** CONNECT answered with a status other than 200 (the proxy may not reach the server, or refuses it). */
-  | 'status'
-  /** The proxy closed the connection before it answered. */
-  | 'closed';
-
 /** A proxy after its checks: the URL to reach it and the credentials to send, kept apart from what is shown. */
 export interface ResolvedProxy {
   readonly host: string;
@@ -46,36 +31,6 @@ export interface ResolvedProxy {
   readonly shown: string;
   readonly source: string | undefined;
   readonly authorization: string | undefined;
-}
-
-/** A tunnel through a proxy that could not be made. The message never holds the credentials. */
-export class ProxyError extends PhoenixChannelError {
-  override name = 'ProxyError';
-  readonly failure: ProxyFailure;
-  /** The proxy as `http://host:port`. */
-  readonly proxy: string;
-  readonly source: string | undefined;
-  /** `host:port` the tunnel was asked for. */
-  readonly target: string;
-  /** The status of the proxy's answer to CONNECT, when it gave one. (Not `statusCode`: that is the server's.) */
-  readonly proxyStatusCode: number | undefined;
-  /** Whether credentials were sent. */
-  readonly sentCredentials: boolean;
-
-  constructor(
-    failure: ProxyFailure,
-    detail: string,
-    info: { proxy: ResolvedProxy; target: string; statusCode?: number; cause?: unknown },
-  ) {
-    const from = info.proxy.source ? ` (${info.proxy.source})` : '';
-    super('PHX_PROXY_FAILED', `proxy ${info.proxy.shown}${from}: ${detail}`, { cause: info.cause });
-    this.failure = failure;
-    this.proxy = info.proxy.shown;
-    this.source = info.proxy.source;
-    this.target = info.target;
-    this.proxyStatusCode = info.statusCode;
-    this.sentCredentials = info.proxy.authorization !== undefined;
-  }
 }
 
 /** Throws PHX_INVALID_ARGUMENT unless `value` can be a proxy option. Static values are checked in full. */
@@ -141,7 +96,7 @@ export function authority(host: string, port: number): string {
  * Opens a tunnel to `host:port` through `proxy`: resolves with the raw socket once the proxy answered 200, with
  * any bytes it sent after its answer pushed back for the next reader. Rejects with a `ProxyError`.
  */
-export function openTunnel(
+function openTunnel(
   proxy: ResolvedProxy,
   target: { readonly host: string; readonly port: number },
   timeoutMs: number,
@@ -151,7 +106,14 @@ export function openTunnel(
     failure: ProxyFailure,
     detail: string,
     extra: { statusCode?: number; cause?: unknown } = {},
-  ) => new ProxyError(failure, detail, { proxy, target: asked, ...extra });
+  ) =>
+    new ProxyError(failure, detail, {
+      proxy: proxy.shown,
+      source: proxy.source,
+      sentCredentials: proxy.authorization !== undefined,
+      target: asked,
+      ...extra,
+    });
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (error: ProxyError | undefined, socket?: NetSocket) => {

@@ -22,6 +22,17 @@ describe('Socket', () => {
       expect(make).toThrow(expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }));
     });
 
+    it('names the kind of a bad params, headers or tls value, never the value (it may be a secret)', () => {
+      expect(() => new Socket(url, { headers: 'Bearer s3cret' as never })).toThrow(
+        'headers: expected an object or a function returning one, got a string',
+      );
+      expect(() => new Socket(url, { params: ['s3cret'] as never })).toThrow(/^params: .* got an array$/);
+      // A PEM key passed where the options object belongs.
+      expect(() => new Socket(url, { tls: '-----BEGIN PRIVATE KEY-----\nMIIEv' as never })).toThrow(
+        'tls: expected an object, got a string',
+      );
+    });
+
     it('starts idle and not connected', () => {
       const socket = new Socket(url);
       expect(socket.state).toBe('idle');

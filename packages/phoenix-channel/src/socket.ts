@@ -1,31 +1,21 @@
-/** One Phoenix WebSocket: connect with fresh params and headers, heartbeat, reconnect, route frames to channels. */
+/**
+ * One Phoenix WebSocket as a state machine: connect with fresh params and headers (following redirects within the
+ * origin), heartbeat, reconnect with backoff, route frames to channels. Its options are checked in
+ * socket-options.ts, `flush()` waits in flush-waiters.ts, each channel is a state machine of its own.
+ */
 import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { defaultReconnectAfterMs } from './backoff.js';
-import {
-  Channel,
-  type ChannelHooks,
-  type ChannelHost,
-  type ChannelOptions,
-  type ChannelParams,
-} from './channel.js';
+import { Channel, type ChannelHooks, type ChannelHost } from './channel.js';
+import type { ChannelOptions, ChannelParams } from './channel-options.js';
 import { decode, encodeFrame } from './codec.js';
-import {
-  CHANNEL_EVENTS,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_FLUSH_TIMEOUT_MS,
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_MAX_FRAME_BYTES,
-  FRAME_HARD_LIMIT_FACTOR,
-  PHOENIX_TOPIC,
-} from './constants.js';
+import { CHANNEL_EVENTS, FRAME_HARD_LIMIT_FACTOR, PHOENIX_TOPIC } from './constants.js';
 import { PhoenixChannelError, RedirectRefusedError, UpgradeRejectedError } from './errors.js';
+import { type FlushOptions, FlushWaiters } from './flush-waiters.js';
 import { frameByteLength, readFramePrefix } from './frame-prefix.js';
 import { Heartbeat } from './heartbeat.js';
-import { type Logger, log } from './logger.js';
-import { checkProxyOption, type ProxyOption } from './proxy.js';
+import { log } from './logger.js';
+import { type SocketOptions, type SocketSettings, socketSettings } from './socket-options.js';
 import { Timer } from './timer.js';
 import {
   buildClientOptions,
@@ -37,83 +27,7 @@ import {
   REDIRECT_STATUSES,
   redactUrl,
   redirectTarget,
-  type SocketHeaders,
-  type SocketParams,
-  type SocketTlsOptions,
 } from './transport.js';
-import { checkFunction, checkNumber, checkObjectOrFunction, invalid } from './validate.js';
-
-export interface SocketOptions {
-  /** URL query params, or a (sync or async) function called before every attempt. `vsn=2.0.0` is always set. */
-  readonly params?: SocketParams | (() => SocketParams | Promise<SocketParams>);
-  /**
-   * Extra upgrade headers, or a (sync or async) function called before every attempt, so that signed headers are
-   * fresh on each reconnect. An `Origin` header is never sent.
-   */
-  readonly headers?: SocketHeaders | (() => SocketHeaders | Promise<SocketHeaders>);
-  /** TLS material for `wss:`; verification of the server is always on. */
-  readonly tls?: SocketTlsOptions;
-  /**
-   * Time between two Phoenix heartbeats.
-   * @default 30000
-   */
-  readonly heartbeatIntervalMs?: number;
-  /**
-   * Longest wait for a heartbeat reply (at most the interval); then the socket is closed with
-   * `PHX_HEARTBEAT_TIMEOUT` and reconnects. A peer that goes silent is noticed only when the next heartbeat
-   * goes unanswered: up to `heartbeatIntervalMs + heartbeatTimeoutMs` later (two intervals by default).
-   * @default heartbeatIntervalMs
-   */
-  readonly heartbeatTimeoutMs?: number;
-  /**
-   * Delay before reconnect attempt `attempt` (1, 2, …). The count resets only once a connection has stayed open
-   * for `heartbeatIntervalMs`: a server that accepts and drops connections at once still gets a growing delay.
-   * @default 1 s, 2 s, 4 s … capped at 60 s, each up to 50 % longer
-   */
-  readonly reconnectAfterMs?: (attempt: number) => number;
-  /**
-   * Longest time for TCP, TLS and the HTTP upgrade of one attempt, redirects included.
-   * @default 15000
-   */
-  readonly connectTimeoutMs?: number;
-  /**
-   * Redirects (301, 302, 303, 307, 308) the upgrade follows within one attempt, within the endpoint's origin
-   * (scheme, host and port). Each hop sends the attempt's headers and uses the same `tls` options; the target gets
-   * `vsn=2.0.0`. A redirect to another origin (which must not see the headers nor the client certificate), from
-   * `wss:` to `ws:`, back to a URL already tried, or past this count fails the attempt with a
-   * `RedirectRefusedError`. With 0, a
-   * redirect is an `UpgradeRejectedError` like any other HTTP answer. Every attempt starts at the endpoint again.
-   * @default 0
-   */
-  readonly maxRedirects?: number;
-  /**
-   * Longest wait for the closing handshake in `close()` before the TCP socket is destroyed.
-   * @default 2000
-   */
-  readonly closeTimeoutMs?: number;
-  /**
-   * Largest incoming frame; a bigger one is reported (`PHX_DECODE_FAILED`) and dropped. When it is the reply to a
-   * push, that push rejects at once with `PHX_DECODE_FAILED` naming this option. Frames over four times this size
-   * make ws close the connection, which then reconnects.
-   * @default 1048576
-   */
-  readonly maxFrameBytes?: number;
-  /**
-   * Offer permessage-deflate. Off by default: Phoenix frames of a device are small, and each compressed
-   * connection holds zlib state (tens of KB).
-   * @default false
-   */
-  readonly perMessageDeflate?: boolean;
-  /** Receives debug/info/warn lines; without an `error` listener, reported errors go to `warn`. */
-  readonly logger?: Logger;
-  /**
-   * An HTTP proxy (`http://[user:password@]host:port`), or a function of each target URL returning one or
-   * undefined (direct), asked again for every redirect hop. The connection goes through a CONNECT tunnel with TLS
-   * end to end; a failed tunnel is a `ProxyError` (`PHX_PROXY_FAILED`) as the cause of `PHX_CONNECT_FAILED`.
-   * @default none: direct (environment variables are not read)
-   */
-  readonly proxy?: ProxyOption;
-}
 
 export interface SocketCloseEvent {
   readonly code: number;
@@ -137,30 +51,13 @@ export interface SocketEvents {
 /** `idle` (not started or closed), `connecting`, `open`, `waiting` (to reconnect) or `closing`. */
 export type SocketState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closing';
 
-export interface FlushOptions {
-  /** @default 5000 */
-  readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
-}
-
-const DEFAULTS = {
-  heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
-  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-  closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS,
-  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-  perMessageDeflate: false,
-  maxRedirects: 0,
-  reconnectAfterMs: defaultReconnectAfterMs,
-} as const;
-
 /**
  * A Phoenix Channels client socket (`vsn=2.0.0`). `connect()` starts it; from then on it reconnects by itself
  * until `close()`. Errors are emitted on `error` when someone listens, otherwise logged: they never throw.
  */
 export class Socket extends EventEmitter<SocketEvents> {
   readonly #endpoint: URL;
-  readonly #options: SocketOptions & typeof DEFAULTS;
-  readonly #heartbeatTimeoutMs: number;
+  readonly #options: SocketSettings;
   readonly #channels = new Map<string, ChannelHooks>();
   readonly #host: ChannelHost;
   readonly #heartbeat: Heartbeat;
@@ -178,37 +75,16 @@ export class Socket extends EventEmitter<SocketEvents> {
   #hops: { clientOptions: WebSocket.ClientOptions; followed: number; visited: Set<string> } | null = null;
   #localAddress: string | undefined;
   #pendingWrites = 0;
-  readonly #flushWaiters = new Set<() => void>();
+  readonly #flushWaiters = new FlushWaiters(() => this.#isDrained());
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(endpointUrl: string, options: SocketOptions = {}) {
     super();
     this.#endpoint = parseEndpoint(endpointUrl);
-    checkObjectOrFunction('params', options.params);
-    checkObjectOrFunction('headers', options.headers);
-    if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
-      throw invalid('tls', 'an object', options.tls);
-    }
-    checkNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, 1);
-    checkNumber('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 1);
-    checkNumber('connectTimeoutMs', options.connectTimeoutMs, 1);
-    checkNumber('closeTimeoutMs', options.closeTimeoutMs, 0);
-    checkNumber('maxFrameBytes', options.maxFrameBytes, 1);
-    if (options.maxRedirects !== undefined && !Number.isSafeInteger(options.maxRedirects)) {
-      throw invalid('maxRedirects', 'a whole number >= 0', options.maxRedirects);
-    }
-    checkNumber('maxRedirects', options.maxRedirects, 0);
-    checkFunction('reconnectAfterMs', options.reconnectAfterMs);
-    checkProxyOption(options.proxy);
-    const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-    this.#options = { ...DEFAULTS, ...defined } as SocketOptions & typeof DEFAULTS;
-    this.#heartbeatTimeoutMs = Math.min(
-      this.#options.heartbeatTimeoutMs ?? this.#options.heartbeatIntervalMs,
-      this.#options.heartbeatIntervalMs,
-    );
+    this.#options = socketSettings(options);
     this.#heartbeat = new Heartbeat({
       intervalMs: this.#options.heartbeatIntervalMs,
-      timeoutMs: this.#heartbeatTimeoutMs,
+      timeoutMs: this.#options.heartbeatTimeoutMs,
       send: () => this.#sendHeartbeat(),
       onTimeout: () => this.#onHeartbeatTimeout(),
     });
@@ -220,7 +96,7 @@ export class Socket extends EventEmitter<SocketEvents> {
       makeRef: () => this.#makeRef(),
       sendFrame: (text) => this.#sendFrame(text),
       report: (error) => this.#report(error),
-      bufferChanged: () => this.#checkFlush(),
+      bufferChanged: () => this.#flushWaiters.check(),
       attach: (hooks) => {
         this.#channels.set(hooks.channel.topic, hooks);
       },
@@ -275,7 +151,7 @@ export class Socket extends EventEmitter<SocketEvents> {
     const ws = this.#ws;
     if (!ws) {
       this.#state = 'idle';
-      this.#checkFlush();
+      this.#flushWaiters.check();
       return Promise.resolve();
     }
     let resolve!: () => void;
@@ -309,37 +185,7 @@ export class Socket extends EventEmitter<SocketEvents> {
    * on `signal`.
    */
   flush(options: FlushOptions = {}): Promise<boolean> {
-    checkNumber('timeoutMs', options.timeoutMs);
-    const { signal } = options;
-    if (this.#isDrained()) return Promise.resolve(true);
-    if (signal?.aborted) {
-      return Promise.reject(
-        new PhoenixChannelError('PHX_ABORTED', 'flush aborted', { cause: signal.reason }),
-      );
-    }
-    return new Promise<boolean>((resolve, reject) => {
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#flushWaiters.delete(check);
-        settle();
-      };
-      const check = (): void => {
-        if (this.#isDrained()) finish(() => resolve(true));
-      };
-      const onAbort = (): void => {
-        finish(() =>
-          reject(new PhoenixChannelError('PHX_ABORTED', 'flush aborted', { cause: signal?.reason })),
-        );
-      };
-      const timer = setTimeout(
-        () => finish(() => resolve(false)),
-        options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
-      );
-      timer.unref();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#flushWaiters.add(check);
-    });
+    return this.#flushWaiters.wait(options);
   }
 
   async #attempt(): Promise<void> {
@@ -551,12 +397,12 @@ export class Socket extends EventEmitter<SocketEvents> {
       this.#closing = null;
       this.#state = 'idle';
       log(this.#options.logger, 'info', 'closed', { code });
-      this.#checkFlush();
+      this.#flushWaiters.check();
       if (opened) this.#emitSafe('close', { code, reason });
       resolve();
       return;
     }
-    this.#checkFlush();
+    this.#flushWaiters.check();
     if (attemptError) this.#report(attemptError);
     log(this.#options.logger, opened ? 'warn' : 'debug', 'connection closed', { code, reason });
     this.#scheduleReconnect(opened ? { code, reason } : null);
@@ -588,7 +434,7 @@ export class Socket extends EventEmitter<SocketEvents> {
     this.#report(
       new PhoenixChannelError(
         'PHX_HEARTBEAT_TIMEOUT',
-        `no heartbeat reply within ${this.#heartbeatTimeoutMs} ms`,
+        `no heartbeat reply within ${this.#options.heartbeatTimeoutMs} ms`,
       ),
     );
     // A silent peer will not answer a close frame either: drop the TCP connection now.
@@ -612,18 +458,13 @@ export class Socket extends EventEmitter<SocketEvents> {
     if (ws !== this.#ws) return;
     this.#pendingWrites -= 1;
     if (error) log(this.#options.logger, 'debug', 'frame write failed', { error: error.message });
-    this.#checkFlush();
+    this.#flushWaiters.check();
   }
 
   #isDrained(): boolean {
     if (this.#pendingWrites > 0 || (this.#ws !== null && this.#ws.bufferedAmount > 0)) return false;
     for (const hooks of this.#channels.values()) if (hooks.bufferedCount() > 0) return false;
     return true;
-  }
-
-  #checkFlush(): void {
-    if (this.#flushWaiters.size === 0) return;
-    for (const check of [...this.#flushWaiters]) check();
   }
 
   #clearConnectTimer(): void {

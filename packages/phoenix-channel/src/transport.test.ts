@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RedirectRefusedError, UpgradeRejectedError } from './errors.js';
 import {
@@ -45,8 +46,20 @@ describe('buildUrl', () => {
 });
 
 describe('redactUrl', () => {
-  it('drops credentials and the query', () => {
-    expect(redactUrl('wss://user:pw@h:1/socket/websocket?token=secret')).toBe('wss://h:1/socket/websocket');
+  // The cases of @nerves-hub-link/message-text's redactUrl, whose test checks that the two files agree.
+  const cases = JSON.parse(
+    readFileSync(new URL('../test/fixtures/redact-url-cases.json', import.meta.url), 'utf8'),
+  ) as { url: string; shown: string }[];
+
+  it.each(cases)('shows $url as $shown', ({ url, shown }) => {
+    expect(redactUrl(url)).toBe(shown);
+    if (shown !== '<invalid url>') expect(redactUrl(new URL(url))).toBe(shown);
+  });
+
+  it('cuts a long URL to 300 characters, noting the length of the redacted URL', () => {
+    const result = redactUrl(`wss://h.example/${'a'.repeat(900)}?token=${'s'.repeat(900)}`);
+    expect(result).toHaveLength(300);
+    expect(result).toMatch(/^wss:\/\/h\.example\/a+… \(916 characters\)$/);
   });
 });
 
@@ -66,7 +79,7 @@ describe('buildHeaders', () => {
       message = (error as Error).message;
     }
     expect(message).not.toContain('12345');
-    expect(message).toContain('x-secret');
+    expect(message).toBe('headers["x-secret"]: expected a string, got a number');
   });
 });
 

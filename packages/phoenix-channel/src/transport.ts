@@ -5,7 +5,7 @@ import type { ClientOptions } from 'ws';
 import { PROTOCOL_VSN } from './constants.js';
 import { RedirectRefusedError } from './errors.js';
 import { type ProxyOption, proxyFor, tunnelledConnection } from './proxy.js';
-import { invalid } from './validate.js';
+import { invalid, invalidKind } from './validate.js';
 
 /** URL query params of the upgrade; `null` and `undefined` values are left out. */
 export type SocketParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -88,21 +88,37 @@ export function buildUrl(endpoint: URL, params: SocketParams | undefined): strin
   return url.href;
 }
 
-/** URL safe for logs and messages: no credentials, no query (it may hold tokens). */
+/** Longest URL shown; a longer one is cut with its length noted. */
+const REDACTED_URL_MAX_CHARS = 300;
+
+/**
+ * URL safe for logs and messages: `scheme://host/path`, never the userinfo, the query (it may hold tokens) nor
+ * the fragment; `<invalid url>` for a string that does not parse. The same contract as
+ * `@nerves-hub-link/message-text`'s `redactUrl` (this package takes no dependencies), tested on the same cases.
+ */
 export function redactUrl(url: URL | string): string {
-  const parsed = typeof url === 'string' ? new URL(url) : url;
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    return '<invalid url>';
+  }
+  // A parsed URL is ASCII without control characters (the parser percent-encodes them): safe to cut anywhere.
+  const shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  if (shown.length <= REDACTED_URL_MAX_CHARS) return shown;
+  const note = `… (${shown.length} characters)`;
+  return `${shown.slice(0, REDACTED_URL_MAX_CHARS - note.length)}${note}`;
 }
 
 /** Upgrade headers without `Origin` (Phoenix checks the origin only when present; devices must not send one). */
 export function buildHeaders(headers: SocketHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
-  if (typeof headers !== 'object') throw invalid('headers', 'an object of strings', headers);
+  if (typeof headers !== 'object') throw invalidKind('headers', 'an object of strings', headers);
   for (const [name, value] of Object.entries(headers)) {
     if (name.toLowerCase() === 'origin' || value === undefined) continue;
     // Never echo the value: it may be a signed token.
-    if (typeof value !== 'string') throw invalid(`headers["${name}"]`, 'a string', typeof value);
+    if (typeof value !== 'string') throw invalidKind(`headers["${name}"]`, 'a string', value);
     out[name] = value;
   }
   return out;

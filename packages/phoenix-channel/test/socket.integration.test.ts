@@ -3,9 +3,9 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { exponentialBackoff } from '../src/backoff.js';
 import {
   type Channel,
-  exponentialBackoff,
   type PhoenixChannelError,
   Socket,
   type SocketCloseEvent,
@@ -239,7 +239,7 @@ describe('upgrade refused', () => {
       const srv = await server();
       srv.refuse = {
         status,
-        headers: { 'nh-connection-error-reason': 'Device not found', 'retry-after': '7' },
+        headers: { 'x-refusal-reason': 'Device not found', 'retry-after': '7' },
       };
       const { socket } = openSocket(srv.url, { reconnectAfterMs: () => 60_000 });
       const closes: SocketCloseEvent[] = [];
@@ -248,7 +248,8 @@ describe('upgrade refused', () => {
       const error = (await nextSocketEvent(socket, 'error')) as UpgradeRejectedError;
       expect(error.code).toBe('PHX_UPGRADE_REJECTED');
       expect(error.statusCode).toBe(status);
-      expect(error.headers['nh-connection-error-reason']).toBe('Device not found');
+      expect(error.headers['x-refusal-reason']).toBe('Device not found');
+      expect(error.message).toBe(`WebSocket upgrade rejected with HTTP ${status}`);
       expect(error.headers['retry-after']).toBe('7');
       expect(Number.isNaN(Date.parse(error.headers.date!))).toBe(false);
       expect(socket.state).toBe('waiting');

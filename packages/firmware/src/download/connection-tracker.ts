@@ -7,6 +7,9 @@
  * A request through a proxy goes out on a `ProxyAgent` (one per proxy): a CONNECT tunnel, then TLS to the
  * firmware host through it. Its connection is noted the same way, and its local address is then the one of the
  * connection toward the proxy, which is what tells the network interface the download leaves on.
+ *
+ * The socket noted is also the one a request's body reads from, which the download holds for back-pressure
+ * (read-hold.ts).
  */
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, Client, type Dispatcher, ProxyAgent } from 'undici';
@@ -26,6 +29,8 @@ export interface Route {
    * of that origin holds the connection (its `onRequestStart`).
    */
   localAddress(): string | undefined;
+  /** The socket of that connection, read the same way. */
+  socket(): Socket | undefined;
 }
 
 interface Tracked {
@@ -100,6 +105,7 @@ export function trackedDispatcher(
         dispatcher: tracked.dispatcher,
         proxy: route,
         localAddress: () => tracked.open.get(url.origin)?.address,
+        socket: () => tracked.open.get(url.origin)?.socket,
       };
     },
     async close() {

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PeerCertificate } from 'node:tls';
 import { FirmwareError } from '../errors.js';
-import { downloadAttempt, type HttpStatusError, parseUrl } from './attempt.js';
+import { downloadAttempt, parseUrl } from './attempt.js';
 import { trackedDispatcher } from './connection-tracker.js';
 import type { ProxyOption } from './proxy.js';
+import { RATE_FLOOR_DEFAULTS } from './rate-floor.js';
 import { TokenBucket } from './rate-limit.js';
 import { redactUrl } from './redact-url.js';
 import { failuresAllowed, RETRY_DEFAULTS, type RetryOptions, retryDelayMs } from './retry-policy.js';
@@ -45,10 +46,18 @@ export interface DownloadFirmwareOptions {
   /** @default a random name ending in `.fw` */
   readonly fileName?: string;
   /**
-   * `size` from the update message: checked, used for the free-space check, and the most that is read: a body
-   * with a byte more ends the attempt (FW_SIZE_MISMATCH). Without it, `Content-Length` bounds the body.
+   * `size` from the update message, in bytes (a whole number, else FW_SIZE_INVALID before any request): checked,
+   * used for the free-space check, and the most that is read: a body with a byte more ends the attempt
+   * (FW_SIZE_MISMATCH). Without it, `Content-Length` bounds the body; without either, the free space of
+   * `directory` less 1 MiB (FW_NO_SPACE) and `maxSize` (FW_TOO_LARGE) do.
    */
   readonly expectedSize?: number;
+  /**
+   * The largest firmware this device takes, in bytes: an `expectedSize` above it fails before any request, a
+   * `Content-Length` above it when the headers arrive, and a body that announced no size at its first byte past
+   * it (FW_TOO_LARGE, not retried). @default no limit but the free space
+   */
+  readonly maxSize?: number;
   /**
    * `checksum` from the update message (SHA-256 hex, any case). Anything but 64 hex digits fails at once with
    * FW_CHECKSUM_INVALID, before any request.
@@ -87,6 +96,15 @@ export interface DownloadFirmwareOptions {
    * reading whenever the download runs ahead of it.
    */
   readonly maxBytesPerSecond?: number;
+  /**
+   * The slowest a body may arrive, in bytes per second averaged over each `minRateWindowMs`: a host that drips
+   * bytes keeps resetting the idle timeout but ends the attempt here (FW_TOO_SLOW, retried like a network
+   * error). 0 turns the floor off; with `maxBytesPerSecond` it must be below the cap (else FW_RATE_INVALID).
+   * @default 512
+   */
+  readonly minBytesPerSecond?: number;
+  /** @default 60000 */
+  readonly minRateWindowMs?: number;
   /** @default 5 */
   readonly maxRedirects?: number;
   /** @default 'nerves-hub-link' */
@@ -109,8 +127,10 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
   // What can never succeed fails before any request: no attempt of it is worth repeating.
   parseUrl(options.url, 'the firmware URL');
   checkSha256(options.expectedSha256);
+  checkSizes(options);
   const bucket =
     options.maxBytesPerSecond === undefined ? undefined : new TokenBucket(options.maxBytesPerSecond);
+  const minRate = rateFloor(options);
   await mkdir(options.directory, { recursive: true, mode: 0o700 });
   const finalPath = join(options.directory, options.fileName ?? `${randomUUID()}.fw`);
   const partPath = `${finalPath}.part`;
@@ -142,6 +162,8 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
           route: (url) => connections.route(url),
           attempt,
           expectedSize: options.expectedSize,
+          maxSize: options.maxSize,
+          minRate,
           idleTimeoutMs: retry.idleTimeoutMs,
           maxRedirects: options.maxRedirects ?? 5,
           allowHttp: options.allowHttp ?? false,
@@ -163,7 +185,7 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
         const kind = error instanceof FirmwareError ? error.code : 'other';
         failures.set(kind, (failures.get(kind) ?? 0) + 1);
         if (failures.get(kind)! >= failuresAllowed(error) || attempt === retry.maxAttempts) break;
-        const delay = retryDelayMs(attempt, retry, (error as HttpStatusError).retryAfterMs);
+        const delay = retryDelayMs(attempt, retry, (error as FirmwareError).retryAfterMs);
         options.logger?.warn?.(
           `download attempt ${attempt} of ${retry.maxAttempts} failed (${(error as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s`,
         );
@@ -217,6 +239,54 @@ function checkSha256(expected: string | undefined): void {
     'FW_CHECKSUM_INVALID',
     `malformed checksum: ${JSON.stringify(shown)} (${expected.length} characters) is not a SHA-256 of 64 hex digits`,
   );
+}
+
+/** A size that is not a whole number of bytes would bound nothing: refused before any request. */
+function checkSizes(options: DownloadFirmwareOptions): void {
+  for (const [name, value] of [
+    ['expectedSize', options.expectedSize],
+    ['maxSize', options.maxSize],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw new FirmwareError(
+        'FW_SIZE_INVALID',
+        `invalid size: ${name} must be a whole number of bytes, got ${String(value)}`,
+      );
+    }
+  }
+  const { expectedSize, maxSize } = options;
+  if (expectedSize !== undefined && maxSize !== undefined && expectedSize > maxSize) {
+    throw new FirmwareError(
+      'FW_TOO_LARGE',
+      `too large: the update announced ${expectedSize} bytes, more than the ${maxSize} allowed (maxSize)`,
+    );
+  }
+}
+
+/** The rate floor of the body, checked: one the bandwidth cap itself would fail is a contradiction. */
+function rateFloor(options: DownloadFirmwareOptions): { bytesPerSecond: number; windowMs: number } {
+  const bytesPerSecond = options.minBytesPerSecond ?? RATE_FLOOR_DEFAULTS.bytesPerSecond;
+  const windowMs = options.minRateWindowMs ?? RATE_FLOOR_DEFAULTS.windowMs;
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond < 0) {
+    throw new FirmwareError(
+      'FW_RATE_INVALID',
+      `invalid rate: minBytesPerSecond must be 0 or more, got ${String(bytesPerSecond)}`,
+    );
+  }
+  if (!Number.isFinite(windowMs) || windowMs <= 0) {
+    throw new FirmwareError(
+      'FW_RATE_INVALID',
+      `invalid rate: minRateWindowMs must be a positive number of milliseconds, got ${String(windowMs)}`,
+    );
+  }
+  const cap = options.maxBytesPerSecond;
+  if (cap !== undefined && bytesPerSecond >= cap) {
+    throw new FirmwareError(
+      'FW_RATE_INVALID',
+      `invalid rate: minBytesPerSecond (${bytesPerSecond}) must be below maxBytesPerSecond (${cap})`,
+    );
+  }
+  return { bytesPerSecond, windowMs };
 }
 
 function checkExpectations(result: { size: number; sha256: string }, options: DownloadFirmwareOptions): void {

@@ -1,8 +1,13 @@
 /**
  * One GET through undici's dispatcher API. The body goes straight from undici's parser to the caller, with
- * pause/resume for back-pressure: about twice the throughput of consuming a Readable body.
+ * back-pressure: about twice the throughput of consuming a Readable body. Back-pressure holds the reading of the
+ * socket rather than pausing the parser (see read-hold.ts), so the body's idle timeout is kept here, where the
+ * time the caller itself holds the body is known, instead of by undici.
  */
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { holdReading } from './read-hold.js';
+import { stalledError } from './transport-error.js';
 
 export interface GetResponse {
   readonly statusCode: number;
@@ -14,8 +19,12 @@ export interface GetResponse {
 }
 
 export interface BodySink {
-  /** false: pause reading until `resume` is called. */
+  /** Takes the chunk; false: hold reading until `resume` is called. */
   push(chunk: Buffer): boolean;
+  /**
+   * Asked once after the chunks that returned false (the last of them when several were parsed at once): calls
+   * `resume` when reading may go on.
+   */
   onDrain(resume: () => void): void;
 }
 
@@ -25,6 +34,7 @@ export type StopBody = (reason: Error) => void;
 export interface GetOptions {
   readonly dispatcher: Dispatcher;
   readonly headers: Record<string, string>;
+  /** The most time without a body byte (or, before them, without the headers), not counting a hold of the sink. */
   readonly idleTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
   /**
@@ -32,6 +42,8 @@ export interface GetOptions {
    * to be written on it: before any of the response. Must not throw.
    */
   readonly onConnected?: () => void;
+  /** The socket of the connection the request is written on, asked once it has one (see `onConnected`). */
+  readonly socket: () => Socket | undefined;
   /**
    * Called with the status and headers; returns where the body goes, or undefined to drop it. The sink calls
    * `stop` to refuse the rest of the body (too long, a write error): reading ends there.
@@ -55,10 +67,20 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
     let headersSeen = false;
     let sink: BodySink | undefined;
     let stopped = false;
+    let received = 0;
+    let socket: Socket | undefined;
+    /** Gives the socket back to the parser; set while the sink holds the body. */
+    let release: (() => void) | undefined;
+    let idle: NodeJS.Timeout | undefined;
     let abortController: { abort(reason?: Error): void } | undefined;
     const onAbort = () => abortController?.abort(options.signal?.reason ?? new Error('aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const cleanup = () => options.signal?.removeEventListener('abort', onAbort);
+    const finished = () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      // The connection may carry the next request: its reader goes back even if the sink has not drained.
+      release?.();
+      clearTimeout(idle);
+    };
 
     options.dispatcher.dispatch(
       {
@@ -67,13 +89,19 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
         method: 'GET',
         headers: options.headers,
         headersTimeout: options.idleTimeoutMs,
-        bodyTimeout: options.idleTimeoutMs,
+        // The body's idle timeout is kept below: undici's would count the time the sink holds the body.
+        bodyTimeout: 0,
       },
       {
         onRequestStart(controller) {
           abortController = controller;
-          if (options.signal?.aborted) onAbort();
-          else options.onConnected?.();
+          if (options.signal?.aborted) return onAbort();
+          socket = options.socket();
+          if (!socket) {
+            controller.abort(new Error(`no connection recorded for ${url.origin}`));
+            return;
+          }
+          options.onConnected?.();
         },
         onResponseStart(controller, statusCode, rawHeaders) {
           const headers: Record<string, string | undefined> = {};
@@ -91,21 +119,40 @@ export function httpGet(url: URL, options: GetOptions): Promise<GetResponse> {
             stopped = true;
             controller.abort(reason);
           });
+          if (!sink || stopped) return;
+          idle = setTimeout(() => {
+            // Held by the sink: that time is not the host's. The wait starts again when reading does.
+            if (release) idle?.refresh();
+            else controller.abort(stalledError(url, received));
+          }, options.idleTimeoutMs);
+          idle.unref();
         },
-        onResponseData(controller, chunk) {
+        onResponseData(_controller, chunk) {
           // Data undici had already parsed when the sink stopped the body goes nowhere.
-          if (stopped) return;
-          if (sink && !sink.push(chunk)) {
-            controller.pause();
-            sink.onDrain(() => controller.resume());
-          }
+          if (stopped || !sink) return;
+          received += chunk.length;
+          idle?.refresh();
+          if (sink.push(chunk) || release) return;
+          const held = holdReading(socket!);
+          const resume = () => {
+            if (release !== resume) return;
+            release = undefined;
+            held();
+            idle?.refresh();
+          };
+          release = resume;
+          // After the chunks parsed from this socket read: the sink's state is the one of its last chunk.
+          const holding = sink;
+          queueMicrotask(() => {
+            if (release === resume) holding.onDrain(resume);
+          });
         },
         onResponseEnd() {
-          cleanup();
+          finished();
           endBody();
         },
         onResponseError(_controller, error) {
-          cleanup();
+          finished();
           if (headersSeen) failBody(error);
           else rejectHeaders(error);
         },

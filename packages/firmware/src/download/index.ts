@@ -8,11 +8,4 @@ export {
 } from './download.js';
 export type { ProxyOption, ProxyRoute } from './proxy.js';
 export { MIN_RATE_BYTES_PER_SECOND } from './rate-limit.js';
-export { redactUrl } from './redact-url.js';
-export {
-  failuresAllowed,
-  isRetryable,
-  parseRetryAfter,
-  type RetryOptions,
-  retryDelayMs,
-} from './retry-policy.js';
+export type { RetryOptions } from './retry-policy.js';

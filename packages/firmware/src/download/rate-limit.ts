@@ -1,7 +1,7 @@
 /**
  * A bandwidth cap for the download body: a token bucket that refills at the cap and holds a small burst. Each
- * chunk takes its bytes from the bucket; one that leaves it in debt pauses reading (through the body's own
- * back-pressure, so undici stops reading the socket and TCP slows the sender) until the debt is paid. Over any
+ * chunk takes its bytes from the bucket; one that leaves it in debt holds reading (through the body's own
+ * back-pressure, so nothing reads the socket and TCP slows the sender) until the debt is paid. Over any
  * span of time no more than the cap times the span, plus the burst and one socket read, is taken.
  */
 import { FirmwareError } from '../errors.js';
@@ -53,20 +53,19 @@ export class TokenBucket {
   }
 }
 
-/** `sink` with reading paused whenever the bucket is in debt, and until `sink` itself drains. */
+/** `sink` with reading held whenever the bucket is in debt, and until `sink` itself drains. */
 export function rateLimited(sink: BodySink, bucket: TokenBucket): BodySink {
-  let pending: { readonly sinkReady: boolean; readonly waitMs: number } = { sinkReady: true, waitMs: 0 };
+  let sinkReady = true;
   return {
     push(chunk) {
-      const sinkReady = sink.push(chunk);
-      const waitMs = bucket.take(chunk.length);
-      if (sinkReady && waitMs === 0) return true;
-      pending = { sinkReady, waitMs };
-      return false;
+      sinkReady = sink.push(chunk);
+      return bucket.take(chunk.length) === 0 && sinkReady;
     },
     onDrain(resume) {
-      const { sinkReady, waitMs } = pending;
-      const afterWait = () => (sinkReady ? resume() : sink.onDrain(resume));
+      // The debt as it is now: it covers every chunk taken since reading was held.
+      const waitMs = bucket.take(0);
+      const ready = sinkReady;
+      const afterWait = () => (ready ? resume() : sink.onDrain(resume));
       if (waitMs > 0) setTimeout(afterWait, Math.ceil(waitMs));
       else afterWait();
     },

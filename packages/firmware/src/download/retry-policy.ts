@@ -4,7 +4,10 @@ import { FirmwareError } from '../errors.js';
 export interface RetryOptions {
   /** @default 5 */
   readonly maxAttempts?: number;
-  /** No body bytes for this long ends the attempt (FW_STALLED). @default 30000 */
+  /**
+   * No headers, or no body bytes, for this long ends the attempt (FW_STALLED); the time the download itself holds
+   * the body back (the bandwidth cap) does not count. @default 30000
+   */
   readonly idleTimeoutMs?: number;
   /** @default 1000 */
   readonly baseDelayMs?: number;
@@ -21,17 +24,19 @@ export const RETRY_DEFAULTS = {
 
 /**
  * How many attempts of one download may end with this kind of error before it gives up (the attempt limit
- * applies as well). Network trouble, stalls, 5xx and 429 are transient: as many as the attempt limit allows.
- * A proxy that cannot be reached or cannot reach the host (5xx to CONNECT) counts as network trouble.
- * A damaged body (size or checksum) is tried once more, in case it was damaged on the way; a host that keeps
- * serving the wrong file would otherwise be downloaded in full again and again. Refusals, other 4xx, invalid
- * input, an encoded body and a disk that cannot take the file are not repeated.
+ * applies as well). Network trouble, stalls, a body slower than the rate floor, 5xx and 429 are transient: as
+ * many as the attempt limit allows. A proxy that cannot be reached or cannot reach the host (5xx to CONNECT)
+ * counts as network trouble. A damaged body (size or checksum) is tried once more, in case it was damaged on the
+ * way; a host that keeps serving the wrong file would otherwise be downloaded in full again and again. Refusals,
+ * other 4xx, invalid input, an encoded body, a body larger than allowed and a disk that cannot take the file are
+ * not repeated.
  */
 export function failuresAllowed(error: unknown): number {
   if (!(error instanceof FirmwareError)) return Number.POSITIVE_INFINITY;
   switch (error.code) {
     case 'FW_NETWORK':
     case 'FW_STALLED':
+    case 'FW_TOO_SLOW':
     case 'FW_PROXY':
       return Number.POSITIVE_INFINITY;
     case 'FW_SIZE_MISMATCH':
@@ -42,11 +47,6 @@ export function failuresAllowed(error: unknown): number {
     default:
       return 1;
   }
-}
-
-/** Whether an attempt that ended with this error may be followed by another. */
-export function isRetryable(error: unknown): boolean {
-  return failuresAllowed(error) > 1;
 }
 
 /** Exponential backoff with up to 50 % jitter, or the server's `Retry-After` (capped by maxDelayMs). */

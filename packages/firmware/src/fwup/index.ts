@@ -1,4 +1,3 @@
-export { type FwupFrame, FwupFrameParser } from './frame-parser.js';
 export {
   type ApplyFirmwareOptions,
   applyFirmware,
@@ -6,4 +5,3 @@ export {
   type VerifyFirmwareOptions,
   verifyFirmware,
 } from './fwup.js';
-export { type FwupRunOptions, type FwupRunResult, failureText, runFwup } from './run-fwup.js';

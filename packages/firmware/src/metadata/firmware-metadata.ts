@@ -4,8 +4,9 @@
  * (nerves_runtime lib/nerves_runtime/kv.ex, lib/nerves_runtime.ex).
  */
 import { readFile } from 'node:fs/promises';
+import { runProcessGroup } from '@nerves-hub-link/process-group';
 import { FirmwareError } from '../errors.js';
-import { CommandError, runGroupedCommand } from './grouped-command.js';
+import { describeCommandFailure } from './command-failure.js';
 
 /** Without these the server never offers an update (nerves_hub_web lib/nerves_hub/device_link.ex). */
 export const REQUIRED_FIRMWARE_KEYS = [
@@ -15,6 +16,9 @@ export const REQUIRED_FIRMWARE_KEYS = [
   'nerves_fw_platform',
   'nerves_fw_version',
 ] as const;
+
+/** Far more than any U-Boot environment: a command that prints more fails instead of filling memory. */
+const METADATA_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 export interface ReadFirmwareMetadataOptions {
   /** argv of the command that prints the environment. @default ['fw_printenv'] (when no `file`) */
@@ -117,18 +121,21 @@ async function readSource(options: ReadFirmwareMetadataOptions): Promise<{ text:
   const [file, ...args] = options.command ?? ['fw_printenv'];
   const label = [file, ...args].join(' ');
   try {
-    const { stdout } = await runGroupedCommand([file!, ...args], {
+    // In a process group of its own: at the timeout the script's children are stopped with it, instead of
+    // piling up at every poll.
+    const { stdout } = await runProcessGroup([file!, ...args], {
       timeoutMs: options.timeoutMs ?? 10_000,
-      maxOutputBytes: 4 * 1024 * 1024,
+      maxOutputBytes: METADATA_MAX_OUTPUT_BYTES,
+      failOnExcessOutput: true,
     });
-    return { text: stdout, source: `"${label}"` };
+    return { text: stdout.text, source: `"${label}"` };
   } catch (cause) {
-    const missing = cause instanceof CommandError && cause.failure.kind === 'not-found';
+    const missing = (cause as { code?: unknown }).code === 'PROC_NOT_FOUND';
     throw new FirmwareError(
       'FW_METADATA_UNAVAILABLE',
       missing
         ? `"${file}" not found: install it (u-boot-tools) or set metadata.command, metadata.file or [metadata.values]`
-        : `"${label}" failed: ${(cause as Error).message}`,
+        : `"${label}" failed: ${describeCommandFailure(cause)}`,
       { cause },
     );
   }

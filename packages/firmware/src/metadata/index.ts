@@ -8,10 +8,7 @@ export {
 } from './firmware-metadata.js';
 export {
   CommandError,
-  type CommandFailure,
-  formatSeconds,
   type GroupedCommandOptions,
   type GroupedCommandResult,
-  KILL_GRACE_MS,
   runGroupedCommand,
 } from './grouped-command.js';

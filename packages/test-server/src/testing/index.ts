@@ -6,5 +6,12 @@
 
 export { runningMembers } from './process-group.js';
 export * from './raw-https-host.js';
+export {
+  compileReadmeExamples,
+  type ReadmeExample,
+  type ReadmeExamplesOptions,
+  type ReadmeExamplesResult,
+  readmeExamples,
+} from './readme-examples.js';
 export { canMountSmallFilesystem, mountSmallFilesystem } from './small-filesystem.js';
 export { startTinyproxy, type Tinyproxy, type TinyproxyOptions, tinyproxyPath } from './tinyproxy.js';

@@ -26,6 +26,14 @@ describe('asConfigProblem', () => {
     );
   });
 
+  it('names the config key of a value the auth package refused, from the option the error names', async () => {
+    const error = await createTlsOptions({ tlsVersion: 'TLSv1.0' as never }).catch((e) => e);
+    expect(error.option).toBe('tlsVersion');
+    expect(asConfigProblem(error, mtls)?.message).toMatch(
+      /^tls_version: expected "TLSv1.2", "TLSv1.3" or "any", got .* \(config file /,
+    );
+  });
+
   it('adds auth.secret_file to a secret file problem', async () => {
     const secretFile = join(dir, 'secret');
     writeFileSync(secretFile, '');

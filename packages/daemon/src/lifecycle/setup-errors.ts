@@ -4,7 +4,7 @@
  * systemd does not restart, instead of 1, which it restarts every few seconds for nothing (or, with a wrong PIN,
  * until the token locks itself).
  */
-import type { AuthErrorCode, CreateTlsOptionsInput } from '@nerves-hub-link/auth';
+import type { AuthErrorCode, AuthOption } from '@nerves-hub-link/auth';
 import type { FirmwareErrorCode } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
 import { ConfigError, type DaemonErrorCode, ExitError } from '../errors/daemon-errors.js';
@@ -39,11 +39,11 @@ const CONFIG_CAUSED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 const CONFIG_CAUSED_WITH_METADATA_FILE: ErrorCode = 'FW_METADATA_UNAVAILABLE';
 
 /**
- * The auth package names the options of createTlsOptions in its messages, as its API does ("(certFile)"); the
- * operator knows them as config keys. Its errors say which option only in the message, so the message is where
- * the name is replaced.
+ * The inputs of the auth package the daemon fills from the config, with their config keys. An auth error names
+ * its input in `option`, and in its message as the API calls it ("cert.pem (certFile)", "tlsVersion: expected
+ * …"): that name becomes the config key the operator knows.
  */
-const CONFIG_KEYS: Readonly<Partial<Record<keyof CreateTlsOptionsInput, string>>> = {
+const CONFIG_KEYS: Readonly<Partial<Record<AuthOption, string>>> = {
   certFile: 'auth.cert_file',
   keyFile: 'auth.key_file',
   caFile: 'auth.ca_file',
@@ -51,8 +51,6 @@ const CONFIG_KEYS: Readonly<Partial<Record<keyof CreateTlsOptionsInput, string>>
   keyId: 'auth.key_id',
   tlsVersion: 'tls_version',
 };
-
-const OPTION_NAME = new RegExp(`\\b(${Object.keys(CONFIG_KEYS).join('|')})\\b`, 'g');
 
 /**
  * The error as the operator should see it: an ExitError (78) naming the config key when the config caused it;
@@ -69,9 +67,9 @@ export function asConfigProblem(error: unknown, config: Config): ExitError | und
   const code = (error as { code?: unknown } | null)?.code;
   const fromMetadataFile = code === CONFIG_CAUSED_WITH_METADATA_FILE && config.metadata.file !== undefined;
   if (!isConfigCaused(code) && !fromMetadataFile) return undefined;
-  let message = ((error as Error).message ?? String(error)).replace(
-    OPTION_NAME,
-    (name) => CONFIG_KEYS[name as keyof CreateTlsOptionsInput]!,
+  let message = withConfigKey(
+    (error as Error).message ?? String(error),
+    (error as { option?: unknown }).option,
   );
   for (const [path, key] of configuredFiles(config)) {
     if (!message.includes(`(${key})`)) message = nameAfterPath(message, path, key);
@@ -80,6 +78,13 @@ export function asConfigProblem(error: unknown, config: Config): ExitError | und
     cause: error,
     code: 'CONFIG_INVALID',
   });
+}
+
+/** The message with the API's name of the error's `option` replaced by its config key. */
+function withConfigKey(message: string, option: unknown): string {
+  if (typeof option !== 'string' || !Object.hasOwn(CONFIG_KEYS, option)) return message;
+  const key = CONFIG_KEYS[option as AuthOption]!;
+  return message.replace(`(${option})`, `(${key})`).replace(new RegExp(`^${option}: `), `${key}: `);
 }
 
 function isConfigCaused(code: unknown): boolean {

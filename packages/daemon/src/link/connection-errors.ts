@@ -7,8 +7,12 @@
  * which is the browsers' socket (lib/nerves_hub_web/endpoint.ex). A proxy that failed and a server key that
  * matches no pin are explained first, with the setting to check.
  */
-import { describeTlsError } from '@nerves-hub-link/auth';
-import { RedirectRefusedError } from '@nerves-hub-link/phoenix-channel';
+import { type AuthErrorCode, describeTlsError } from '@nerves-hub-link/auth';
+import {
+  type PhoenixChannelErrorCode,
+  type ProxyError,
+  RedirectRefusedError,
+} from '@nerves-hub-link/phoenix-channel';
 
 /**
  * The device socket's path for each kind of device: nerves_hub_link lib/nerves_hub_link/configurator.ex builds
@@ -127,9 +131,9 @@ export function describeNetworkError(error: unknown): string | undefined {
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;
     const message = (current as { message?: unknown }).message;
-    if (code === 'PHX_PROXY_FAILED' && typeof message === 'string')
-      return proxyHint(current as ProxyFailureFields, message);
-    if (code === 'AUTH_SERVER_PIN_MISMATCH' && typeof message === 'string') {
+    if (code === PROXY_FAILED && typeof message === 'string')
+      return proxyHint(current as ProxyFields, message);
+    if (code === PIN_MISMATCH && typeof message === 'string') {
       return `${message}. If the server's key changed on purpose, put the new pin in auth.server_pins`;
     }
     current = (current as { cause?: unknown }).cause;
@@ -137,14 +141,13 @@ export function describeNetworkError(error: unknown): string | undefined {
   return undefined;
 }
 
-interface ProxyFailureFields {
-  readonly failure?: string;
-  readonly source?: string;
-  readonly target?: string;
-  readonly proxyStatusCode?: number;
-}
+const PROXY_FAILED: PhoenixChannelErrorCode = 'PHX_PROXY_FAILED';
+const PIN_MISMATCH: AuthErrorCode = 'AUTH_SERVER_PIN_MISMATCH';
 
-function proxyHint(fields: ProxyFailureFields, message: string): string {
+/** What a ProxyError says of the failure; read by field, since it may come from another copy of the package. */
+type ProxyFields = Partial<Pick<ProxyError, 'failure' | 'source' | 'target' | 'proxyStatusCode'>>;
+
+function proxyHint(fields: ProxyFields, message: string): string {
   const setting = fields.source ?? 'the proxy setting';
   switch (fields.failure) {
     case 'refused':

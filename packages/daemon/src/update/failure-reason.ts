@@ -1,6 +1,10 @@
+import type { FirmwareErrorCode } from '@nerves-hub-link/firmware';
 import { redact, redactedEndpoint } from '../log/redact.js';
 import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
 import { REASON_PREFIX } from './constants.js';
+
+/** A firmware URL refused by its host; what a 401 or 403 of any firmware request is reported as. */
+const URL_EXPIRED: FirmwareErrorCode = 'FW_URL_EXPIRED';
 
 export interface Failure {
   /**
@@ -31,7 +35,7 @@ export function classifyFailure(error: unknown, firmwareUrl: string): Failure {
     reason: shown(reason, REASON_MAX_CHARS),
     ...(code ? { code } : {}),
   });
-  if (code === 'FW_URL_EXPIRED' || (code?.startsWith('FW_') && (status === 401 || status === 403))) {
+  if (code === URL_EXPIRED || (code?.startsWith('FW_') && (status === 401 || status === 403))) {
     // NervesHub signs a fresh URL for every offer, valid 24 h (nerves_hub_web lib/nerves_hub/firmwares/upload/s3.ex),
     // so a refusal is not something a retry fixes: it is a storage or clock setting to report.
     const shownStatus = status ? `HTTP ${status}` : 'HTTP 401/403';
@@ -41,7 +45,7 @@ export function classifyFailure(error: unknown, firmwareUrl: string): Failure {
           `NervesHub signs each firmware URL for 24 h, so check the firmware storage's credentials and permissions and the server's clock`,
         REASON_MAX_CHARS,
       ),
-      code: code ?? 'FW_URL_EXPIRED',
+      code: code ?? URL_EXPIRED,
     };
   }
   if (code?.startsWith('FW_FWUP')) {

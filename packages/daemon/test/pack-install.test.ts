@@ -35,6 +35,8 @@ const SHIPPED_ROOTS = new Set([
   'src',
   'bin',
   'examples',
+  // test-server: the recorded fwup archives its fake replays.
+  'fixtures',
   'schema.json',
   'systemd',
 ]);

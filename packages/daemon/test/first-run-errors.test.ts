@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDevice, runDaemon, startDaemon, useTestServer } from './support/harness.js';
 
-const e2e = useTestServer('daemon-first-run-', []);
+// With NervesHub's web endpoint too: a shared-secret device may be pointed at the web host.
+const e2e = useTestServer('daemon-first-run-', [], { server: { webEndpoint: true } });
 
 describe('a first run with a wrong setup', () => {
   it('a wrong shared secret: the keys to check', async () => {
@@ -19,20 +20,34 @@ describe('a first run with a wrong setup', () => {
     );
   });
 
-  it('the shared-secret path for a certificate device: the path NervesHub expects, as a uri to copy', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'wrong-path');
-    const wrongUri = e2e.server.mtlsUrl.replace('/socket/', '/device-socket/');
+  it('a certificate device on the shared-secret path joins: the device endpoint serves either method on both', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'other-path');
+    const otherPath = e2e.server.mtlsUrl.replace('/socket/', '/device-socket/');
     writeFileSync(
       device.configFile,
-      readFileSync(device.configFile, 'utf8').replace(/^uri = ".*"$/m, `uri = "${wrongUri}"`),
+      readFileSync(device.configFile, 'utf8').replace(/^uri = ".*"$/m, `uri = "${otherPath}"`),
+    );
+    const daemon = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    expect(daemon.output()).not.toContain('connection problem');
+  });
+
+  it('a path the web host has no socket on: the path NervesHub expects, as a uri to copy', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'wrong-path', { auth: 'shared_secret' });
+    const webHost = e2e.server.webUrl!.replace('https:', 'wss:');
+    writeFileSync(
+      device.configFile,
+      readFileSync(device.configFile, 'utf8').replace(/^uri = ".*"$/m, `uri = "${webHost}/websocket"`),
     );
     const daemon = runDaemon(device);
     await daemon.waitForOutput(/connection problem/);
     daemon.child.kill('SIGTERM');
     await daemon.exited;
     expect(daemon.output()).toContain(
-      'connection problem: NervesHub has no device socket at /device-socket/websocket (HTTP 404): certificate ' +
-        `(mTLS) devices connect to /socket/websocket; set uri = "${e2e.server.mtlsUrl}"`,
+      'connection problem: NervesHub has no device socket at /websocket (HTTP 404): shared-secret devices connect ' +
+        `to /device-socket/websocket; set uri = "${webHost}/device-socket/websocket"`,
     );
   });
 

@@ -30,8 +30,9 @@ with its public key, in a deployment for every device. "records" prints DIR/reco
 Options:
   --dir DIR            where certificates, configs, events.jsonl and records.json go
                        (default: ./nerves-hub-test-server)
-  --port N             HTTPS port: shared-secret socket and firmware host (default: ephemeral)
-  --mtls-port N        mTLS device socket port (default: ephemeral)
+  --port N             the device endpoint's port: both device sockets, for either auth method
+                       (default: ephemeral)
+  --firmware-port N    the firmware host's port (default: ephemeral)
   --identifier ID      the mTLS device (default: test-device-0001); the shared-secret one is ID-shared-secret
   --update             a deployment of the first firmware for every device: devices that join are offered it
                        (always on for the bundled example)
@@ -46,7 +47,7 @@ const PRODUCT_KEY = 'nhp_test_server';
 interface Options {
   readonly dir: string;
   readonly port: number;
-  readonly mtlsPort: number;
+  readonly firmwarePort: number;
   readonly identifier: string;
   readonly update: boolean;
   readonly publicKeys: readonly string[];
@@ -74,7 +75,7 @@ async function main(argv: readonly string[]): Promise<void> {
   await serve({
     dir: values.dir,
     port: port('--port', values.port),
-    mtlsPort: port('--mtls-port', values['mtls-port']),
+    firmwarePort: port('--firmware-port', values['firmware-port']),
     identifier: values.identifier,
     update: values.update || example,
     publicKeys: (values['public-key'].length > 0 || !example
@@ -92,7 +93,7 @@ function parse(argv: readonly string[]) {
     options: {
       dir: { type: 'string', default: 'nerves-hub-test-server' },
       port: { type: 'string', default: '0' },
-      'mtls-port': { type: 'string', default: '0' },
+      'firmware-port': { type: 'string', default: '0' },
       identifier: { type: 'string', default: 'test-device-0001' },
       update: { type: 'boolean', default: false },
       'public-key': { type: 'string', multiple: true, default: [] },
@@ -124,12 +125,12 @@ async function serve(options: Options): Promise<void> {
   const server = await startTestServer({
     dir,
     port: options.port,
-    mtlsPort: options.mtlsPort,
+    firmwarePort: options.firmwarePort,
     eventsFile,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       throw new CliError(
-        `a port is already in use (--port ${options.port}, --mtls-port ${options.mtlsPort})`,
+        `a port is already in use (--port ${options.port}, --firmware-port ${options.firmwarePort})`,
       );
     }
     throw error;
@@ -198,6 +199,7 @@ async function serve(options: Options): Promise<void> {
   process.stdout.write(
     [
       'fake NervesHub listening',
+      `  device endpoint:       ${server.deviceEndpointUrl} (either path takes a certificate or a shared secret)`,
       `  mTLS device socket:    ${server.mtlsUrl}`,
       `  shared-secret socket:  ${server.sharedSecretUrl}`,
       `  firmware host:         ${server.url}/firmware/`,

@@ -1,8 +1,7 @@
 export { type CertificatePair, CertificateStore, type IssueOptions } from './certificates.js';
-export { DeviceChannel, eventCrashes, type JoinAnswer } from './device-channel.js';
-export type { ActivityEntry, DeviceEventRecord, DeviceRecord } from './device-registry.js';
 export { fakeFwupPath } from './fake-fwup-path.js';
 export * from './firmware-host/index.js';
+export { humanizedNetworkInterfaceName } from './hub/device-messages.js';
 export type { DeploymentView, DevicePage, PageHistoryEntry } from './hub/device-page.js';
 export type {
   ConnectionStatus,
@@ -14,13 +13,23 @@ export type {
   UpdateOffer,
   ValidationStatus,
 } from './hub/types.js';
-export { humanizedNetworkInterfaceName } from './hub/update-records.js';
-export { decodePayload, type SharedSecretKeys, verifySharedSecret } from './nh1-verifier.js';
-export {
-  type DeploymentInput,
-  startTestServer,
-  type TestServer,
-  type TestServerOptions,
-  type UpgradeRedirect,
-} from './server.js';
-export type { RecordsListener } from './update-service.js';
+export type { RecordsListener } from './hub/update-service.js';
+export type { JsonObject, JsonValue } from './json.js';
+export { startTestServer } from './server.js';
+export type { ActivityEntry, DeviceEventRecord, DeviceRecord, JoinParams } from './socket/device-registry.js';
+export { decodePayload, type SharedSecretKeys, verifySharedSecret } from './socket/nh1-verifier.js';
+export type { UpgradeRedirect } from './socket/upgrade-faults.js';
+export type {
+  DeploymentControls,
+  DeploymentInput,
+  DeviceCredentials,
+  DevicePages,
+  FirmwareControls,
+  Lifecycle,
+  ServerAddresses,
+  ServerClockControls,
+  SocketControls,
+  SocketView,
+  TestServer,
+  TestServerOptions,
+} from './test-server.js';

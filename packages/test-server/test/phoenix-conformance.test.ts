@@ -30,7 +30,9 @@ describe('the official phoenix client', () => {
       device_api_version: '2.0.0',
       nerves_fw_uuid: 'phoenix-js-uuid',
     });
-    const update = new Promise<any>((resolve) => channel.on('update', resolve));
+    const update = new Promise<{ firmware_meta: { uuid: string } }>((resolve) =>
+      channel.on('update', (payload) => resolve(payload as { firmware_meta: { uuid: string } })),
+    );
     await new Promise<void>((resolve, reject) => {
       channel
         .join()

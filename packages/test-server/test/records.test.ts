@@ -1,110 +1,34 @@
 // The fake NervesHub's view of devices (the device page), driven by raw WebSocket devices over mTLS.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type FirmwareFile, startTestServer, type TestServer } from '../src/index.js';
+import { isUpdate, joinParams, RawDevice, RUNNING } from './support/raw-device.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const signingKey = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
-const RUNNING = '00000000-0000-4000-8000-000000000000';
 const MINUTE = 60_000;
-
-type Frame = [string | null, string | null, string, string, Record<string, unknown>];
-
-/** A device speaking raw Phoenix frames: every frame it receives is kept for `next`. */
-class RawDevice {
-  readonly frames: Frame[] = [];
-  readonly #waiters = new Set<() => void>();
-  #read = 0;
-  #ref = 0;
-  joinRef = '';
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)));
-      for (const wake of this.#waiters) wake();
-    });
-  }
-
-  static async open(
-    server: TestServer,
-    identifier: string,
-    path = '/socket/websocket?vsn=2.0.0',
-    options = {},
-  ) {
-    const pair = await server.issueDeviceCertificate(identifier);
-    const base = server.mtlsUrl.replace('/socket/websocket', '');
-    const ws = new WebSocket(`${base}${path}`, {
-      ca: server.ca.certPem,
-      cert: pair.certPem,
-      key: pair.keyPem,
-      ...options,
-    });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    return new RawDevice(ws);
-  }
-
-  send(event: string, payload: unknown, topic = 'device'): string {
-    const ref = String(++this.#ref);
-    this.ws.send(JSON.stringify([this.joinRef || null, ref, topic, event, payload]));
-    return ref;
-  }
-
-  async join(params: Record<string, unknown>): Promise<Frame> {
-    this.joinRef = String(++this.#ref);
-    this.ws.send(JSON.stringify([this.joinRef, this.joinRef, 'device', 'phx_join', params]));
-    return this.next((frame) => frame[3] === 'phx_reply' && frame[1] === this.joinRef);
-  }
-
-  /** The next frame (after those already returned) that matches. */
-  async next(match: (frame: Frame) => boolean = () => true, timeoutMs = 5_000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.#read < this.frames.length) {
-        const frame = this.frames[this.#read++]!;
-        if (match(frame)) return frame;
-      }
-      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(this.frames)}`);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.#waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.max(1, deadline - Date.now()));
-        this.#waiters.add(wake);
-      });
-    }
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-function joinParams(uuid = RUNNING, extra: Record<string, unknown> = {}) {
-  return {
-    nerves_fw_uuid: uuid,
-    nerves_fw_product: 'demo',
-    nerves_fw_version: '1.0.0',
-    nerves_fw_platform: 'host',
-    nerves_fw_architecture: 'x86_64',
-    device_api_version: '2.0.0',
-    currently_downloading_uuid: null,
-    meta: { firmware_validated: true, firmware_auto_revert_detected: false },
-    ...extra,
-  };
-}
-
-const isUpdate = (frame: Frame) => frame[3] === 'update';
 
 let server: TestServer;
 let firmware: FirmwareFile;
+
+/** GETs a firmware host URL (trusting the server CA) and counts the body's bytes. */
+function downloadedBytes(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca: server.ca.certPem }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(bytes) : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
+    }).on('error', reject);
+  });
+}
 const devices: RawDevice[] = [];
 async function device(identifier: string, params = joinParams()): Promise<RawDevice> {
   const raw = await RawDevice.open(server, identifier);
@@ -155,9 +79,31 @@ describe('manual push (sendUpdate)', () => {
     again.close();
   });
 
-  it('is refused for a device without a joined channel', async () => {
+  it('is refused for a device NervesHub has never seen', async () => {
     expect(server.sendUpdate('nobody', firmware.id)).toBe(false);
     expect(server.records('nobody')).toBeUndefined();
+  });
+
+  it('to an offline device: recorded and updates turned off, though nobody hears it; the next join clears it', async () => {
+    const raw = await device('offline-push');
+    await raw.close();
+    await server.waitForRecords('offline-push', (page) => page.connectionStatus === 'disconnected');
+    expect(server.sendUpdate('offline-push', firmware.id)).toBe(true);
+    expect(server.records('offline-push')).toMatchObject({
+      updatesEnabled: false,
+      inflightUpdate: { firmwareUuid: firmware.meta.uuid, deploymentId: null, status: 'requested' },
+    });
+    expect(
+      server
+        .records('offline-push')
+        ?.history.map((entry) => entry.event)
+        .slice(-2),
+    ).toEqual(['updates-disabled', 'pushed']);
+    expect(server.sendUpdate('offline-push', firmware.id)).toBe(false);
+    const back = await device('offline-push');
+    const page = await server.waitForRecords('offline-push', (p) => p.inflightUpdate === null);
+    expect(page.updatesEnabled).toBe(false);
+    expect(back.frames.some(isUpdate)).toBe(false);
   });
 });
 
@@ -394,5 +340,192 @@ describe('connection timing', () => {
       clearInterval(beat);
       raw.close();
     }
+  });
+});
+
+describe('final statuses NervesHub has no in-flight record for', () => {
+  let clocked: TestServer;
+  let clock = Date.UTC(2026, 0, 1, 12);
+  let file: FirmwareFile;
+  const opened: RawDevice[] = [];
+  beforeAll(async () => {
+    clocked = await startTestServer({ now: () => clock, idleTimeoutMs: 60_000 });
+    file = await clocked.addFirmware(fixture('small.fw'));
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((raw) => raw.close()));
+    await clocked?.close();
+  });
+  async function joined(identifier: string): Promise<RawDevice> {
+    const raw = await RawDevice.open(clocked, identifier);
+    opened.push(raw);
+    await raw.join(joinParams());
+    return raw;
+  }
+
+  for (const final of [
+    { status: 'failed', reason: 'Download failed : gone' },
+    { status: 'ignored', reason: 'not now' },
+    { status: 'rescheduled', delay_for: 600_000, reason: 'outside the maintenance window' },
+  ]) {
+    it(`${final.status} with nothing in flight crashes the channel and records nothing`, async () => {
+      const identifier = `orphan-${final.status}`;
+      const raw = await joined(identifier);
+      const before = clocked.records(identifier);
+      raw.send('status_update', final);
+      expect(await raw.next((frame) => frame[3] === 'phx_error')).toEqual([
+        raw.joinRef,
+        raw.joinRef,
+        'device',
+        'phx_error',
+        { reason: 'channel_crash' },
+      ]);
+      expect(clocked.records(identifier)).toEqual(before);
+      expect(clocked.device(identifier).events.at(-1)).toMatchObject({
+        event: 'status_update',
+        crashed: true,
+      });
+    });
+  }
+
+  it('a final status after the 30-minute expiry (server clock): phx_error, no attempt, no block, no audit line', async () => {
+    const raw = await joined('late-final');
+    expect(clocked.sendUpdate('late-final', file.id)).toBe(true);
+    await raw.next(isUpdate);
+    raw.send('status_update', { status: 'received' });
+    const received = await clocked.waitForRecords(
+      'late-final',
+      (p) => p.inflightUpdate?.status === 'received',
+    );
+    expect(received.updateAttempts).toHaveLength(1);
+    clock += 31 * MINUTE;
+    expect(clocked.expireInflightUpdates()).toBe(1);
+    const expired = clocked.records('late-final')!;
+    expect(expired.inflightUpdate).toBeNull();
+    raw.send('status_update', { status: 'failed', reason: 'Download failed : the network went away' });
+    await raw.next((frame) => frame[3] === 'phx_error');
+    const after = clocked.records('late-final')!;
+    expect(after).toEqual(expired);
+    expect(after.updateAttempts).toHaveLength(1);
+    expect(after.history.map((entry) => entry.event)).not.toContain('failed');
+    // The crash leaves the socket up: the device rejoins on it.
+    expect((await raw.join(joinParams()))[4].status).toBe('ok');
+  });
+
+  it('the same status within the 30 minutes lands: the record is deleted and the failure on record', async () => {
+    const raw = await joined('timely-final');
+    clocked.sendUpdate('timely-final', file.id);
+    await raw.next(isUpdate);
+    raw.send('status_update', { status: 'received' });
+    await clocked.waitForRecords('timely-final', (p) => p.inflightUpdate?.status === 'received');
+    clock += 29 * MINUTE;
+    expect(clocked.expireInflightUpdates()).toBe(0);
+    raw.send('status_update', { status: 'failed', reason: 'Download failed : slow' });
+    const page = await clocked.waitForRecords('timely-final', (p) => p.inflightUpdate === null);
+    expect(page.history.at(-1)).toMatchObject({ event: 'failed', reason: 'Download failed : slow' });
+    expect(raw.frames.some((frame) => frame[3] === 'phx_error')).toBe(false);
+  });
+});
+
+describe('a version condition and a version that is not SemVer', () => {
+  it('crashes the join ("join crashed") while the metadata written before it stays', async () => {
+    const deployment = server.createDeployment({
+      firmwareId: firmware.id,
+      devices: ['loose-version'],
+      versionCondition: '~> 1.0',
+    });
+    const raw = await RawDevice.open(server, 'loose-version');
+    devices.push(raw);
+    const reply = await raw.join(joinParams(RUNNING, { nerves_fw_version: '1.0' }));
+    expect(reply[4]).toEqual({ status: 'error', response: { reason: 'join crashed' } });
+    expect(server.device('loose-version').joins).toEqual([]);
+    expect(server.records('loose-version')).toMatchObject({
+      firmware: { version: '1.0' },
+      deploymentId: null,
+    });
+    // Every rejoin crashes the same way. Even a corrected version under the same uuid does: a join with the uuid
+    // on record keeps the metadata on record.
+    expect((await raw.join(joinParams(RUNNING, { nerves_fw_version: '1.0' })))[4].status).toBe('error');
+    expect((await raw.join(joinParams(RUNNING, { nerves_fw_version: '1.0.0' })))[4].status).toBe('error');
+    const semver = await RawDevice.open(server, 'strict-version');
+    devices.push(semver);
+    server.updateDeployment(deployment.id, { devices: ['loose-version', 'strict-version'] });
+    expect((await semver.join(joinParams(RUNNING, { nerves_fw_version: '1.2.0' })))[4].status).toBe('ok');
+    expect(server.records('strict-version')?.deploymentId).toBe(deployment.id);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+});
+
+describe('archive (DeviceLink.maybe_send_archive)', () => {
+  it('is pushed after the join reply and the keys, before the offer, when the group has one', async () => {
+    server.addSigningKey(signingKey);
+    const archive = await server.addFirmware(fixture('small-signed.fw'));
+    const deployment = server.createDeployment({
+      firmwareId: firmware.id,
+      archiveId: archive.id,
+      devices: ['archived'],
+    });
+    expect(deployment.archiveId).toBe(archive.id);
+    const raw = await RawDevice.open(server, 'archived');
+    devices.push(raw);
+    raw.send('phx_join', joinParams(RUNNING, { fwup_public_keys: 'on_connect' }));
+    const events = [
+      (await raw.next())[3],
+      (await raw.next())[3],
+      (await raw.next())[3],
+      (await raw.next())[3],
+    ];
+    expect(events).toEqual(['phx_reply', 'fwup_public_keys', 'archive', 'update']);
+    const pushed = raw.frames[2]!;
+    expect(pushed.slice(0, 3)).toEqual([null, null, 'device']);
+    expect(pushed[4]).toEqual({
+      size: archive.size,
+      uuid: archive.meta.uuid,
+      version: archive.meta.version,
+      description: archive.meta.description,
+      platform: archive.meta.platform,
+      architecture: archive.meta.architecture,
+      uploaded_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
+      url: expect.stringMatching(
+        new RegExp(`^${server.url}/firmware/${archive.id}\\.fw\\?.*X-Amz-Signature=`),
+      ),
+    });
+    expect(await downloadedBytes(String(pushed[4].url))).toBe(archive.size);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+
+  it('is not pushed to a device with updates off, nor to one whose device_api_version is below 2.0.0', async () => {
+    const archive = await server.addFirmware(fixture('small-signed.fw'));
+    const deployment = server.createDeployment({
+      firmwareId: firmware.id,
+      archiveId: archive.id,
+      devices: ['archive-old-api', 'archive-disabled'],
+      isActive: true,
+    });
+    const old = await device('archive-old-api', joinParams(RUNNING, { device_api_version: '1.9.0' }));
+    const first = await device('archive-disabled');
+    await first.next(isUpdate);
+    await first.close();
+    server.disableUpdates('archive-disabled');
+    const disabled = await device('archive-disabled');
+    await old.next(isUpdate);
+    expect(old.frames.map((frame) => frame[3])).toEqual(['phx_reply', 'update']);
+    expect(disabled.frames.map((frame) => frame[3])).toEqual(['phx_reply']);
+    server.updateDeployment(deployment.id, { isActive: false });
+  });
+
+  it('a new release with an archive reaches joined members at once, with an audit line', async () => {
+    const deployment = server.createDeployment({ firmwareId: firmware.id, devices: ['archive-later'] });
+    const raw = await device('archive-later');
+    await raw.next(isUpdate);
+    const archive = await server.addFirmware(fixture('small-signed.fw'));
+    server.updateDeployment(deployment.id, { archiveId: archive.id });
+    expect((await raw.next((frame) => frame[3] === 'archive'))[4].uuid).toBe(archive.meta.uuid);
+    const page = await server.waitForRecords(
+      'archive-later',
+      (p) => p.history.at(-1)?.event === 'archive-triggered',
+    );
+    expect(page.history.at(-1)).toMatchObject({ archiveUuid: archive.meta.uuid });
+    server.updateDeployment(deployment.id, { isActive: false });
   });
 });

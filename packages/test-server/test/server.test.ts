@@ -8,7 +8,10 @@ import { decodePayload, startTestServer, type TestServer, verifySharedSecret } f
 
 const vectors = JSON.parse(
   readFileSync(fileURLToPath(new URL('./fixtures/shared-secret.json', import.meta.url)), 'utf8'),
-).vectors as { inputs: Record<string, any>; outputs: Record<string, any> }[];
+).vectors as {
+  inputs: { name?: string; key: string; secret: string; identifier: string; signed_at: number; alg: string };
+  outputs: { token?: string; signature?: string; payload_etf_hex: string };
+}[];
 
 let server: TestServer;
 let device: { certPem: string; keyPem: string };
@@ -70,8 +73,8 @@ describe('device socket', () => {
     const ws = await open();
     ws.send(JSON.stringify([null, '1', 'phoenix', 'heartbeat', {}]));
     expect(await next(ws)).toEqual([null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
-    ws.send(JSON.stringify(['2', '2', 'console', 'phx_join', {}]));
-    expect(((await next(ws))[4] as any).status).toBe('error');
+    ws.send(JSON.stringify(['2', '2', 'firmware', 'phx_join', {}]));
+    expect(((await next(ws))[4] as { status: string }).status).toBe('error');
     ws.send(
       JSON.stringify([
         '3',
@@ -94,7 +97,7 @@ describe('device socket', () => {
   it('crashes the join on a non-string device_api_version, and the channel on an unknown status', async () => {
     const ws = await open();
     ws.send(JSON.stringify(['1', '1', 'device', 'phx_join', { device_api_version: 2 }]));
-    expect(((await next(ws))[4] as any).response).toEqual({ reason: 'join crashed' });
+    expect(((await next(ws))[4] as { response: unknown }).response).toEqual({ reason: 'join crashed' });
     ws.send(JSON.stringify(['2', '2', 'device', 'phx_join', {}]));
     await next(ws);
     ws.send(JSON.stringify(['2', '3', 'device', 'status_update', { status: 'bogus' }]));
@@ -130,7 +133,13 @@ describe('device socket', () => {
     ws.send(JSON.stringify(['1', '1', 'device', 'phx_join', {}]));
     await next(ws);
     server.sendUpdate('raw-1', firmware.id);
-    const [joinRef, ref, topic, event, payload] = (await next(ws)) as [null, null, string, string, any];
+    const [joinRef, ref, topic, event, payload] = (await next(ws)) as [
+      null,
+      null,
+      string,
+      string,
+      Record<string, unknown>,
+    ];
     expect([joinRef, ref, topic, event]).toEqual([null, null, 'device', 'update']);
     expect(Object.keys(payload).sort()).toEqual(
       [

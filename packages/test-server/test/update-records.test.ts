@@ -1,8 +1,12 @@
 // NervesHub's update records, rule by rule, on an injected clock: no sockets, no timers.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { deviceConnecting, deviceDisconnected, deviceOnline } from '../src/hub/connection.js';
 import { createDeploymentGroup, updateDeploymentGroup } from '../src/hub/deployments.js';
+import { deviceMessage, humanizedNetworkInterfaceName, statusUpdate } from '../src/hub/device-messages.js';
 import { devicePage } from '../src/hub/device-page.js';
 import { createHub, deviceState } from '../src/hub/hub.js';
+import { deleteExpiredInflightUpdates } from '../src/hub/inflight.js';
+import { deviceJoin } from '../src/hub/join.js';
 import {
   availableForUpdate,
   failureRateMet,
@@ -12,22 +16,12 @@ import {
   verifyUpdateEligibility,
 } from '../src/hub/orchestrator.js';
 import type { DeploymentGroup, Hub, ReleaseFirmware } from '../src/hub/types.js';
-import {
-  clearPenaltyBox,
-  deleteExpiredInflightUpdates,
-  deviceConnecting,
-  deviceDisconnected,
-  deviceJoin,
-  deviceMessage,
-  deviceOnline,
-  enableUpdates,
-  humanizedNetworkInterfaceName,
-  manualUpdate,
-  statusUpdate,
-} from '../src/hub/update-records.js';
+import { clearPenaltyBox, enableUpdates, manualUpdate } from '../src/hub/user-actions.js';
 
 const MINUTE = 60_000;
 const RUNNING = 'aaaaaaaa-0000-4000-8000-000000000001';
+/** Another firmware the device may report (a join with the same uuid as on record keeps the old metadata). */
+const OTHER = 'cccccccc-0000-4000-8000-000000000003';
 const TARGET: ReleaseFirmware = {
   id: 'target-file',
   uuid: 'bbbbbbbb-0000-4000-8000-000000000002',
@@ -175,6 +169,17 @@ describe('join (DeviceLink.join)', () => {
     expect(odd.firmware).toBeNull();
   });
 
+  it('validate_required: a whitespace-only required field makes the report unusable', () => {
+    for (const field of ['nerves_fw_uuid', 'nerves_fw_product', 'nerves_fw_version', 'nerves_fw_platform']) {
+      const identifier = `blank-${field}`;
+      const device = online(identifier, joinParams(RUNNING, { [field]: ' \t ' }));
+      expect(device.firmware, field).toBeNull();
+    }
+    // The uuid fallback still applies when only another field is blank.
+    const known = online('blank-known', joinParams(TARGET.uuid, { nerves_fw_architecture: '  ' }));
+    expect(known.firmware?.uuid).toBe(TARGET.uuid);
+  });
+
   it('no usable metadata while some is on record still counts as a successful update (source quirk)', () => {
     const device = online('d1');
     device.updateAttempts = [now];
@@ -226,6 +231,73 @@ describe('join (DeviceLink.join)', () => {
     expect(device.autoRevertDetected).toBe(true);
   });
 
+  it('set_deployment_group: only active groups of the same platform and architecture are matched', () => {
+    createDeploymentGroup(hub, TARGET, { devices: ['d1'], isActive: false }, now);
+    createDeploymentGroup(hub, { ...TARGET, platform: 'rpi4' }, { devices: ['d1'] }, now);
+    const device = online('d1');
+    expect(device.deploymentId).toBeNull();
+    const matching = createDeploymentGroup(hub, TARGET, { devices: ['d1'] }, now);
+    expect(device.deploymentId).toBe(matching.id);
+  });
+
+  it('a version condition: members must meet it; a device leaves a group it no longer meets', () => {
+    const group = createDeploymentGroup(hub, TARGET, { devices: 'all', versionCondition: '~> 1.0' }, now);
+    expect(online('one', joinParams(RUNNING, { nerves_fw_version: '1.4.2' })).deploymentId).toBe(group.id);
+    expect(online('two', joinParams(RUNNING, { nerves_fw_version: '2.0.0' })).deploymentId).toBeNull();
+    expect(deviceJoin(hub, 'one', joinParams(OTHER, { nerves_fw_version: '2.1.0' }), now)).toEqual({
+      status: 'ok',
+    });
+    expect(deviceState(hub, 'one').deploymentId).toBeNull();
+  });
+
+  it('a version that is not SemVer crashes the join when a matching group has a version condition', () => {
+    const device = online('d1', joinParams(RUNNING, { currently_downloading_uuid: null }));
+    device.inflightUpdate = {
+      firmwareUuid: TARGET.uuid,
+      deploymentId: null,
+      status: 'received',
+      progress: null,
+      insertedAt: now,
+      updatedAt: now,
+    };
+    createDeploymentGroup(hub, TARGET, { devices: ['d1'], versionCondition: '>= 1.0.0' }, now);
+    const outcome = deviceJoin(hub, 'd1', joinParams(OTHER, { nerves_fw_version: '1.0' }), now);
+    expect(outcome).toMatchObject({ status: 'crashed', reason: expect.stringMatching(/not SemVer/) });
+    // The writes before refresh_deployment_group stay: the reported metadata and the cleared record.
+    expect(device.firmware?.version).toBe('1.0');
+    expect(device.inflightUpdate).toBeNull();
+    expect(device.deploymentId).toBeNull();
+  });
+
+  it('a version that is not SemVer joins when no matching group has a version condition', () => {
+    createDeploymentGroup(hub, TARGET, { devices: ['d1'] }, now);
+    createDeploymentGroup(
+      hub,
+      { ...TARGET, architecture: 'arm' },
+      { devices: ['d1'], versionCondition: '~> 1.0' },
+      now,
+    );
+    createDeploymentGroup(hub, TARGET, { devices: ['d1'], versionCondition: '~> 1.0', isActive: false }, now);
+    const device = online('d1', joinParams(RUNNING, { nerves_fw_version: 'v1.0.0' }));
+    expect(device.deploymentId).toBe(1);
+  });
+
+  it('a member in a conditioned group leaves it when its version stops parsing, and the join then crashes', () => {
+    const group = createDeploymentGroup(hub, TARGET, { devices: ['d1'], versionCondition: '~> 1.0' }, now);
+    const device = online('d1');
+    expect(device.deploymentId).toBe(group.id);
+    const outcome = deviceJoin(hub, 'd1', joinParams(OTHER, { nerves_fw_version: '1.0.0.1' }), now);
+    expect(outcome.status).toBe('crashed');
+    expect(device.deploymentId).toBeNull();
+    expect(device.history.at(-1)).toMatchObject({ event: 'deployment-set', deploymentId: null });
+  });
+
+  it('an invalid version condition is refused when the group is created', () => {
+    expect(() => createDeploymentGroup(hub, TARGET, { versionCondition: '>= 1.0' }, now)).toThrow(
+      /versionCondition ">= 1.0" is not an Elixir version requirement/,
+    );
+  });
+
   it('refresh_deployment_group: a joining device follows the first group that lists it', () => {
     createDeploymentGroup(hub, TARGET, { devices: ['other'] }, now);
     const group = createDeploymentGroup(hub, TARGET, { devices: ['d1'] }, now);
@@ -250,6 +322,40 @@ describe('status_update (DeviceLink.status_update → FirmwareUpdates.status_upd
       updatedAt: now,
     });
     expect(device.updateAttempts).toEqual([now]);
+  });
+
+  it('a final status with no record crashes the channel: nothing recorded, no attempt counted', () => {
+    const device = online('d1');
+    const snapshot = structuredClone(device);
+    const finals: Record<string, unknown>[] = [
+      { status: 'ignored', reason: 'not now' },
+      { status: 'failed', reason: 'Download failed : boom' },
+      { status: 'rescheduled', delay_for: 60_000, reason: 'maintenance window' },
+      { status: 'fwup error: bad crc' },
+    ];
+    for (const params of finals) {
+      expect(statusUpdate(hub, 'd1', params, now), JSON.stringify(params)).toMatchObject({ crashed: true });
+    }
+    expect(device).toEqual(snapshot);
+    // Without delay_for `rescheduled` only sets the status, so it creates a record like any other status.
+    expect(statusUpdate(hub, 'd1', { status: 'rescheduled' }, now)).toEqual({ crashed: false });
+    expect(device.inflightUpdate?.status).toBe('rescheduled');
+  });
+
+  it('a final status after the 30-minute expiry deleted the record is lost the same way', () => {
+    const device = online('d1');
+    deployment();
+    const offer = triggerUpdate(hub, device.deploymentId!, now).offers[0];
+    expect(offer?.identifier).toBe('d1');
+    statusUpdate(hub, 'd1', { status: 'received' }, now);
+    expect(device.updateAttempts).toEqual([now]);
+    expect(deleteExpiredInflightUpdates(hub, now + 31 * MINUTE)).toBe(1);
+    const snapshot = structuredClone(device);
+    expect(statusUpdate(hub, 'd1', { status: 'failed', reason: 'late' }, now + 32 * MINUTE)).toMatchObject({
+      crashed: true,
+    });
+    expect(device).toEqual(snapshot);
+    expect(device.updatesBlockedUntil).toBeNull();
   });
 
   it('maybe_update_update_attempts: only the first status on a requested record counts', () => {

@@ -2,8 +2,8 @@
  * One readable line per thing that happens to a device: connections, joins, statuses, progress milestones, offers
  * and records changes. Progress is reduced to 0/25/50/75/100 % per stage.
  */
-import type { ActivityEntry } from '../device-registry.js';
 import type { PageHistoryEntry } from '../hub/device-page.js';
+import type { ActivityEntry } from '../socket/device-registry.js';
 
 const MILESTONES = [0, 25, 50, 75, 100];
 
@@ -35,6 +35,8 @@ export class ActivityPrinter {
         return `<- update offered: firmware ${entry.firmwareId}${entry.deploymentId === null ? ' (manual push)' : ` (deployment ${entry.deploymentId})`}${entry.updateAvailable ? '' : ', update_available: false'}`;
       case 'push-refused':
         return `push refused: ${entry.reason}`;
+      case 'archive':
+        return `<- archive ${entry.archiveUuid} announced`;
       case 'history':
         return `records: ${describeHistory(entry.entry as PageHistoryEntry)}`;
       default:
@@ -94,6 +96,8 @@ export function describeHistory(entry: PageHistoryEntry): string {
       return `in-flight update cleared (${entry.reason})`;
     case 'pushed':
       return `manual push of ${short(entry.firmwareUuid)} recorded in flight`;
+    case 'archive-triggered':
+      return `archive ${short(entry.archiveUuid)} of a new release sent`;
     case 'triggered':
       return `deployment ${entry.deploymentId} triggered an update to ${short(entry.firmwareUuid)}`;
     case 'status':

@@ -1,4 +1,6 @@
 /** The device page and deployment views: copies of the records with ISO dates, safe to keep and compare. */
+
+import { deviceInPenaltyBox } from './orchestrator.js';
 import type {
   ConnectionStatus,
   DeploymentGroup,
@@ -10,7 +12,6 @@ import type {
   NetworkInterface,
   ValidationStatus,
 } from './types.js';
-import { deviceInPenaltyBox } from './update-records.js';
 
 type DateFields = 'at' | 'until' | 'blockedUntil';
 type WithIsoDates<T> = {
@@ -55,6 +56,10 @@ export interface DeploymentView {
   readonly id: number;
   readonly firmwareId: string;
   readonly firmware: FirmwareMetadata;
+  /** The host file id of the release's archive, if it has one. */
+  readonly archiveId: string | null;
+  /** `conditions.version`; `""` for none. */
+  readonly versionCondition: string;
   readonly isActive: boolean;
   readonly penaltyTimeoutMinutes: number;
   readonly deviceFailureThreshold: number;
@@ -111,11 +116,12 @@ export function historyLine(entry: HistoryEntry): PageHistoryEntry {
 }
 
 export function deploymentView(hub: Hub, group: DeploymentGroup): DeploymentView {
-  const { firmware, devices, releaseNetworkInterfaces, ...settings } = group;
+  const { firmware, archive, devices, releaseNetworkInterfaces, ...settings } = group;
   const { id: firmwareId, uuid, version, product, platform, architecture } = firmware;
   return {
     ...settings,
     firmwareId,
+    archiveId: archive?.id ?? null,
     firmware: { uuid, version, product, platform, architecture },
     releaseNetworkInterfaces: [...releaseNetworkInterfaces],
     devices: devices === 'all' ? 'all' : [...devices],

@@ -4,12 +4,17 @@
  * lib/nerves_hub/events/device_events.ex). The priority queue, deltas, tags and queue order LIFO are not modelled.
  */
 import { audit } from './hub.js';
+import { clearInflightUpdate } from './inflight.js';
 import type { DeploymentGroup, DeviceState, Hub, UpdateOffer } from './types.js';
-import { clearInflightUpdate, deviceInPenaltyBox } from './update-records.js';
 
 const MINUTE_MS = 60_000;
 
 type BlockReason = 'exceeded failure rate' | 'exceeded failure threshold';
+
+/** Updates.device_in_penalty_box?: a block in force. */
+export function deviceInPenaltyBox(device: DeviceState, now: number): boolean {
+  return device.updatesBlockedUntil !== null && device.updatesBlockedUntil > now;
+}
 
 /** Orchestrator.available_slots: concurrent updates minus the group's in-flight records, never below 0. */
 export function availableSlots(hub: Hub, group: DeploymentGroup): number {

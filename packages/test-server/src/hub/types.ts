@@ -36,7 +36,7 @@ export interface FirmwareMetadata {
 }
 
 export interface InflightUpdate {
-  /** `null` for the empty record a status creates when nothing was offered. */
+  /** `null` for the empty record a non-final status creates when nothing was offered. */
   firmwareUuid: string | null;
   /** `null` for a manual push and for an empty record. */
   deploymentId: number | null;
@@ -52,6 +52,7 @@ export type HistoryEntry = { readonly at: number } & (
   | { readonly event: 'deployment-set'; readonly deploymentId: number | null }
   | { readonly event: 'inflight-cleared'; readonly reason: string }
   | { readonly event: 'pushed'; readonly firmwareUuid: string }
+  | { readonly event: 'archive-triggered'; readonly archiveUuid: string }
   | { readonly event: 'triggered'; readonly deploymentId: number; readonly firmwareUuid: string }
   | { readonly event: 'status'; readonly status: InflightStatus; readonly progress: number | null }
   | {
@@ -108,9 +109,28 @@ export interface ReleaseFirmware extends FirmwareMetadata {
   readonly id: string;
 }
 
+/**
+ * An archive (a signed `.fw` of extra files) released with a group's firmware: what the `archive` push carries
+ * (nerves_hub_web lib/nerves_hub/archives/archive.ex, lib/nerves_hub/device_link.ex lines 570-582).
+ */
+export interface ReleaseArchive {
+  /** The firmware host's file id: the push's `url` is a signed URL for it. */
+  readonly id: string;
+  readonly uuid: string;
+  readonly version: string;
+  readonly description: string;
+  readonly platform: string;
+  readonly architecture: string;
+  readonly size: number;
+  /** When it was uploaded (server clock ms): `uploaded_at`. */
+  readonly uploadedAt: number;
+}
+
 export interface DeploymentGroup {
   readonly id: number;
   firmware: ReleaseFirmware;
+  /** The archive of the group's current release, if it has one. */
+  archive: ReleaseArchive | null;
   isActive: boolean;
   penaltyTimeoutMinutes: number;
   deviceFailureThreshold: number;
@@ -119,13 +139,21 @@ export interface DeploymentGroup {
   /** Empty means any interface. */
   releaseNetworkInterfaces: NetworkInterface[];
   concurrentUpdates: number;
-  /** Which devices belong to the group: a list of identifiers, or every device. */
+  /** Which devices belong to the group: a list of identifiers, or every device (NervesHub's tag conditions). */
   devices: 'all' | string[];
+  /**
+   * `conditions.version`: an Elixir version requirement (`"~> 1.0"`, `">= 1.0.0 and < 2.0.0"`) a member's firmware
+   * version must meet; `""` for none.
+   */
+  versionCondition: string;
   /** Incremented when a device of the group reports the firmware of a deployment update. */
   currentUpdatedDevices: number;
 }
 
-export type DeploymentSettings = Omit<DeploymentGroup, 'id' | 'firmware' | 'currentUpdatedDevices'>;
+export type DeploymentSettings = Omit<
+  DeploymentGroup,
+  'id' | 'firmware' | 'archive' | 'currentUpdatedDevices'
+>;
 
 /** Defaults of nerves_hub_web lib/nerves_hub/managed_deployments/deployment_group.ex (isActive: see README). */
 export const DEPLOYMENT_DEFAULTS: DeploymentSettings = {
@@ -137,6 +165,7 @@ export const DEPLOYMENT_DEFAULTS: DeploymentSettings = {
   releaseNetworkInterfaces: [],
   concurrentUpdates: 10,
   devices: [],
+  versionCondition: '',
 };
 
 /** Told to the runtime around the model: which device page changed, which orchestrator to wake. */

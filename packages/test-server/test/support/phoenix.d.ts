@@ -1,11 +1,11 @@
 // Minimal typings for the parts of the official `phoenix` client the conformance test uses.
 declare module 'phoenix' {
   export interface Push {
-    receive(status: string, callback: (response: any) => void): Push;
+    receive(status: string, callback: (response: unknown) => void): Push;
   }
   export class Channel {
     join(timeout?: number): Push;
-    on(event: string, callback: (payload: any) => void): number;
+    on(event: string, callback: (payload: unknown) => void): number;
     push(event: string, payload: object, timeout?: number): Push;
   }
   export class Socket {

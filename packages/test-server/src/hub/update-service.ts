@@ -1,10 +1,13 @@
 /**
- * The update records at run time: the rules of ./hub on a movable server clock, the orchestrators on timers, the
- * 5-minute in-flight expiry sweep, and change notifications once a rule has finished. No sockets: offers go out
+ * The update records at run time: the rules of this folder on a movable server clock, the orchestrators on timers,
+ * the 5-minute in-flight expiry sweep, and change notifications once a rule has finished. No sockets: offers go out
  * through `deliver`.
  */
 import { EventEmitter } from 'node:events';
-import { createDeploymentGroup, type DeploymentChanges, updateDeploymentGroup } from './hub/deployments.js';
+import { maybeSendArchive } from './archives.js';
+import { deviceConnecting, deviceDisconnected, deviceOnline } from './connection.js';
+import { createDeploymentGroup, type DeploymentChanges, updateDeploymentGroup } from './deployments.js';
+import { deviceMessage } from './device-messages.js';
 import {
   type DeploymentView,
   type DevicePage,
@@ -12,20 +15,28 @@ import {
   devicePage,
   historyLine,
   type PageHistoryEntry,
-} from './hub/device-page.js';
-import { createHub } from './hub/hub.js';
-import { triggerUpdate } from './hub/orchestrator.js';
+} from './device-page.js';
+import { createHub } from './hub.js';
+import { deleteExpiredInflightUpdates } from './inflight.js';
+import { deviceJoin } from './join.js';
+import { triggerUpdate } from './orchestrator.js';
+import { OrchestratorScheduler } from './orchestrator-scheduler.js';
 import type {
-  DeploymentSettings,
   FirmwareMetadata,
   Hub,
   JoinOutcome,
   MessageOutcome,
+  ReleaseArchive,
   ReleaseFirmware,
   UpdateOffer,
-} from './hub/types.js';
-import * as rules from './hub/update-records.js';
-import { OrchestratorScheduler } from './orchestrator-scheduler.js';
+} from './types.js';
+import {
+  clearPenaltyBox,
+  disableUpdates,
+  enableUpdates,
+  type ManualUpdateResult,
+  manualUpdate,
+} from './user-actions.js';
 
 export interface UpdateServiceOptions {
   /** The server clock. @default Date.now */
@@ -101,36 +112,48 @@ export class UpdateService {
   }
 
   connecting(identifier: string): void {
-    rules.deviceConnecting(this.hub, identifier, this.now());
+    deviceConnecting(this.hub, identifier, this.now());
   }
 
   online(identifier: string): void {
-    rules.deviceOnline(this.hub, identifier, this.now());
+    deviceOnline(this.hub, identifier, this.now());
   }
 
   disconnected(identifier: string): void {
-    rules.deviceDisconnected(this.hub, identifier);
+    deviceDisconnected(this.hub, identifier);
   }
 
   join(identifier: string, params: unknown): JoinOutcome {
-    return rules.deviceJoin(this.hub, identifier, params, this.now());
+    return deviceJoin(this.hub, identifier, params, this.now());
   }
 
   message(identifier: string, event: string, payload: unknown): MessageOutcome {
-    return rules.deviceMessage(this.hub, identifier, event, payload, this.now());
+    return deviceMessage(this.hub, identifier, event, payload, this.now());
   }
 
-  manualUpdate(identifier: string, firmware: ReleaseFirmware): rules.ManualUpdateResult {
-    return rules.manualUpdate(this.hub, identifier, firmware, this.now());
+  manualUpdate(identifier: string, firmware: ReleaseFirmware): ManualUpdateResult {
+    return manualUpdate(this.hub, identifier, firmware, this.now());
   }
 
-  createDeployment(firmware: ReleaseFirmware, settings: Partial<DeploymentSettings>): DeploymentView {
-    const group = createDeploymentGroup(this.hub, firmware, settings, this.now());
+  /** The archive a device hears about after its join (`auditLog` false) or on a new release (true). */
+  archiveFor(identifier: string, deviceApiVersion: string, auditLog: boolean): ReleaseArchive | undefined {
+    return maybeSendArchive(this.hub, identifier, deviceApiVersion, this.now(), { auditLog });
+  }
+
+  createDeployment(firmware: ReleaseFirmware, changes: Omit<DeploymentChanges, 'firmware'>): DeploymentView {
+    const group = createDeploymentGroup(this.hub, firmware, changes, this.now());
     return deploymentView(this.hub, group);
   }
 
   updateDeployment(id: number, changes: DeploymentChanges): DeploymentView {
     return deploymentView(this.hub, updateDeploymentGroup(this.hub, id, changes, this.now()));
+  }
+
+  /** The identifiers that follow a group now. */
+  members(deploymentId: number): string[] {
+    return [...this.hub.devices.values()]
+      .filter((device) => device.deploymentId === deploymentId)
+      .map((device) => device.identifier);
   }
 
   deployment(id: number): DeploymentView | undefined {
@@ -149,20 +172,20 @@ export class UpdateService {
   }
 
   expireInflightUpdates(): number {
-    return rules.deleteExpiredInflightUpdates(this.hub, this.now());
+    return deleteExpiredInflightUpdates(this.hub, this.now());
   }
 
   /** Users' switches on the device page; false for a device never seen. */
   clearPenaltyBox(identifier: string): boolean {
-    return this.#userAction(identifier, rules.clearPenaltyBox);
+    return this.#userAction(identifier, clearPenaltyBox);
   }
 
   enableUpdates(identifier: string): boolean {
-    return this.#userAction(identifier, rules.enableUpdates);
+    return this.#userAction(identifier, enableUpdates);
   }
 
   disableUpdates(identifier: string): boolean {
-    return this.#userAction(identifier, rules.disableUpdates);
+    return this.#userAction(identifier, disableUpdates);
   }
 
   records(identifier: string): DevicePage | undefined {

@@ -1,12 +1,19 @@
-/** What the test-server saw of each device's connection (frames, joins), an activity feed, and waits for tests. */
+/** What the test-server saw of each device's connections (joins, events), an activity feed, and waits for tests. */
 import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
-import type { DeviceChannel } from './device-channel.js';
+import { asJsonObject, type JsonObject, type JsonValue } from '../json.js';
+import type { DeviceConnection } from './device-connection.js';
+
+/** A join's parameters as the device sent them (always an object: any other value crashes the join). */
+export type JoinParams = JsonObject;
 
 export interface DeviceEventRecord {
   readonly at: number;
   readonly event: string;
-  readonly payload: any;
+  /** The payload's fields; `{}` when the device sent something other than an object (see `rawPayload`). */
+  readonly payload: JsonObject;
+  /** The payload exactly as sent. */
+  readonly rawPayload: JsonValue;
   /** The value crashed the channel (phx_error was sent), as it would on NervesHub. */
   readonly crashed: boolean;
 }
@@ -15,7 +22,8 @@ export interface DeviceRecord {
   readonly identifier: string;
   connected: boolean;
   connections: number;
-  readonly joins: Record<string, any>[];
+  /** The parameters of each join NervesHub accepted (crashed and refused joins are not here). */
+  readonly joins: JoinParams[];
   readonly events: DeviceEventRecord[];
 }
 
@@ -27,10 +35,17 @@ export interface ActivityEntry {
   readonly [key: string]: unknown;
 }
 
+interface Events {
+  event: [identifier: string, record: DeviceEventRecord];
+  join: [identifier: string, params: JoinParams];
+  activity: [entry: ActivityEntry];
+  change: [identifier: string];
+}
+
 export class DeviceRegistry {
   readonly #devices = new Map<string, DeviceRecord>();
-  readonly #channels = new Map<string, DeviceChannel>();
-  readonly #emitter = new EventEmitter();
+  readonly #connections = new Map<string, DeviceConnection>();
+  readonly #emitter = new EventEmitter<Events>();
   readonly #eventsFile: string | undefined;
 
   constructor(eventsFile?: string) {
@@ -51,21 +66,23 @@ export class DeviceRegistry {
     return [...this.#devices.values()];
   }
 
-  channel(identifier: string): DeviceChannel | undefined {
-    return this.#channels.get(identifier);
+  /** The device's current connection, if it has one. */
+  connection(identifier: string): DeviceConnection | undefined {
+    return this.#connections.get(identifier);
   }
 
-  connected(identifier: string, channel: DeviceChannel): void {
-    const record = this.get(identifier);
+  connected(connection: DeviceConnection): void {
+    const record = this.get(connection.identifier);
     record.connected = true;
     record.connections += 1;
-    this.#channels.set(identifier, channel);
-    this.log({ type: 'connect', identifier });
+    this.#connections.set(connection.identifier, connection);
+    this.log({ type: 'connect', identifier: connection.identifier });
   }
 
-  disconnected(identifier: string, channel: DeviceChannel): void {
-    if (this.#channels.get(identifier) !== channel) return;
-    this.#channels.delete(identifier);
+  disconnected(connection: DeviceConnection): void {
+    const { identifier } = connection;
+    if (this.#connections.get(identifier) !== connection) return;
+    this.#connections.delete(identifier);
     this.get(identifier).connected = false;
     this.log({ type: 'disconnect', identifier });
     this.#emitter.emit('change', identifier);
@@ -76,27 +93,30 @@ export class DeviceRegistry {
     this.#emitter.emit('change', identifier);
   }
 
-  joined(identifier: string, params: Record<string, unknown>): void {
+  joined(identifier: string, params: JoinParams): void {
     this.get(identifier).joins.push(params);
     this.log({ type: 'join', identifier, params });
     this.#emitter.emit('join', identifier, params);
     this.#emitter.emit('change', identifier);
   }
 
-  event(identifier: string, event: string, payload: unknown, crashed: boolean): void {
-    const record: DeviceEventRecord = { at: Date.now(), event, payload, crashed };
+  event(identifier: string, event: string, payload: JsonValue, crashed: boolean): void {
+    const record: DeviceEventRecord = {
+      at: Date.now(),
+      event,
+      payload: asJsonObject(payload),
+      rawPayload: payload,
+      crashed,
+    };
     this.get(identifier).events.push(record);
     this.log({ type: 'event', identifier, event, payload, crashed });
     this.#emitter.emit('event', identifier, record);
     this.#emitter.emit('change', identifier);
   }
 
-  on(name: 'event', listener: (identifier: string, record: DeviceEventRecord) => void): () => void;
-  on(name: 'join', listener: (identifier: string, params: Record<string, unknown>) => void): () => void;
-  on(name: 'activity', listener: (entry: ActivityEntry) => void): () => void;
-  on(name: string, listener: (...args: any[]) => void): () => void {
-    this.#emitter.on(name, listener);
-    return () => this.#emitter.off(name, listener);
+  on<K extends 'event' | 'join' | 'activity'>(name: K, listener: (...args: Events[K]) => void): () => void {
+    this.#emitter.on(name, listener as never);
+    return () => this.#emitter.off(name, listener as never);
   }
 
   /** Resolves when `check()` holds, re-checked after every change to `identifier`. */

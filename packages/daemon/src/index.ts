@@ -16,24 +16,28 @@
  * ```
  */
 
-export const PACKAGE_NAME = '@nerves-hub-link/daemon';
-
+export { VERSION } from './cli/version.js';
+export type { Config } from './config/config.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
 export type { LoadedConfig } from './config/load.js';
 export { configPath, loadConfig, parseConfig } from './config/load.js';
-export type { AuthConfig, Config, IdentitySource } from './config/schema.js';
-export type { DaemonExit } from './daemon.js';
-export { Daemon } from './daemon.js';
-export type { DaemonStatus } from './daemon-status.js';
-export { readDaemonStatus, STATUS_EXIT } from './daemon-status.js';
-export type { Connection, DeviceSetup, FirmwareState } from './device-setup.js';
-export { prepareDevice, removeStaleDownloads } from './device-setup.js';
-export type { DaemonErrorCode } from './errors.js';
-export { ConfigError, DaemonError } from './errors.js';
-export type { InstanceLock } from './lock.js';
-export { acquireLock } from './lock.js';
-export type { DaemonLogger, LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
-export { createLogger } from './log.js';
-export type { DaemonState } from './state-file.js';
-export type { UpdateSteps } from './update-manager.js';
-export { VERSION } from './version.js';
+export type { AuthConfig } from './config/sections/auth.js';
+export type { IdentitySource } from './config/sections/identity.js';
+export type { DaemonErrorCode } from './errors/daemon-errors.js';
+export { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
+export { EXIT } from './errors/exit-codes.js';
+export type { DaemonExit } from './lifecycle/daemon.js';
+export { Daemon } from './lifecycle/daemon.js';
+export type { FirmwareState } from './lifecycle/firmware-state.js';
+export type { DeviceSetup } from './lifecycle/prepare-device.js';
+export { prepareDevice } from './lifecycle/prepare-device.js';
+export type { Connection } from './link/connection.js';
+export type { DaemonStatus } from './local/daemon-status.js';
+export { readDaemonStatus, STATUS_EXIT } from './local/daemon-status.js';
+export type { InstanceLock } from './local/lock.js';
+export { acquireLock } from './local/lock.js';
+export type { DaemonState } from './local/state-file.js';
+export type { DaemonLogger, LogFields, Logger, LoggerOptions, LogLevel } from './log/logger.js';
+export { createLogger } from './log/logger.js';
+export { removeStaleDownloads } from './update/download-folder.js';
+export type { UpdateSteps } from './update/steps.js';

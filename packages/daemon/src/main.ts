@@ -1,12 +1,13 @@
 // First: V8 settings that must be in force before anything else runs.
-import './v8-flags.js';
-import { EXIT, HELP, parseCli } from './cli.js';
-import { checkCommand } from './commands/check.js';
-import { runCommand as runDaemon } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { ConfigError, DaemonError, ExitError } from './errors.js';
-import { createLogger } from './log.js';
-import { VERSION } from './version.js';
+import './runtime/v8-flags.js';
+import { checkCommand } from './cli/commands/check.js';
+import { runCommand as runDaemon } from './cli/commands/run.js';
+import { statusCommand } from './cli/commands/status.js';
+import { HELP, parseCli } from './cli/parse-cli.js';
+import { VERSION } from './cli/version.js';
+import { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
+import { EXIT } from './errors/exit-codes.js';
+import { createLogger } from './log/logger.js';
 
 /** The one place that catches, logs and picks the exit code. */
 async function main(argv: readonly string[]): Promise<number> {

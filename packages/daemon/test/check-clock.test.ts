@@ -3,11 +3,11 @@
 import { PassThrough } from 'node:stream';
 import { createTlsOptions } from '@nerves-hub-link/auth';
 import { describe, expect, it } from 'vitest';
-import { joinWithClockRetry } from '../src/commands/check.js';
+import { joinWithClockRetry } from '../src/cli/commands/check.js';
 import { parseConfig } from '../src/config/load.js';
-import { buildConnection } from '../src/device-setup.js';
-import { ExitError } from '../src/errors.js';
-import { createLogger } from '../src/log.js';
+import { ExitError } from '../src/errors/daemon-errors.js';
+import { buildConnection } from '../src/link/connection.js';
+import { createLogger } from '../src/log/logger.js';
 import { useTestServer } from './support/harness.js';
 
 const e2e = useTestServer('daemon-check-clock-', []);

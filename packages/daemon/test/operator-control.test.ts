@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { DaemonState } from '../src/state-file.js';
+import type { DaemonState } from '../src/local/state-file.js';
 import { BUNDLE, createDevice, type Device, runDaemon, statuses, useTestServer } from './support/harness.js';
 
 const e2e = useTestServer('daemon-operator-', ['small-signed.fw', 'small-signed-tampered.fw']);

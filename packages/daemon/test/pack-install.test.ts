@@ -35,6 +35,9 @@ const SHIPPED_ROOTS = new Set([
   'src',
   'bin',
   'examples',
+  // test-server: the recorded fwup archives its fake replays.
+  'fixtures',
+  'schema.json',
   'systemd',
   // The test-server ships the firmware fixtures it exports (`@nerves-hub-link/test-server/fixtures`).
   'fixtures',

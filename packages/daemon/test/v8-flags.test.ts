@@ -1,4 +1,4 @@
-// The bundle applies its own V8 settings (src/v8-flags.ts) however it is started: plain `node nerves-hub-link.mjs`,
+// The bundle applies its own V8 settings (src/runtime/v8-flags.ts) however it is started: plain `node nerves-hub-link.mjs`,
 // no options on the command line. A probe loaded before the bundle looks at the heap and at WebAssembly tiering
 // when the process exits.
 import { spawnSync } from 'node:child_process';

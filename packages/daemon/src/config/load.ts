@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/daemon-errors.js';
+import { type Config, readConfig } from './config.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import { type Config, readConfig } from './schema.js';
 
 export interface LoadedConfig {
   readonly config: Config;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import { operatorSummary } from './operator-summary.js';
+
+const MTLS = `uri = "wss://devices.example.com/socket/websocket"
+[auth]
+method = "mtls"
+cert_file = "/c.pem"
+key_file = "/k.pem"
+`;
+
+describe('operatorSummary (check)', () => {
+  it('no window, no hooks', () => {
+    const { config } = parseConfig(MTLS, '/c.toml');
+    expect(operatorSummary(config)).toEqual(['ok   updates: any time, reboot_policy immediate']);
+  });
+
+  it('the window and when it opens, the hooks, and a warning for a hook that cannot run', () => {
+    const { config } = parseConfig(
+      `${MTLS}[hooks]
+update_available = ["sh", "-c", "echo apply"]
+before_apply = "/nonexistent/stop-services"
+[updates]
+window = ["Mon-Fri 02:00-05:00"]
+timezone = "Europe/Berlin"
+reboot_policy = "never"
+`,
+      '/c.toml',
+    );
+    // Wednesday 2026-08-26 12:00 UTC is 14:00 in Berlin: the window opens on Thursday at 02:00.
+    expect(operatorSummary(config, Date.parse('2026-08-26T12:00:00Z'))).toEqual([
+      'ok   updates: window "Mon-Fri 02:00-05:00" (Europe/Berlin), opens 2026-08-27 02:00, spread 5 min; reboot_policy never',
+      'ok   hooks: update_available, before_apply (timeout 60 s)',
+      'warn hooks.before_apply: /nonexistent/stop-services is not an executable file',
+    ]);
+    expect(operatorSummary(config, Date.parse('2026-08-27T01:00:00Z'))[0]).toMatch(
+      /open now, until 2026-08-27 05:00/,
+    );
+  });
+});

@@ -1,0 +1,54 @@
+import { CONFIG_DEFAULTS } from '../defaults.js';
+import type { TableReader } from '../table-reader.js';
+import { duration } from '../value-keys.js';
+
+export interface HooksConfig {
+  readonly updateAvailable?: readonly string[];
+  readonly beforeDownload?: readonly string[];
+  readonly beforeApply?: readonly string[];
+  readonly afterApply?: readonly string[];
+  readonly onError?: readonly string[];
+  readonly beforeReboot?: readonly string[];
+  readonly timeoutMs: number;
+  /** What a failed, hung or unreadable update_available (or before_reboot under the hook policy) means. */
+  readonly onHookFailure: 'apply' | 'reschedule';
+  /** What a failed before_download or before_apply does to the update. */
+  readonly onBeforeHookFailure: 'fail' | 'reschedule';
+  /** The delay of a reschedule that names none: exit 21, and the two failure policies above. */
+  readonly rescheduleDelayMs: number;
+}
+
+/** `[hooks]`: the operator's programs, asked or told at each step of an update, and what their failure means. */
+export function readHooks(hooks: TableReader): HooksConfig {
+  // `name = ""` (as in the example config) means: no such hook.
+  const command = (key: string) => (hooks.raw(key) === '' ? undefined : hooks.command(key));
+  const commands = {
+    updateAvailable: command('update_available'),
+    beforeDownload: command('before_download'),
+    beforeApply: command('before_apply'),
+    afterApply: command('after_apply'),
+    onError: command('on_error'),
+    beforeReboot: command('before_reboot'),
+  };
+  const result = {
+    ...(Object.fromEntries(Object.entries(commands).filter(([, value]) => value !== undefined)) as Partial<
+      Record<keyof typeof commands, string[]>
+    >),
+    timeoutMs: hooks.integer('timeout_ms', CONFIG_DEFAULTS.hookTimeoutMs, 100, 3_600_000, 'milliseconds'),
+    onHookFailure:
+      hooks.oneOf('on_hook_failure', ['apply', 'reschedule'] as const, CONFIG_DEFAULTS.hookOnHookFailure) ??
+      CONFIG_DEFAULTS.hookOnHookFailure,
+    onBeforeHookFailure:
+      hooks.oneOf(
+        'on_before_hook_failure',
+        ['fail', 'reschedule'] as const,
+        CONFIG_DEFAULTS.hookOnBeforeHookFailure,
+      ) ?? CONFIG_DEFAULTS.hookOnBeforeHookFailure,
+    rescheduleDelayMs: duration(hooks, 'reschedule_delay', CONFIG_DEFAULTS.hookRescheduleDelayMs, {
+      min: 1000,
+      max: 7 * 86_400_000,
+    }),
+  };
+  hooks.rejectUnknown();
+  return result;
+}

@@ -1,0 +1,317 @@
+import type { Config } from '../config/config.js';
+import { EXIT } from '../errors/exit-codes.js';
+import { OperatorPolicy } from '../hooks/operator-policy.js';
+import { isUriProblem } from '../link/connection-errors.js';
+import { SOCKET_MAX_REDIRECTS } from '../link/constants.js';
+import { DeviceSession } from '../link/device-session.js';
+import { InterfaceReporter } from '../link/interface-reporter.js';
+import { buildJoinParams } from '../link/join-params.js';
+import { interfaceForAddress } from '../link/network-interface.js';
+import { StateFile } from '../local/state-file.js';
+import type { DaemonLogger } from '../log/logger.js';
+import { redactedEndpoint } from '../log/redact.js';
+import { runningFirmware } from '../update/facts.js';
+import { UpdateManager } from '../update/manager.js';
+import { recordUpdates } from '../update/observer.js';
+import { ProgressDisplay, showProgress } from '../update/progress-display.js';
+import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import { coalescedRuns } from './coalesced-runs.js';
+import type { DeviceSetup } from './prepare-device.js';
+import { RebootPlanner } from './reboot-planner.js';
+import { runConfiguredCommand } from './run-command.js';
+
+/** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
+const VALIDATION_POLL_MS = 10_000;
+
+/** How long the final pushes may take to leave before the reboot command runs anyway. */
+const FLUSH_BEFORE_REBOOT_MS = 5_000;
+
+export type DaemonExit = {
+  readonly reason: 'rebooting' | 'signal' | 'configuration';
+  readonly exitCode: number;
+};
+
+/**
+ * The running daemon: one device session, one update manager, the handlers of server requests, and the
+ * way out (reboot after an update, or a signal).
+ */
+export class Daemon {
+  readonly #config: Config;
+  readonly #setup: DeviceSetup;
+  readonly #logger: DaemonLogger;
+  readonly #session: DeviceSession;
+  readonly #updates: UpdateManager;
+  readonly #interfaceReporter: InterfaceReporter;
+  readonly #state: StateFile;
+  readonly #policy: OperatorPolicy;
+  readonly #rebootPlanner: RebootPlanner;
+  readonly #exit = deferred<DaemonExit>();
+  #firmwareValidated: boolean | undefined;
+  #validationTimer: NodeJS.Timeout | undefined;
+  #serverKeys: readonly string[] = [];
+  #stopping = false;
+  #everJoined = false;
+
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+    this.#config = config;
+    this.#setup = setup;
+    this.#logger = logger;
+    this.#firmwareValidated = setup.metadata.firmwareValidated;
+    const running = runningFirmware(setup.metadata.firmware);
+    this.#state = new StateFile(
+      config.dataDir,
+      { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
+      { logger },
+    );
+    this.#policy = new OperatorPolicy({
+      hooks: config.hooks,
+      updates: config.updates,
+      identifier: setup.identifier,
+      running,
+      logger,
+    });
+    this.#rebootPlanner = new RebootPlanner({
+      policy: config.updates.rebootPolicy,
+      ask: (why) => this.#policy.beforeReboot(why, this.#updates.applied),
+      execute: (why) => this.#rebootNow(why),
+      logger,
+      onPending: (pending) => this.#state.reboot(pending),
+    });
+    this.#session = new DeviceSession({
+      url: setup.connection.url,
+      socket: {
+        ...setup.connection.socketOptions,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxRedirects: SOCKET_MAX_REDIRECTS,
+      },
+      joinParams: () => this.#joinParams(),
+      logger,
+      handlers: {
+        update: (payload) => this.#updates.offer(payload),
+        reboot: () => void this.#onRebootRequest(),
+        identify: () => void this.#onIdentify(),
+        fwupPublicKeys: (keys) => this.#onServerKeys(keys),
+      },
+      onConnectionError: (error) => this.#onConnectionError(error),
+      describeError: (error) => setup.connection.describeError(error),
+      onJoined: () => this.#afterJoin(),
+      onConnectionState: (state) => {
+        if (state !== 'channel-lost') this.#state.connection(state);
+        else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+      },
+    });
+    const reporter = new StatusReporter((event, payload, options) =>
+      // Progress is worthless later; statuses wait for the next join (bounded buffer).
+      this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
+    );
+    this.#updates = new UpdateManager({
+      steps: setup.updateSteps(() => this.#publicKeys(), logger),
+      logger,
+      runningUuid: setup.metadata.firmware.nerves_fw_uuid,
+      publicKeys: () => this.#publicKeys(),
+      allowUnsigned: config.fwup.allowUnsigned,
+      policy: this.#policy,
+      listeners: [
+        reportToServer(reporter),
+        showProgress(new ProgressDisplay({ logger })),
+        recordUpdates(this.#state),
+      ],
+      onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
+    });
+    this.#interfaceReporter = new InterfaceReporter({
+      localAddress: () => this.#session.localAddress,
+      interfaceForAddress,
+      send: (payload) => this.#session.send('report_network_interface', payload, { buffer: false }),
+      logger,
+    });
+  }
+
+  /** Resolves when the daemon should end, with the exit code. */
+  run(): Promise<DaemonExit> {
+    if (this.#config.fwup.allowUnsigned && this.#config.fwup.publicKeys.length === 0) {
+      this.#logger.warn(
+        'fwup.allow_unsigned is set: without a key from the server, firmware is applied with no signature check (development boards only)',
+      );
+    }
+    this.#state.open();
+    this.#session.start().catch(() => {});
+    return this.#exit.promise;
+  }
+
+  /**
+   * SIGTERM / SIGINT: stop a download (deleting it, reporting nothing: the server offers it again after the
+   * restart), wait for a running fwup, leave cleanly.
+   */
+  async stop(signal: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#logger.info(
+      this.#updates.isApplying
+        ? `${signal}: waiting for fwup to finish before exiting`
+        : this.#updates.isPreparing
+          ? `${signal}: stopping the download and shutting down`
+          : `${signal}: shutting down`,
+    );
+    await this.#shutdown('signal', 0);
+  }
+
+  async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stopValidationPolling();
+    this.#interfaceReporter.stop();
+    this.#rebootPlanner.stop();
+    await this.#updates.shutdown();
+    await this.#session.flush(2_000);
+    await this.#session.close();
+    this.#state.close();
+    this.#exit.resolve({ reason, exitCode });
+  }
+
+  /**
+   * Learns from a failed attempt; an answer that only a new `uri` can change ends a daemon that never joined with
+   * exit 78, which systemd does not restart. Once joined at that uri the config is proven: keep retrying.
+   */
+  #onConnectionError(error: Error): void {
+    this.#setup.connection.onConnectionError(error);
+    if (this.#everJoined || this.#stopping || !isUriProblem(error)) return;
+    this.#logger.error(`the configured uri cannot work: ${this.#setup.connection.describeError(error)}`, {
+      code: 'CONFIG_INVALID',
+    });
+    void this.#shutdown('configuration', EXIT.config);
+  }
+
+  #joinParams(): Record<string, unknown> {
+    const { metadata } = this.#setup;
+    return buildJoinParams({
+      firmware: metadata.firmware,
+      fwupVersion: this.#setup.fwupVersion,
+      currentlyDownloadingUuid: this.#updates.currentlyDownloadingUuid,
+      firmwareValidated: this.#firmwareValidated,
+      autoRevertDetected: metadata.autoRevertDetected,
+      requestFwupPublicKeys: this.#config.fwup.publicKeys.length === 0,
+    });
+  }
+
+  #publicKeys(): readonly string[] {
+    return this.#config.fwup.publicKeys.length > 0 ? this.#config.fwup.publicKeys : this.#serverKeys;
+  }
+
+  #onServerKeys(keys: readonly string[]): void {
+    // An empty list never clears keys (nerves_hub_link socket.ex, update_public_keys).
+    if (keys.length === 0 || this.#config.fwup.publicKeys.length > 0) return;
+    this.#serverKeys = keys;
+    this.#logger.info(`received ${keys.length} fwup public key(s) from the server`);
+    this.#updates.keysChanged();
+  }
+
+  #afterJoin(): void {
+    this.#everJoined = true;
+    this.#state.connection('joined');
+    if (this.#stopping) return;
+    this.#interfaceReporter.joined();
+    if (this.#firmwareValidated === false) this.#startValidationPolling();
+  }
+
+  /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
+  #startValidationPolling(): void {
+    if (this.#validationTimer) return;
+    this.#validationTimer = setInterval(async () => {
+      try {
+        const validated = await this.#setup.readFirmwareValidated();
+        if (validated !== false) {
+          this.#firmwareValidated = true;
+          this.#stopValidationPolling();
+          this.#session.send('firmware_validated', {});
+          this.#logger.info('the running firmware is now validated');
+        }
+      } catch (error) {
+        this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
+      }
+    }, VALIDATION_POLL_MS);
+    this.#validationTimer.unref();
+  }
+
+  #stopValidationPolling(): void {
+    clearInterval(this.#validationTimer);
+    this.#validationTimer = undefined;
+  }
+
+  /** The server's `reboot`: the same path as the reboot after an update (updates.reboot_policy). */
+  #onRebootRequest(): void {
+    this.#rebootPlanner.request('the server asked for a reboot');
+  }
+
+  /**
+   * Reboots now: a download (or its checks) is dropped like a stop, reporting nothing, so the server offers the
+   * update again after the reboot; a running fwup is waited for. fwup never starts after this.
+   */
+  async #rebootNow(why: string): Promise<void> {
+    if (this.#updates.isApplying) {
+      this.#logger.warn('the server asked for a reboot; waiting for fwup to finish first');
+    } else if (this.#updates.isPreparing) {
+      this.#logger.warn(
+        'the server asked for a reboot; dropping the download (it is offered again after the reboot)',
+      );
+    }
+    await this.#updates.shutdown();
+    await this.#reboot(why);
+  }
+
+  /**
+   * The server's `identify`: one run at a time, and requests while it runs fold into one more run, so a burst of
+   * pushes neither starts a crowd of commands nor floods the log.
+   */
+  readonly #onIdentify = coalescedRuns(
+    () => this.#identify(),
+    (error) => this.#logger.warn(`identify: ${(error as Error)?.message ?? String(error)}`),
+  );
+
+  async #identify(): Promise<void> {
+    const { identify, timeoutMs } = this.#config.commands;
+    if (!identify) {
+      this.#logger.info('the server asked the device to identify itself; no identify command is configured');
+      return;
+    }
+    this.#logger.info('identifying the device');
+    try {
+      await runConfiguredCommand(identify, { timeoutMs });
+    } catch (error) {
+      this.#logger.warn((error as Error).message);
+    }
+  }
+
+  async #reboot(why: string): Promise<void> {
+    if (this.#stopping) {
+      // A signal came in while fwup wrote: the system is going down anyway, the new firmware boots next.
+      this.#logger.info(`${why}; not rebooting ourselves, since the daemon is stopping`);
+      return;
+    }
+    this.#stopping = true;
+    this.#stopValidationPolling();
+    this.#interfaceReporter.stop();
+    this.#session.send('rebooting', {});
+    await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);
+    await this.#session.close();
+    this.#logger.info(`rebooting: ${why}`);
+    try {
+      const { stdout } = await runConfiguredCommand(this.#config.commands.reboot, {
+        timeoutMs: this.#config.commands.timeoutMs,
+      });
+      if (stdout.trim()) this.#logger.info(stdout.trim());
+      this.#state.close();
+      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+    } catch (error) {
+      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
+      this.#state.close();
+      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+    }
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}

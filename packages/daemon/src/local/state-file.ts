@@ -1,0 +1,252 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { redact } from '../log/redact.js';
+import type { NextAttempt } from '../update/events.js';
+import type { UpdateFacts } from '../update/facts.js';
+import type { UpdateObserver } from '../update/observer.js';
+import type { ResultStatus, UpdateStage } from '../update/stage.js';
+
+/** The local status file in `data_dir`, read by `nerves-hub-link status` and by anything else on the device. */
+export const STATE_FILE = 'status.json';
+export const STATE_FORMAT = 1;
+
+export type ConnectionState = 'connecting' | 'connected' | 'joined' | 'disconnected' | 'stopped';
+
+interface FirmwareRef {
+  readonly uuid: string | null;
+  readonly version: string | null;
+}
+
+/** The file's content (snake_case, like the rest of the wire and config). Times are ISO 8601 UTC. */
+export interface DaemonState {
+  readonly format: typeof STATE_FORMAT;
+  readonly pid: number;
+  readonly started_at: string;
+  readonly updated_at: string;
+  readonly identifier: string;
+  readonly connection: {
+    readonly state: ConnectionState;
+    /** Scheme, host and path only. */
+    readonly server: string;
+    readonly since: string;
+  };
+  readonly firmware: FirmwareRef;
+  readonly update:
+    | (FirmwareRef & {
+        readonly deployment_id: number | null;
+        readonly stage: UpdateStage;
+        readonly percent: number | null;
+        readonly since: string;
+      })
+    | null;
+  readonly last_result:
+    | (FirmwareRef & { readonly status: ResultStatus; readonly reason: string | null; readonly at: string })
+    | null;
+  /** A rescheduled update: when it is asked about again, and by whom. */
+  readonly next_attempt:
+    | (FirmwareRef & {
+        /** When NervesHub's block ends (deployments) or the device asks again; null when nobody will by itself. */
+        readonly at: string | null;
+        /** When the daemon re-asks on its own with the offer it has; null when it does not. */
+        readonly local_retry_at: string | null;
+        readonly note: string;
+      })
+    | null;
+  /** A reboot that is due but not done: postponed by hooks.before_reboot, or left to the device. */
+  readonly reboot: { readonly reason: string; readonly at: string | null } | null;
+}
+
+const PROGRESS_WRITE_INTERVAL_MS = 1_000;
+
+/**
+ * Keeps the status file current. Text from outside (reasons) is redacted as it comes in, like log lines. Every write replaces the file atomically (a temporary file renamed over it), so a
+ * reader sees the old or the new content, never half of one. Progress alone is written at most once a second.
+ * Failing to write is logged once and never stops the daemon.
+ */
+export class StateFile implements UpdateObserver {
+  readonly #path: string;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  #state: DaemonState;
+  #lastWrite = 0;
+  #pendingWrite: NodeJS.Timeout | undefined;
+  #warned = false;
+
+  constructor(
+    dataDir: string,
+    initial: { identifier: string; server: string; firmware: { uuid?: string; version?: string } },
+    options: { logger: Logger; now?: () => number },
+  ) {
+    this.#path = join(dataDir, STATE_FILE);
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger;
+    const now = this.#iso();
+    // What the last run ended with stays visible across restarts (after an update: across the reboot).
+    const previous = readStateFile(dataDir);
+    this.#state = {
+      format: STATE_FORMAT,
+      pid: process.pid,
+      started_at: now,
+      updated_at: now,
+      identifier: initial.identifier,
+      connection: { state: 'connecting', server: initial.server, since: now },
+      firmware: ref(initial.firmware),
+      update: null,
+      last_result: previous.kind === 'ok' ? (previous.state.last_result ?? null) : null,
+      next_attempt: null,
+      reboot: null,
+    };
+  }
+
+  get state(): DaemonState {
+    return this.#state;
+  }
+
+  connection(state: ConnectionState): void {
+    if (state === this.#state.connection.state) return;
+    this.#set({ connection: { ...this.#state.connection, state, since: this.#iso() } });
+  }
+
+  /** An update moved to `stage`; `percent` for the download and the apply. */
+  stage(update: UpdateFacts, stage: UpdateStage, percent?: number): void {
+    const current = this.#state.update;
+    if (current && current.uuid === update.uuid && current.stage === stage) {
+      if (percent === undefined || percent === current.percent) return;
+      const throttled = percent < 100 && this.#now() - this.#lastWrite < PROGRESS_WRITE_INTERVAL_MS;
+      this.#set({ update: { ...current, percent } }, throttled);
+      return;
+    }
+    this.#set({
+      update: {
+        ...ref(update),
+        deployment_id: update.deploymentId ?? null,
+        stage,
+        percent: percent ?? null,
+        since: current && current.uuid === update.uuid ? current.since : this.#iso(),
+      },
+    });
+  }
+
+  /** The update ended with a final status: it is no longer current. */
+  result(update: UpdateFacts, status: ResultStatus, reason?: string): void {
+    this.#set({
+      update: null,
+      last_result: {
+        ...ref(update),
+        status,
+        reason: reason === undefined ? null : redact(reason),
+        at: this.#iso(),
+      },
+      ...(status === 'rescheduled' ? {} : { next_attempt: null }),
+    });
+  }
+
+  /** The update stopped without a status (the daemon is stopping, or the server asked for a reboot). */
+  dropped(): void {
+    this.#set({ update: null });
+  }
+
+  nextAttempt(attempt: NextAttempt | undefined): void {
+    this.#set({
+      next_attempt: attempt
+        ? {
+            ...ref(attempt.update),
+            at: attempt.at === undefined ? null : iso(attempt.at),
+            local_retry_at: attempt.localRetryAt === undefined ? null : iso(attempt.localRetryAt),
+            note: redact(attempt.note),
+          }
+        : null,
+    });
+  }
+
+  reboot(pending: { why: string; at?: number } | undefined): void {
+    this.#set({
+      reboot: pending
+        ? { reason: redact(pending.why), at: pending.at === undefined ? null : iso(pending.at) }
+        : null,
+    });
+  }
+
+  /** Writes the file as it is now: the daemon started. */
+  open(): void {
+    this.#write();
+  }
+
+  /** The daemon is leaving: the last write. */
+  close(): void {
+    this.#set({ connection: { ...this.#state.connection, state: 'stopped', since: this.#iso() } });
+    this.flush();
+  }
+
+  /** Writes a throttled change now. */
+  flush(): void {
+    if (this.#pendingWrite) this.#write();
+  }
+
+  #set(patch: Partial<DaemonState>, throttled = false): void {
+    this.#state = { ...this.#state, ...patch };
+    if (!throttled) {
+      this.#write();
+      return;
+    }
+    if (this.#pendingWrite) return;
+    const wait = PROGRESS_WRITE_INTERVAL_MS - (this.#now() - this.#lastWrite);
+    this.#pendingWrite = setTimeout(() => this.#write(), Math.max(0, wait));
+    this.#pendingWrite.unref();
+  }
+
+  #write(): void {
+    clearTimeout(this.#pendingWrite);
+    this.#pendingWrite = undefined;
+    this.#lastWrite = this.#now();
+    this.#state = { ...this.#state, updated_at: iso(this.#lastWrite) };
+    const temporary = `${this.#path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temporary, `${JSON.stringify(this.#state, null, 2)}\n`, { mode: 0o644 });
+      renameSync(temporary, this.#path);
+    } catch (error) {
+      if (this.#warned) return;
+      this.#warned = true;
+      this.#logger.warn(`could not write the status file ${this.#path}: ${(error as Error).message}`);
+    }
+  }
+
+  #iso(): string {
+    return iso(this.#now());
+  }
+}
+
+export type ReadState =
+  | { readonly kind: 'ok'; readonly state: DaemonState }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+export function readStateFile(dataDir: string): ReadState {
+  const path = join(dataDir, STATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'unreadable', reason: `${path}: ${code ?? (error as Error).message}` };
+  }
+  try {
+    const state = JSON.parse(text) as DaemonState;
+    if (state?.format !== STATE_FORMAT) {
+      return { kind: 'unreadable', reason: `${path}: unknown format ${JSON.stringify(state?.format)}` };
+    }
+    return { kind: 'ok', state };
+  } catch (error) {
+    return { kind: 'unreadable', reason: `${path}: ${(error as Error).message}` };
+  }
+}
+
+function ref(firmware: { uuid?: string; version?: string }): FirmwareRef {
+  return { uuid: firmware.uuid ?? null, version: firmware.version ?? null };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,39 @@
+/**
+ * The fwup public keys an update is checked with, and a bounded wait for those the join asked NervesHub for: it
+ * sends them after the join, usually before any offer, but nothing orders the two (nerves_hub_web device_link.ex).
+ */
+export class SigningKeys {
+  readonly #current: () => readonly string[];
+  #arrived: (() => void) | undefined;
+
+  constructor(current: () => readonly string[]) {
+    this.#current = current;
+  }
+
+  get available(): boolean {
+    return this.#current().length > 0;
+  }
+
+  /** The server sent keys: a wait for them ends. */
+  changed(): void {
+    this.#arrived?.();
+  }
+
+  /** Waits until there are keys, `waitMs` at most, or until `signal` aborts. Resolves whether there are keys. */
+  async wait(waitMs: number, signal: AbortSignal): Promise<boolean> {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.#arrived = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal.addEventListener('abort', done, { once: true });
+      this.#arrived = () => {
+        if (this.available) done();
+      };
+    });
+    return this.available;
+  }
+}

@@ -1,0 +1,108 @@
+import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
+import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
+import type { UpdateListener } from './events.js';
+import type { ProgressStage, ResultStatus } from './stage.js';
+
+/**
+ * Where device events go: the `device` channel's fire-and-forget push. Returns false when the event was refused
+ * (not queued at all); `onSent` runs once it has been handed to the socket, maybe after the next join.
+ */
+export type SendEvent = (
+  event: string,
+  payload: Record<string, unknown>,
+  options?: { readonly onSent?: () => void },
+) => boolean;
+
+/** The `status` of a `status_update` push (nerves_hub_web device_channel.ex). */
+export type Status = 'received' | 'started' | ResultStatus;
+
+/** The `stage` of an `fwup_progress` push for each stage with progress (nerves_hub_link updater.ex). */
+const WIRE_PROGRESS_STAGE: Readonly<Record<ProgressStage, string>> = {
+  downloading: 'downloading',
+  applying: 'updating',
+};
+
+/**
+ * Builds the status and progress pushes of one update. Progress is throttled like the reference client
+ * (a new value only if it grew and 500 ms passed), except 100, which always goes out once.
+ */
+export class StatusReporter {
+  readonly #send: SendEvent;
+  readonly #now: () => number;
+  readonly #last = new Map<ProgressStage, { value: number; at: number }>();
+
+  constructor(send: SendEvent, now: () => number = Date.now) {
+    this.#send = send;
+    this.#now = now;
+  }
+
+  /**
+   * `onSettled` runs once the status has left through the socket, or at once when it could not even be queued:
+   * either way nothing more of it can reach the server later.
+   */
+  status(status: Status, extra: Record<string, unknown> = {}, onSettled?: () => void): void {
+    // The reason is shown to operators and stored by the server: escaped and bounded whatever built it.
+    const reason = typeof extra.reason === 'string' ? { reason: shown(extra.reason, REASON_MAX_CHARS) } : {};
+    const accepted = this.#send(
+      'status_update',
+      { status, ...extra, ...reason },
+      onSettled ? { onSent: onSettled } : {},
+    );
+    if (!accepted) onSettled?.();
+  }
+
+  progress(stage: ProgressStage, value: number): void {
+    const percent = Math.max(0, Math.min(100, Math.floor(value)));
+    const last = this.#last.get(stage);
+    const now = this.#now();
+    if (last) {
+      if (percent <= last.value) return;
+      if (percent < 100 && now - last.at < PROGRESS_MIN_INTERVAL_MS) return;
+    }
+    this.#last.set(stage, { value: percent, at: now });
+    this.#send('fwup_progress', { stage: WIRE_PROGRESS_STAGE[stage], value: percent });
+  }
+
+  /** Forget progress of the last update, so the next one starts from zero. */
+  reset(): void {
+    this.#last.clear();
+  }
+}
+
+/**
+ * What NervesHub hears of an update: `received` first (a new offer's progress starts from zero), `started` for
+ * every download connection, `fwup_progress` while downloading and writing (100 when each is done), and the final
+ * status, whose `settled` runs once it has left the socket.
+ */
+export function reportToServer(reporter: StatusReporter): UpdateListener {
+  return (event) => {
+    switch (event.type) {
+      case 'received':
+        reporter.reset();
+        reporter.status('received');
+        return;
+      case 'connection':
+        reporter.status(
+          'started',
+          event.networkInterface ? { downloader_network_interface: event.networkInterface } : {},
+        );
+        return;
+      case 'progress':
+        if (event.percent !== undefined) reporter.progress(event.stage, event.percent);
+        return;
+      case 'stage-done':
+        reporter.progress(event.stage, 100);
+        return;
+      case 'finished':
+        reporter.status(
+          event.status,
+          {
+            ...(event.delayMs !== undefined ? { delay_for: event.delayMs } : {}),
+            ...(event.reason !== undefined ? { reason: event.reason } : {}),
+          },
+          event.settled,
+        );
+        return;
+    }
+  };
+}

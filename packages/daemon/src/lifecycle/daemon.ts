@@ -10,6 +10,8 @@ import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { redactedEndpoint } from '../log/redact.js';
+import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
+import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
@@ -19,12 +21,20 @@ import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand } from './run-command.js';
+import { extendStopWhile, ServiceStatus } from './service-status.js';
 
 /** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
 const VALIDATION_POLL_MS = 10_000;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
+
+/** The service manager the daemon reports to (systemd's `Type=notify`); none by default. */
+export interface DaemonServiceOptions {
+  readonly notifier?: ServiceNotifier;
+  /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
+  readonly watchdogPeriodMs?: number;
+}
 
 export type DaemonExit = {
   readonly reason: 'rebooting' | 'signal' | 'configuration';
@@ -46,17 +56,26 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  readonly #notifier: ServiceNotifier;
+  readonly #service: ServiceStatus;
+  readonly #watchdogPeriodMs: number | undefined;
+  #watchdog: Watchdog | undefined;
   #firmwareValidated: boolean | undefined;
   #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, service: DaemonServiceOptions = {}) {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
     this.#firmwareValidated = setup.metadata.firmwareValidated;
+    this.#notifier = service.notifier ?? createServiceNotifier({ socket: undefined });
+    this.#watchdogPeriodMs = service.watchdogPeriodMs;
+    this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
+      firmwareValidated: this.#firmwareValidated,
+    });
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
@@ -98,6 +117,7 @@ export class Daemon {
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+        this.#service.connection(this.#state.state.connection.state);
       },
     });
     const reporter = new StatusReporter((event, payload, options) =>
@@ -115,6 +135,7 @@ export class Daemon {
         reportToServer(reporter),
         showProgress(new ProgressDisplay({ logger })),
         recordUpdates(this.#state),
+        recordUpdates(this.#service),
       ],
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
     });
@@ -135,6 +156,9 @@ export class Daemon {
     }
     this.#state.open();
     this.#session.start().catch(() => {});
+    // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
+    this.#service.ready();
+    this.#watchdog = startWatchdog(this.#notifier, this.#watchdogPeriodMs);
     return this.#exit.promise;
   }
 
@@ -144,14 +168,24 @@ export class Daemon {
    */
   async stop(signal: string): Promise<void> {
     if (this.#stopping) return;
-    this.#logger.info(
-      this.#updates.isApplying
-        ? `${signal}: waiting for fwup to finish before exiting`
-        : this.#updates.isPreparing
-          ? `${signal}: stopping the download and shutting down`
-          : `${signal}: shutting down`,
+    const why = this.#updates.isApplying
+      ? `${signal}: waiting for fwup to finish before exiting`
+      : this.#updates.isPreparing
+        ? `${signal}: stopping the download and shutting down`
+        : `${signal}: shutting down`;
+    this.#logger.info(why);
+    this.#service.stopping(why);
+    // The stop timeout (TimeoutStopSec=) must not kill fwup half way: extended while it writes, up to fwup.timeout_ms.
+    const extending = extendStopWhile(
+      (fields) => this.#notifier.send(fields),
+      () => this.#updates.isApplying,
+      this.#config.fwup.timeoutMs,
     );
-    await this.#shutdown('signal', 0);
+    try {
+      await this.#shutdown('signal', 0);
+    } finally {
+      extending.stop();
+    }
   }
 
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
@@ -164,7 +198,14 @@ export class Daemon {
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
-    this.#exit.resolve({ reason, exitCode });
+    await this.#end({ reason, exitCode });
+  }
+
+  /** The last step of every way out: the service manager has heard all there was to say. */
+  async #end(exit: DaemonExit): Promise<void> {
+    this.#watchdog?.stop();
+    await this.#notifier.flush();
+    this.#exit.resolve(exit);
   }
 
   /**
@@ -207,6 +248,7 @@ export class Daemon {
   #afterJoin(): void {
     this.#everJoined = true;
     this.#state.connection('joined');
+    this.#service.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
     if (this.#firmwareValidated === false) this.#startValidationPolling();
@@ -220,6 +262,7 @@ export class Daemon {
         const validated = await this.#setup.readFirmwareValidated();
         if (validated !== false) {
           this.#firmwareValidated = true;
+          this.#service.firmwareValidated(true);
           this.#stopValidationPolling();
           this.#session.send('firmware_validated', {});
           this.#logger.info('the running firmware is now validated');
@@ -287,6 +330,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
+    this.#service.stopping(`rebooting: ${why}`);
     this.#stopValidationPolling();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
@@ -299,11 +343,11 @@ export class Daemon {
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+      await this.#end({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
       this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+      await this.#end({ reason: 'rebooting', exitCode: 1 });
     }
   }
 }

@@ -131,7 +131,9 @@ describe('the firmware history (Devices.update_firmware_metadata, DeviceFirmware
   it('no usable metadata while some is on record: the current row is updated in place', () => {
     const device = online('d1', on(A, { firmware_validated: true }));
     deviceJoin(hub, 'd1', { meta: { firmware_validated: false } }, now);
-    expect(device.firmwareHistory).toMatchObject([{ metadata: { uuid: A.uuid }, validation: 'not_validated' }]);
+    expect(device.firmwareHistory).toMatchObject([
+      { metadata: { uuid: A.uuid }, validation: 'not_validated' },
+    ]);
     expect(device.firmware?.uuid).toBe(A.uuid);
   });
 
@@ -143,7 +145,9 @@ describe('the firmware history (Devices.update_firmware_metadata, DeviceFirmware
     deviceJoin(hub, 'bare', { meta: { firmware_validated: true, firmware_auto_revert_detected: true } }, now);
     expect(device).toMatchObject({ firmwareHistory: [], validation: 'validated', autoRevertDetected: true });
     deviceJoin(hub, 'bare', on(A, { firmware_validated: false }), now);
-    expect(device.firmwareHistory).toMatchObject([{ metadata: { uuid: A.uuid }, validation: 'not_validated' }]);
+    expect(device.firmwareHistory).toMatchObject([
+      { metadata: { uuid: A.uuid }, validation: 'not_validated' },
+    ]);
     expect(device.currentDeviceFirmwareId).toBe(device.firmwareHistory[0]!.id);
   });
 

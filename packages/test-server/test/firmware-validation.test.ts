@@ -125,7 +125,11 @@ describe('firmware validation and the firmware history (device_firmwares)', () =
     page = await server.waitForRecords(id, (each) => each.firmwareHistory.length === 3);
     expect(page.firmwareAutoRevertDetected).toBe(true);
     expect(page.firmwareStatus).toEqual(['Revert detected']);
-    expect(page.firmwareHistory).toEqual([row(a, 'Revert detected'), row(b, 'Validated'), row(a, 'Validated')]);
+    expect(page.firmwareHistory).toEqual([
+      row(a, 'Revert detected'),
+      row(b, 'Validated'),
+      row(a, 'Validated'),
+    ]);
     expect(page.firmwareHistory[2]?.autoRevertDetected).toBe(false);
     await raw.next(offerOf(b));
     const reason =

@@ -64,7 +64,8 @@ export class ActivityPrinter {
       if (reached !== undefined) this.#milestones.set(key, reached);
       return `progress ${stage} ${payload.value}%${crashed}`;
     }
-    if (entry.event === 'firmware_validated') return `firmware_validated (the running firmware is good)${crashed}`;
+    if (entry.event === 'firmware_validated')
+      return `firmware_validated (the running firmware is good)${crashed}`;
     return `${entry.event} ${JSON.stringify(entry.payload)}${crashed}`;
   }
 }

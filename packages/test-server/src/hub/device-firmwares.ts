@@ -4,7 +4,14 @@
  * lib/nerves_hub/devices/device_firmware.ex), written by Devices.update_firmware_metadata/4
  * (lib/nerves_hub/devices.ex lines 433-509) on every join and marked by `firmware_validated`.
  */
-import type { DeviceFirmware, DeviceState, FirmwareMetadata, Hub, JoinOutcome, ValidationStatus } from './types.js';
+import type {
+  DeviceFirmware,
+  DeviceState,
+  FirmwareMetadata,
+  Hub,
+  JoinOutcome,
+  ValidationStatus,
+} from './types.js';
 
 const OK: JoinOutcome = { status: 'ok' };
 const NOT_A_BOOLEAN = 'firmware_auto_revert_detected is not a boolean';

@@ -106,7 +106,8 @@ export function firmwareValidated(hub: Hub, identifier: string, now: number): Me
   if (!row) {
     return {
       crashed: true,
-      reason: 'firmware_validated with no firmware history row: the update of its current row has no primary key',
+      reason:
+        'firmware_validated with no firmware history row: the update of its current row has no primary key',
     };
   }
   device.validation = 'validated';

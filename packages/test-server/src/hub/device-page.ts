@@ -32,7 +32,11 @@ export type PageHistoryEntry = HistoryEntry extends infer E
 export type FirmwareStatusLabel = 'Validated' | 'Not validated' | 'Revert detected';
 
 /** What the Firmware History tab says of a row (lib/nerves_hub_web/components/device_page/firmware_history_tab.ex lines 61-70). */
-export type FirmwareHistoryLabel = 'Validated' | 'Not validated' | 'Unknown validation status' | 'Revert detected';
+export type FirmwareHistoryLabel =
+  | 'Validated'
+  | 'Not validated'
+  | 'Unknown validation status'
+  | 'Revert detected';
 
 /** A row of the Firmware History tab ("Reported Installed Firmwares"). */
 export interface PageDeviceFirmware {

@@ -108,9 +108,9 @@ export function describeHistory(entry: PageHistoryEntry): string {
       return `in-flight status ${entry.status}${entry.progress === null ? '' : ` ${entry.progress}%`}`;
     case 'failed':
     case 'ignored':
-      return `update ${entry.event}, reason: ${reason(entry.reason)}${entry.blockedUntil ? `, penalty box until ${entry.blockedUntil}` : ''}`;
+      return `update ${entry.event}, reason: ${quotedReason(entry.reason)}${entry.blockedUntil ? `, penalty box until ${entry.blockedUntil}` : ''}`;
     case 'rescheduled':
-      return `update rescheduled until ${entry.until}${entry.blocked ? ' (device blocked until then)' : ''}, reason: ${reason(entry.reason)}`;
+      return `update rescheduled until ${entry.until}${entry.blocked ? ' (device blocked until then)' : ''}, reason: ${quotedReason(entry.reason)}`;
     case 'blocked':
       return `penalty box until ${entry.until}: ${entry.reason}${entry.attemptsCleared ? ', attempts cleared' : ''}`;
     case 'expired':
@@ -129,7 +129,7 @@ export function describeHistory(entry: PageHistoryEntry): string {
 }
 
 /** A device's reason, quoted and escaped: it may hold anything. */
-function reason(text: string | null): string {
+export function quotedReason(text: string | null): string {
   return text === null ? 'none given' : JSON.stringify(text);
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DeploymentView, DevicePage } from '../hub/device-page.js';
 import type { FirmwareMetadata } from '../hub/types.js';
-import { describeHistory } from './activity-printer.js';
+import { describeHistory, quotedReason } from './activity-printer.js';
 
 export interface RecordsSnapshot {
   readonly writtenAt: string;
@@ -65,8 +65,7 @@ function formatDevicePage(page: DevicePage, historyLines: number): string[] {
       `(${page.inflightUpdate.deploymentId === null ? 'manual or unsolicited' : `deployment ${page.inflightUpdate.deploymentId}`})`
     : 'none';
   const outcome = page.lastUpdateOutcome
-    ? `${page.lastUpdateOutcome.status} at ${page.lastUpdateOutcome.at}, reason: ` +
-      `${page.lastUpdateOutcome.reason === null ? 'none given' : JSON.stringify(page.lastUpdateOutcome.reason)}`
+    ? `${page.lastUpdateOutcome.status} at ${page.lastUpdateOutcome.at}, reason: ${quotedReason(page.lastUpdateOutcome.reason)}`
     : 'none';
   const history = page.history.slice(-historyLines);
   return [

@@ -97,8 +97,8 @@ export function reportNetworkInterface(hub: Hub, identifier: string, payload: un
  * (DeviceFirmware.firmware_validated, lib/nerves_hub/devices/device_firmware.ex lines 47-51) validated, an audit
  * line. The auto-revert flag stays. The row is updated by the id `current_device_firmware_id` holds: on a device
  * that never reported usable metadata it is nil, Repo.update raises Ecto.NoPrimaryKeyValueError, the transaction
- * is rolled back and the channel crashes (device_message matches `:ok` on it). No orchestrator is told: an
- * automatic offer waits for its next run.
+ * is rolled back and the raise crashes the channel (nothing in DeviceLink.firmware_validated, lines 480-484, rescues
+ * it). No orchestrator is told: an automatic offer waits for its next run.
  */
 export function firmwareValidated(hub: Hub, identifier: string, now: number): MessageOutcome {
   const device = deviceState(hub, identifier);

@@ -8,7 +8,7 @@
 // of this machine's architecture.
 //
 // dist/sea/nerves-hub-link-linux-<arch>.json records what the executable was made of; when the bundle, the Node
-// pin and the strip tool are the same, the executable is up to date and left as it is.
+// pin, the strip tool and this script are the same, the executable is up to date and left as it is.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -58,8 +59,10 @@ const name = `nerves-hub-link-linux-${arch}`;
 const executable = join(out, name);
 const recordFile = join(out, `${name}.json`);
 mkdirSync(out, { recursive: true });
-// Everything is made in a folder of this build and moved into place at the end: builds of the same
-// architecture running at the same time each leave a whole executable, never half of one.
+// One build of an architecture at a time: another one waits for it, then finds the executable up to date.
+const lock = await takeLock(join(out, `.${name}.lock`));
+// Everything is made in a folder of this build and moved into place at the end: an interrupted build never
+// leaves half an executable.
 const work = mkdtempSync(join(out, `.build-${arch}-`));
 try {
   // A SEA's main script is CommonJS, and may require only Node's built-in modules: the bundle needs no other.
@@ -77,6 +80,11 @@ try {
     nodeIntegrity: pinnedIntegrity(arch),
     bundleSha256: createHash('sha256').update(readFileSync(script)).digest('hex'),
     strip: strip ? `${strip} --remove-section=.comment` : null,
+    // How it is made: this script and postject.
+    builder: createHash('sha256')
+      .update(readFileSync(fileURLToPath(import.meta.url)))
+      .update(createRequire(import.meta.url)('postject/package.json').version)
+      .digest('hex'),
   };
   if (existsSync(executable) && existsSync(recordFile) && readFileSync(recordFile, 'utf8') === json(record)) {
     console.log(`dist/sea/${name}: up to date (${size(executable)})`);
@@ -89,6 +97,32 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
+  rmSync(lock, { force: true });
+}
+
+/** Creates `file` holding this pid, waiting while a live process holds it; a dead holder's lock is taken over. */
+async function takeLock(file) {
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return file;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    let holder;
+    try {
+      holder = Number(readFileSync(file, 'utf8'));
+    } catch {
+      continue; // Released in between.
+    }
+    try {
+      process.kill(holder, 0);
+      await setTimeout(250);
+    } catch {
+      // No such process: a build that was killed left it.
+      rmSync(file, { force: true });
+    }
+  }
 }
 
 /** Blob, official binary, strip, inject: the executable, moved into place when whole. */

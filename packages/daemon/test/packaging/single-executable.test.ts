@@ -7,9 +7,16 @@
 // emulates only the process it was started with. So the daemon under test is the arm64 executable, its
 // connection, TLS, download, checks and reports; the fwup it drives is the same host program the x64 tests use,
 // as a device's own fwup would be a program of its own.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, FWUP_KEY, RUNNING_UUID, statuses, useTestServer } from '../support/harness.js';
+import {
+  createDevice,
+  type Device,
+  FWUP_KEY,
+  RUNNING_UUID,
+  statuses,
+  useTestServer,
+} from '../support/harness.js';
 import {
   buildExecutable,
   cannotRun,
@@ -22,6 +29,21 @@ import {
 } from './support/artifacts.js';
 
 const e2e = useTestServer('daemon-sea-', ['small-signed.fw']);
+
+/**
+ * A device of the harness, with its quick test timings (1 s heartbeat, 1 s download stall) at the daemon's
+ * defaults when the executable is emulated: everything it does takes about ten times as long under qemu-user.
+ */
+async function deviceFor(arch: NodeArch, identifier: string): Promise<Device> {
+  const device = await createDevice(e2e.server, e2e.root, identifier);
+  if (!isNative(arch)) {
+    const config = readFileSync(device.configFile, 'utf8')
+      .replace(/^heartbeat_interval_ms = 1000$/m, 'heartbeat_interval_ms = 30000')
+      .replace(/^idle_timeout_ms = 1000$/m, 'idle_timeout_ms = 60000');
+    writeFileSync(device.configFile, config);
+  }
+  return device;
+}
 
 /** Fetching a Node binary from the registry (the first time) and building take this long at most. */
 const BUILD_TIMEOUT_MS = 180_000;
@@ -54,7 +76,7 @@ for (const arch of ['x64', 'arm64'] as const satisfies readonly NodeArch[]) {
     it(
       'check: joins the test-server with its firmware metadata and exits 0',
       async () => {
-        const device = await createDevice(e2e.server, e2e.root, `sea-check-${arch}`);
+        const device = await deviceFor(arch, `sea-check-${arch}`);
         const result = await runToEnd(command(['check', '--config', device.configFile]), {
           env: { FAKE_FWUP_LOG: device.fwupLog },
         });
@@ -71,7 +93,7 @@ for (const arch of ['x64', 'arm64'] as const satisfies readonly NodeArch[]) {
     it(
       'run: takes a deployment update, applies it with fwup, reports every step and reboots',
       async () => {
-        const device = await createDevice(e2e.server, e2e.root, `sea-update-${arch}`);
+        const device = await deviceFor(arch, `sea-update-${arch}`);
         const firmware = e2e.firmware('small-signed.fw');
         const started = performance.now();
         const daemon = start(command(['run', '--config', device.configFile]), {

@@ -1,5 +1,5 @@
 // What the bundle (dist/nerves-hub-link.mjs, and the single executables made of the same build) takes from undici:
-// the dispatchers the firmware download uses, from the undici version the firmware package pins, and nothing of
+// the dispatchers the firmware download uses, from the undici version the firmware package resolves, and nothing of
 // fetch, WebSocket, the caches or the mock agent. ProxyAgent's tunnel is exercised end to end through tinyproxy
 // (network.test.ts). dist/bundle-manifest.json is written by scripts/bundle.mjs from esbuild's list of inputs.
 import { spawnSync } from 'node:child_process';
@@ -22,15 +22,19 @@ const firmwarePackage = JSON.parse(readFileSync(join(firmwareDir, 'package.json'
 };
 
 describe('the bundle', () => {
-  it('holds the undici version the firmware package pins, and the one it resolves', () => {
-    const pinned = firmwarePackage.dependencies.undici;
-    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(manifest.undici.version).toBe(pinned);
+  it("holds the undici version the firmware package resolves (the lockfile's), within its range", () => {
+    const range = firmwarePackage.dependencies.undici;
     const resolved = createRequire(join(firmwareDir, 'package.json'))('undici/package.json') as {
       version: string;
     };
     expect(manifest.undici.version).toBe(resolved.version);
-    expect(manifest.packages.find((pkg) => pkg.name === 'undici')?.version).toBe(pinned);
+    expect(manifest.packages.find((pkg) => pkg.name === 'undici')?.version).toBe(resolved.version);
+    // A caret range: the same major, no older than its floor.
+    const [floorMajor, ...floor] = range.replace(/^\^/, '').split('.').map(Number);
+    const [major, ...rest] = resolved.version.split('.').map(Number);
+    expect(range).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(major).toBe(floorMajor);
+    expect(rest[0]! > floor[0]! || (rest[0] === floor[0] && rest[1]! >= floor[1]!)).toBe(true);
   });
 
   it("takes undici's dispatchers and the CONNECT API ProxyAgent needs, not its index", () => {

@@ -23,7 +23,7 @@ const firmwarePackage = JSON.parse(readFileSync(join(firmwareDir, 'package.json'
 
 describe('the bundle', () => {
   it("holds the undici version the firmware package resolves (the lockfile's), within its range", () => {
-    const range = firmwarePackage.dependencies.undici;
+    const range = firmwarePackage.dependencies.undici ?? '';
     const resolved = createRequire(join(firmwareDir, 'package.json'))('undici/package.json') as {
       version: string;
     };

@@ -14,6 +14,7 @@ import { asConfigProblem } from '../../lifecycle/setup-errors.js';
 import { buildConnection, type Connection } from '../../link/connection.js';
 import { isUriProblem } from '../../link/connection-errors.js';
 import { DEVICE_TOPIC, SOCKET_MAX_REDIRECTS } from '../../link/constants.js';
+import { isJoinCrash, versionWarning } from '../../link/firmware-version.js';
 import { buildJoinParams } from '../../link/join-params.js';
 import { proxySettings } from '../../link/proxy-route.js';
 import { loadDeviceTls } from '../../link/tls.js';
@@ -96,6 +97,8 @@ export async function checkCommand(
   const metadata = await attempt('metadata', async () => {
     const state = await readFirmwareState(config);
     report.ok('metadata', `firmware ${state.firmware.nerves_fw_uuid} (${state.firmware.nerves_fw_version})`);
+    const versionProblem = versionWarning(state.firmware.nerves_fw_version);
+    if (versionProblem) report.warn('metadata', versionProblem);
     return state;
   });
   if (metadata) checkDevpath(config, metadata, report);
@@ -147,8 +150,10 @@ export async function checkCommand(
   let joinExit: number | undefined;
   const news: JoinNews = {};
   try {
+    const crashHint = versionWarning(metadata.firmware.nerves_fw_version);
     await joinWithClockRetry(connection, joinParams, config.uri, (line) => report.warn('join', line), {
       listen: (channel) => listenWhileJoined(channel, news, askedForKeys),
+      ...(crashHint ? { crashHint } : {}),
     });
     report.ok(
       'join',
@@ -354,7 +359,11 @@ export async function joinWithClockRetry(
   joinParams: Record<string, unknown>,
   uri: string,
   out: (line: string) => void,
-  options: { listen?: (channel: Channel) => () => Promise<void> } = {},
+  options: {
+    listen?: (channel: Channel) => () => Promise<void>;
+    /** Why NervesHub may crash this device's join (its firmware version), told when the join crashes. */
+    crashHint?: string;
+  } = {},
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const failure = await joinOnce(connection, joinParams, options.listen);
@@ -364,7 +373,8 @@ export async function joinWithClockRetry(
       out("the server refused the first attempt and told its time; trying again on the server's clock");
       continue;
     }
-    const message = failure.error ? connection.describeError(failure.error) : failure.message;
+    let message = failure.error ? connection.describeError(failure.error) : failure.message;
+    if (options.crashHint && isJoinCrash(failure.error)) message += `; ${options.crashHint}`;
     // A redirect away from the server's origin is the uri's to fix, not the network's: exit as a config error.
     const uriProblem = failure.error !== undefined && isUriProblem(failure.error);
     throw new ExitError(

@@ -1,5 +1,6 @@
 // The nerves-hub-link binary with bad configurations: each names the key and the fix, and exits 78.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,27 @@ describe('nerves-hub-link with a bad config', () => {
     expect(run.output()).toBe(
       `nerves-hub-link needs Node.js 20.19 or newer, this is 20.18.1 (${process.execPath})\n`,
     );
+  });
+
+  it('a bin run before a build: one line saying to run pnpm build first', async () => {
+    for (const [bin, name] of [
+      [new URL('../bin/nerves-hub-link.js', import.meta.url), 'nerves-hub-link'],
+      [new URL('../../test-server/bin/nerves-hub-test-server.js', import.meta.url), 'nerves-hub-test-server'],
+    ] as const) {
+      // The bin in a package folder that has no dist yet.
+      const unbuilt = join(dir, `unbuilt-${name}`);
+      mkdirSync(join(unbuilt, 'bin'), { recursive: true });
+      copyFileSync(bin, join(unbuilt, 'bin', `${name}.js`));
+      writeFileSync(join(unbuilt, 'package.json'), '{ "type": "module" }\n');
+      const run = spawnSync(process.execPath, [join(unbuilt, 'bin', `${name}.js`), '--help'], {
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `${name}: ${join(unbuilt, 'dist')}/${name === 'nerves-hub-link' ? 'main' : 'cli'}.js is missing: run pnpm build first\n`,
+      );
+    }
   });
 
   it('--version, --help and a usage error', async () => {

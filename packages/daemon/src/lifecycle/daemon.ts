@@ -150,7 +150,7 @@ export class Daemon {
       policy: this.#policy,
       listeners: [
         reportToServer(reporter),
-        showProgress(new ProgressDisplay({ logger })),
+        showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
         recordUpdates(this.#state),
         recordUpdates(this.#service),
       ],

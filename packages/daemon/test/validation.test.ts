@@ -274,7 +274,19 @@ describe('validation on an A/B device', () => {
     expect(page.lastUpdateOutcome).toMatchObject({ status: 'rescheduled' });
     expect(page.inflightUpdate).toBeNull();
     expect(e2e.server.firmwareRequests.length).toBe(requestsBefore);
+    const status = startDaemon(['status', '--config', setup.device.configFile]);
+    expect((await status.exited).code).toBe(0);
+    expect(status.output()).toMatch(
+      /\n {2}validation {2}not validated: validates with `nerves-hub-link validate` \(validation\.when = "manual"\); reverts \S+Z \(in 10 min\)\n/,
+    );
     await stopped(daemon);
+    const check = startDaemon(['check', '--config', setup.device.configFile]);
+    await check.exited;
+    expect(check.output()).toContain(
+      `ok   validation: firmware ${V2} is not validated (upgrade_available=1, b.nerves_fw_validated=0, nerves_fw_validated=0): ` +
+        '`nerves-hub-link validate` validates it (validation.when = "manual"); not validated 10 min after the daemon\'s first ' +
+        'start on it, it is rolled back with validation.revert_command and a reboot',
+    );
   });
 
   it('(g) `validate` by hand under when = "manual": exit 0, and the running daemon tells NervesHub within its poll', async () => {

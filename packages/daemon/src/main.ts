@@ -6,6 +6,7 @@ import { exitQuietlyOnBrokenPipe } from './cli/broken-pipe.js';
 import { checkCommand } from './cli/commands/check.js';
 import { runCommand as runDaemon } from './cli/commands/run.js';
 import { statusCommand } from './cli/commands/status.js';
+import { validateCommand } from './cli/commands/validate.js';
 import { COMMAND_HELP, HELP, parseCli } from './cli/parse-cli.js';
 import { reportError } from './cli/report-error.js';
 import { VERSION } from './cli/version.js';
@@ -34,6 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ format, level: options.logLevel ?? 'info' });
   try {
     if (options.command === 'status') return statusCommand(options);
+    if (options.command === 'validate') return await validateCommand(options);
     return options.command === 'run' ? await runDaemon(options, logger) : await checkCommand(options, logger);
   } catch (error) {
     return reportError(error, logger, format);

@@ -87,6 +87,7 @@ describe('check with several faults at once', () => {
       'fwup',
       'metadata',
       'devpath',
+      'validation',
       'identifier',
       'join',
       'signing',

@@ -51,7 +51,7 @@ describe('parseCli', () => {
     expect(message(['-V'])).toBe("unknown option '-V' (try --help)");
     expect(message(['run', '--frob=1'])).toBe("unknown option '--frob' (try --help)");
     expect(message(['run', '--config'])).toBe("option '--config' needs a value (try --help)");
-    expect(message([])).toBe('missing command: run, check or status (try --help)');
+    expect(message([])).toBe('missing command: run, check, status or validate (try --help)');
     expect(message(['frobnicate'])).toBe("unknown command 'frobnicate' (try --help)");
     expect(message(['help', 'frobnicate'])).toBe("no help for 'frobnicate' (try --help)");
     expect(message(['run', '--json'])).toBe('--json is an option of check and status (try --help)');

@@ -3,7 +3,7 @@ import { DaemonError } from '../errors/daemon-errors.js';
 import type { LogLevel } from '../log/logger.js';
 
 /** The commands that do work; `help` and `version` only print. */
-export type WorkCommand = 'run' | 'check' | 'status';
+export type WorkCommand = 'run' | 'check' | 'status' | 'validate';
 export type CommandName = WorkCommand | 'help' | 'version';
 
 export interface CliOptions {
@@ -29,6 +29,8 @@ Commands:
   check    check the config and everything it names, then join NervesHub once;
            every problem in one run
   status   print what the running daemon is doing; its exit code is a health check
+  validate run validation.command by hand (as RAUC's mark-good): exit 0 once the
+           running firmware reads validated; the running daemon tells NervesHub
   help [COMMAND]  this help, or a command's
   version  print the version
 
@@ -85,9 +87,21 @@ ${CONFIG_OPTION}
 Exit codes: 0 running and connected, 2 running but not connected, 3 not running,
 4 cannot tell (the lock or the status file cannot be read), 78 the config is invalid.
 `,
+  validate: `Usage: nerves-hub-link validate [--config PATH]
+
+Marks the running firmware good by hand, as RAUC's mark-good does: runs validation.command,
+then reads the firmware metadata again. The running daemon notices within 10 s and tells
+NervesHub.
+
+Options:
+${CONFIG_OPTION}
+
+Exit codes: 0 the running firmware reads validated (or already did), 1 the command failed or
+the firmware still reads unvalidated, 78 no validation.command in the config.
+`,
 };
 
-const WORK_COMMANDS: readonly string[] = ['run', 'check', 'status'];
+const WORK_COMMANDS: readonly string[] = ['run', 'check', 'status', 'validate'];
 const usage = (message: string) => new DaemonError('DAEMON_USAGE', `${message} (try --help)`);
 
 export function parseCli(argv: readonly string[]): CliOptions {
@@ -109,7 +123,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     if (command === 'version' && rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);
     return { command: 'version' };
   }
-  if (command === undefined) throw usage('missing command: run, check or status');
+  if (command === undefined) throw usage('missing command: run, check, status or validate');
   if (!WORK_COMMANDS.includes(command)) throw usage(`unknown command '${command}'`);
   if (rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);
   if (values.json && command === 'run') throw usage('--json is an option of check and status');

@@ -19,14 +19,13 @@ import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import { ValidationFile } from '../validation/validation-file.js';
+import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand } from './run-command.js';
 import { extendStopWhile, ServiceStatus } from './service-status.js';
-
-/** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
-const VALIDATION_POLL_MS = 10_000;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
@@ -58,12 +57,11 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  readonly #validator: FirmwareValidator;
   readonly #notifier: ServiceNotifier;
   readonly #service: ServiceStatus;
   readonly #watchdogPeriodMs: number | undefined;
   #watchdog: Watchdog | undefined;
-  #firmwareValidated: boolean | undefined;
-  #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
@@ -74,11 +72,10 @@ export class Daemon {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
-    this.#firmwareValidated = setup.metadata.firmwareValidated;
     this.#notifier = service.notifier ?? createServiceNotifier({ socket: undefined });
     this.#watchdogPeriodMs = service.watchdogPeriodMs;
     this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
-      firmwareValidated: this.#firmwareValidated,
+      firmwareValidated: setup.metadata.firmwareValidated,
     });
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
@@ -148,6 +145,7 @@ export class Daemon {
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
+      firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter),
         showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
@@ -155,6 +153,22 @@ export class Daemon {
         recordUpdates(this.#service),
       ],
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
+    });
+    this.#validator = new FirmwareValidator({
+      config: config.validation,
+      firmware: running.uuid ? { uuid: running.uuid, version: running.version } : undefined,
+      validated: setup.metadata.firmwareValidated,
+      bootloaderReverted: setup.metadata.revertedFirmware,
+      file: new ValidationFile(config.dataDir),
+      logger,
+      readState: () => setup.readValidationState(),
+      runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
+      reportValidated: () => this.#session.send('firmware_validated', {}),
+      reboot: (why) => this.#rebootPlanner.request(why),
+      onChange: (status) => {
+        this.#state.validation(status);
+        this.#service.validation(status.state);
+      },
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -173,6 +187,8 @@ export class Daemon {
       );
     }
     this.#state.open();
+    this.#validator.start();
+    this.#state.validation(this.#validator.status());
     this.#session.start().catch(() => {});
     // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
     this.#service.ready();
@@ -209,7 +225,7 @@ export class Daemon {
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
     await this.#updates.shutdown();
@@ -245,7 +261,7 @@ export class Daemon {
       firmware: metadata.firmware,
       fwupVersion: this.#setup.fwupVersion,
       currentlyDownloadingUuid: this.#updates.currentlyDownloadingUuid,
-      firmwareValidated: this.#firmwareValidated,
+      firmwareValidated: this.#validator.validated,
       autoRevertDetected: metadata.autoRevertDetected,
       requestFwupPublicKeys: this.#config.fwup.publicKeys.length === 0,
     });
@@ -269,32 +285,7 @@ export class Daemon {
     this.#service.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
-    if (this.#firmwareValidated === false) this.#startValidationPolling();
-  }
-
-  /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
-  #startValidationPolling(): void {
-    if (this.#validationTimer) return;
-    this.#validationTimer = setInterval(async () => {
-      try {
-        const validated = await this.#setup.readFirmwareValidated();
-        if (validated !== false) {
-          this.#firmwareValidated = true;
-          this.#service.firmwareValidated(true);
-          this.#stopValidationPolling();
-          this.#session.send('firmware_validated', {});
-          this.#logger.info('the running firmware is now validated');
-        }
-      } catch (error) {
-        this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
-      }
-    }, VALIDATION_POLL_MS);
-    this.#validationTimer.unref();
-  }
-
-  #stopValidationPolling(): void {
-    clearInterval(this.#validationTimer);
-    this.#validationTimer = undefined;
+    this.#validator.joined();
   }
 
   /** The server's `reboot`: the same path as the reboot after an update (updates.reboot_policy). */
@@ -349,7 +340,7 @@ export class Daemon {
     }
     this.#stopping = true;
     this.#service.stopping(`rebooting: ${why}`);
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
     await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);

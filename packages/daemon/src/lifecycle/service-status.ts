@@ -9,6 +9,7 @@ import type { NextAttempt } from '../update/events.js';
 import type { UpdateFacts } from '../update/facts.js';
 import type { UpdateObserver } from '../update/observer.js';
 import type { ResultStatus, UpdateStage } from '../update/stage.js';
+import type { ValidationStatus } from '../validation/validator.js';
 
 const PERCENT_STEP = 5;
 
@@ -18,6 +19,15 @@ const CONNECTION: Record<ConnectionState, string> = {
   joined: 'joined NervesHub',
   disconnected: 'disconnected from NervesHub, reconnecting',
   stopped: 'disconnected',
+};
+
+/** What the status adds about the running firmware; nothing once it is validated, or when nothing says. */
+const VALIDATION: Record<ValidationStatus['state'], string | undefined> = {
+  validated: undefined,
+  unknown: undefined,
+  'not-validated': 'running firmware not validated',
+  reverting: 'going back to the previous firmware (not validated in time)',
+  'revert-failed': 'going back to the previous firmware failed',
 };
 
 const STAGE: Record<UpdateStage, (firmware: string) => string> = {
@@ -36,20 +46,21 @@ export class ServiceStatus implements UpdateObserver {
   readonly #send: (fields: NotifyFields) => void;
   #connection: ConnectionState = 'connecting';
   #activity = 'idle';
-  #validated: boolean | undefined;
+  #validation: ValidationStatus['state'] | undefined;
   #stopping: string | undefined;
   #shown: string | undefined;
 
   constructor(send: (fields: NotifyFields) => void, options: { firmwareValidated?: boolean } = {}) {
     this.#send = send;
-    this.#validated = options.firmwareValidated;
+    this.#validation = options.firmwareValidated === false ? 'not-validated' : undefined;
   }
 
   /** The words as they stand. */
   get text(): string {
     if (this.#stopping) return this.#stopping;
     const parts = [CONNECTION[this.#connection], this.#activity];
-    if (this.#validated === false) parts.push('running firmware not validated');
+    const validation = this.#validation ? VALIDATION[this.#validation] : undefined;
+    if (validation) parts.push(validation);
     return parts.join('; ');
   }
 
@@ -64,8 +75,9 @@ export class ServiceStatus implements UpdateObserver {
     this.#changed();
   }
 
-  firmwareValidated(validated: boolean | undefined): void {
-    this.#validated = validated;
+  /** The running firmware's validation, as the validator tells it. */
+  validation(state: ValidationStatus['state']): void {
+    this.#validation = state;
     this.#changed();
   }
 

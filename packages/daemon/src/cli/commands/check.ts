@@ -23,7 +23,7 @@ import { redactedEndpoint } from '../../log/redact.js';
 import { parseUpdateOffer } from '../../update/offer.js';
 import { checkDataDir, formatBytes } from '../check/data-dir.js';
 import { CheckReport } from '../check/report.js';
-import { operatorSummary } from '../operator-summary.js';
+import { operatorSummary, validationSummary } from '../operator-summary.js';
 import type { CliOptions } from '../parse-cli.js';
 
 const CHECK_JOIN_TIMEOUT_MS = 20_000;
@@ -101,7 +101,10 @@ export async function checkCommand(
     if (versionProblem) report.warn('metadata', versionProblem);
     return state;
   });
-  if (metadata) checkDevpath(config, metadata, report);
+  if (metadata) {
+    checkDevpath(config, metadata, report);
+    checkValidation(config, metadata, report);
+  }
   checkSigning(config, report);
   const identifier = await attempt('identifier', async () => {
     const found = await resolveIdentifier(identitySource(config));
@@ -237,6 +240,19 @@ function checkDevpath(config: Config, metadata: FirmwareState, report: CheckRepo
     'devpath',
     `fwup writes to ${devpath} (${config.fwup.devpath ? 'fwup.devpath' : 'nerves_fw_devpath'})`,
   );
+}
+
+/** What `[validation]` does with the running firmware, and whether its commands can run. */
+function checkValidation(config: Config, metadata: FirmwareState, report: CheckReport): void {
+  const lines = validationSummary(config.validation, {
+    validated: metadata.firmwareValidated,
+    uuid: metadata.firmware.nerves_fw_uuid,
+    detail: metadata.validationDetail,
+  });
+  for (const line of lines) {
+    if (line.startsWith('warn ')) report.warn('validation', line.slice(5));
+    else report.ok('validation', line.replace(/^ok {3}/, ''));
+  }
 }
 
 function checkSigning(config: Config, report: CheckReport): void {

@@ -1,3 +1,4 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import type { Config } from '../config/config.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { OperatorPolicy } from '../hooks/operator-policy.js';
@@ -9,7 +10,6 @@ import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import type { DaemonLogger } from '../log/logger.js';
-import { redactedEndpoint } from '../log/redact.js';
 import { runningFirmware } from '../update/facts.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
@@ -60,7 +60,7 @@ export class Daemon {
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
-      { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
+      { identifier: setup.identifier, server: redactUrl(config.uri), firmware: running },
       { logger },
     );
     this.#policy = new OperatorPolicy({

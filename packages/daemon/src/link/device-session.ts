@@ -1,6 +1,6 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import { type Channel, Socket, type SocketOptions } from '@nerves-hub-link/phoenix-channel';
 import type { Logger } from '../log/logger.js';
-import { redactedEndpoint } from '../log/redact.js';
 import { DEVICE_TOPIC } from './constants.js';
 
 /** What the daemon does with each server event on topic `device`. */
@@ -53,7 +53,7 @@ export class DeviceSession {
     };
     this.#socket = new Socket(options.url, { ...options.socket, logger: socketLogger });
     this.#socket.on('open', () => {
-      logger.info('connected', { url: redactedEndpoint(options.url) });
+      logger.info('connected', { url: redactUrl(options.url) });
       options.onConnectionState?.('connected');
     });
     this.#socket.on('close', (info) => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isNervesHubLinkCommand } from '../src/local/lock.js';
+import { isNervesHubLinkCommand } from '../src/local/lock-holder.js';
 
 const UNIT = fileURLToPath(new URL('../systemd/nerves-hub-link.service', import.meta.url));
 /** systemd-analyze's scale: 0 (confined) to 10 (UNSAFE); "OK" ends at 5.0 and so does our goal. */

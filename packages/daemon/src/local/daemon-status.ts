@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCK_FILE, staleReason } from './lock.js';
+import { LOCK_FILE } from './lock.js';
+import { staleReason } from './lock-holder.js';
 import { type DaemonState, readStateFile } from './state-file.js';
 
 /** Exit codes of `nerves-hub-link status`, for health checks (LSB's 3 and 4 for "not running" and "unknown"). */

@@ -62,7 +62,7 @@ export function acquireLock(dataDir: string, logger?: Pick<Logger, 'warn'>): Ins
       if (found.dev === own.dev && found.ino === own.ino) return held(path, own, dataDir);
       const stale = staleReason(found.pid, found.uid);
       if (stale === undefined) throw locked(found.pid, dataDir);
-      if (takeOver(path, found, ours, own) && isOurs(path, own)) {
+      if (takeOver(path, found, ours) && isOurs(path, own)) {
         logger?.warn(`taking over the stale lock ${path}: ${stale.reason}`, { stale_pid: stale.pid ?? null });
         return held(path, own, dataDir);
       }
@@ -99,7 +99,7 @@ function linked(file: string, path: string): boolean {
  * do it; it looks again that the lock is that file and stale before the rename. False when another daemon is at
  * it, or the lock changed: the caller looks again.
  */
-function takeOver(path: string, found: Holder, ours: string, own: Holder): boolean {
+function takeOver(path: string, found: Holder, ours: string): boolean {
   const marker = `${path}.takeover-${found.dev}-${found.ino}`;
   if (!linked(ours, marker)) {
     clearAbandonedMarker(marker);

@@ -9,6 +9,7 @@ import { InterfaceReporter } from '../link/interface-reporter.js';
 import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
+import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { runningFirmware } from '../update/facts.js';
 import { UpdateManager } from '../update/manager.js';
@@ -46,6 +47,8 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  /** A firmware written before this start, waiting for its reboot. */
+  readonly #written: boolean;
   #firmwareValidated: boolean | undefined;
   #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
@@ -100,6 +103,9 @@ export class Daemon {
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
       },
     });
+    const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
+    const written = writtenFirmware.pending(setup.metadata.firmware.nerves_fw_uuid);
+    this.#written = written !== undefined;
     const reporter = new StatusReporter((event, payload, options) =>
       // Progress is worthless later; statuses wait for the next join (bounded buffer).
       this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
@@ -115,7 +121,9 @@ export class Daemon {
         reportToServer(reporter),
         showProgress(new ProgressDisplay({ logger })),
         recordUpdates(this.#state),
+        rememberWritten(writtenFirmware),
       ],
+      ...(written ? { written } : {}),
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
     });
     this.#interfaceReporter = new InterfaceReporter({
@@ -134,6 +142,8 @@ export class Daemon {
       );
     }
     this.#state.open();
+    // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
+    if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
     return this.#exit.promise;
   }

@@ -465,7 +465,12 @@ describe('UpdateManager', () => {
       t.manager.offer(OFFER);
       await t.settle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 1);
-      expect(t.statuses().slice(before).map((payload) => payload.status)).toEqual(['received', 'failed']);
+      expect(
+        t
+          .statuses()
+          .slice(before)
+          .map((payload) => payload.status),
+      ).toEqual(['received', 'failed']);
     });
   });
 });

@@ -18,13 +18,12 @@ import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import { ValidationFile } from '../validation/validation-file.js';
+import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand } from './run-command.js';
-
-/** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
-const VALIDATION_POLL_MS = 10_000;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
@@ -51,8 +50,7 @@ export class Daemon {
   readonly #exit = deferred<DaemonExit>();
   /** A firmware written before this start, waiting for its reboot. */
   readonly #written: boolean;
-  #firmwareValidated: boolean | undefined;
-  #validationTimer: NodeJS.Timeout | undefined;
+  readonly #validator: FirmwareValidator;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
@@ -63,7 +61,6 @@ export class Daemon {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
-    this.#firmwareValidated = setup.metadata.firmwareValidated;
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
@@ -134,6 +131,7 @@ export class Daemon {
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
+      firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter),
         showProgress(new ProgressDisplay({ logger })),
@@ -142,6 +140,19 @@ export class Daemon {
       ],
       ...(written ? { written } : {}),
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
+    });
+    this.#validator = new FirmwareValidator({
+      config: config.validation,
+      firmware: running.uuid ? { uuid: running.uuid, version: running.version } : undefined,
+      validated: setup.metadata.firmwareValidated,
+      bootloaderReverted: setup.metadata.revertedFirmware,
+      file: new ValidationFile(config.dataDir),
+      logger,
+      readState: () => setup.readValidationState(),
+      runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
+      reportValidated: () => this.#session.send('firmware_validated', {}),
+      reboot: (why) => this.#rebootPlanner.request(why),
+      onChange: (status) => this.#state.validation(status),
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -160,6 +171,8 @@ export class Daemon {
       );
     }
     this.#state.open();
+    this.#validator.start();
+    this.#state.validation(this.#validator.status());
     // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
     if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
@@ -185,7 +198,7 @@ export class Daemon {
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
     await this.#updates.shutdown();
@@ -214,7 +227,7 @@ export class Daemon {
       firmware: metadata.firmware,
       fwupVersion: this.#setup.fwupVersion,
       currentlyDownloadingUuid: this.#updates.currentlyDownloadingUuid,
-      firmwareValidated: this.#firmwareValidated,
+      firmwareValidated: this.#validator.validated,
       autoRevertDetected: metadata.autoRevertDetected,
       requestFwupPublicKeys: this.#config.fwup.publicKeys.length === 0,
     });
@@ -237,31 +250,7 @@ export class Daemon {
     this.#state.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
-    if (this.#firmwareValidated === false) this.#startValidationPolling();
-  }
-
-  /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
-  #startValidationPolling(): void {
-    if (this.#validationTimer) return;
-    this.#validationTimer = setInterval(async () => {
-      try {
-        const validated = await this.#setup.readFirmwareValidated();
-        if (validated !== false) {
-          this.#firmwareValidated = true;
-          this.#stopValidationPolling();
-          this.#session.send('firmware_validated', {});
-          this.#logger.info('the running firmware is now validated');
-        }
-      } catch (error) {
-        this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
-      }
-    }, VALIDATION_POLL_MS);
-    this.#validationTimer.unref();
-  }
-
-  #stopValidationPolling(): void {
-    clearInterval(this.#validationTimer);
-    this.#validationTimer = undefined;
+    this.#validator.joined();
   }
 
   /** The server's `reboot`: the same path as the reboot after an update (updates.reboot_policy). */
@@ -315,7 +304,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
     await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);

@@ -1,3 +1,4 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import type { Config } from '../config/config.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { OperatorPolicy } from '../hooks/operator-policy.js';
@@ -9,8 +10,8 @@ import { InterfaceReporter } from '../link/interface-reporter.js';
 import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
+import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
-import { redactedEndpoint } from '../log/redact.js';
 import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
 import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
@@ -57,6 +58,8 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  /** A firmware written before this start, waiting for its reboot. */
+  readonly #written: boolean;
   readonly #validator: FirmwareValidator;
   readonly #notifier: ServiceNotifier;
   readonly #service: ServiceStatus;
@@ -81,7 +84,7 @@ export class Daemon {
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
-      { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
+      { identifier: setup.identifier, server: redactUrl(config.uri), firmware: running },
       { logger },
     );
     this.#policy = new OperatorPolicy({
@@ -123,6 +126,9 @@ export class Daemon {
         this.#service.connection(this.#state.state.connection.state);
       },
     });
+    const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
+    const written = writtenFirmware.pending(setup.metadata.firmware.nerves_fw_uuid);
+    this.#written = written !== undefined;
     const expiry = new InflightExpiry({
       onExpired: (uuid, silentForMs) =>
         logger.warn(
@@ -151,7 +157,9 @@ export class Daemon {
         showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
         recordUpdates(this.#state),
         recordUpdates(this.#service),
+        rememberWritten(writtenFirmware),
       ],
+      ...(written ? { written } : {}),
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
     });
     this.#validator = new FirmwareValidator({
@@ -189,6 +197,8 @@ export class Daemon {
     this.#state.open();
     this.#validator.start();
     this.#state.validation(this.#validator.status());
+    // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
+    if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
     // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
     this.#service.ready();

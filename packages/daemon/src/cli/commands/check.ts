@@ -1,5 +1,6 @@
 import { readSecretFile, resolveIdentifier, type TlsOptions } from '@nerves-hub-link/auth';
 import { fwupVersion } from '@nerves-hub-link/firmware';
+import { redactUrl } from '@nerves-hub-link/message-text';
 import { type Channel, Socket } from '@nerves-hub-link/phoenix-channel';
 import type { Config } from '../../config/config.js';
 import { CONFIG_DEFAULTS } from '../../config/defaults.js';
@@ -19,7 +20,6 @@ import { buildJoinParams } from '../../link/join-params.js';
 import { proxySettings } from '../../link/proxy-route.js';
 import { loadDeviceTls } from '../../link/tls.js';
 import type { DaemonLogger } from '../../log/logger.js';
-import { redactedEndpoint } from '../../log/redact.js';
 import { parseUpdateOffer } from '../../update/offer.js';
 import { checkDataDir, formatBytes } from '../check/data-dir.js';
 import { CheckReport } from '../check/report.js';
@@ -160,7 +160,7 @@ export async function checkCommand(
     });
     report.ok(
       'join',
-      `joined "${DEVICE_TOPIC}" at ${redactedEndpoint(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
+      `joined "${DEVICE_TOPIC}" at ${redactUrl(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
     );
     report.note(
       'join',
@@ -395,7 +395,7 @@ export async function joinWithClockRetry(
     const uriProblem = failure.error !== undefined && isUriProblem(failure.error);
     throw new ExitError(
       uriProblem ? EXIT.config : EXIT.unavailable,
-      `could not join at ${redactedEndpoint(uri)}: ${message}`,
+      `could not join at ${redactUrl(uri)}: ${message}`,
       { cause: failure.error, ...(uriProblem ? { code: 'CONFIG_INVALID' as const } : {}) },
     );
   }

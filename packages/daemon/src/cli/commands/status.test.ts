@@ -5,6 +5,7 @@ import { formatStatus } from './status.js';
 const unreadable = {
   running: false,
   pid: null,
+  responding: true,
   connected: false,
   state: null,
   current: false,

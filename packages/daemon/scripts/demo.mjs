@@ -21,7 +21,9 @@ const publicKey = readFileSync(here('../test/fixtures/fwup-key.pub'), 'utf8').tr
 const IDENTIFIER = 'demo-device-0001';
 const RUNNING_UUID = '0a6f1b4e-0000-4000-8000-000000000001';
 
-const say = (text) => process.stdout.write(`\x1b[1m[demo]\x1b[0m ${text}\n`);
+// Bold only on a terminal, and not under NO_COLOR (no-color.org): piped or redirected, the text is plain.
+const bold = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const say = (text) => process.stdout.write(`${bold ? '\x1b[1m[demo]\x1b[0m' : '[demo]'} ${text}\n`);
 
 if (!existsSync(bundle)) {
   say(`${bundle} is missing: run pnpm build first`);
@@ -92,7 +94,10 @@ try {
     ].join('\n'),
     { mode: 0o600 },
   );
-  say(`device config written to ${configFile}`);
+  // Not its path: the folder is removed when the demo ends.
+  say(
+    "device config written: mTLS, the server's CA, the update hook below, a reboot command that only echoes",
+  );
 
   server.onDeviceEvent?.(IDENTIFIER, (event, payload) => {
     if (event === 'status_update') say(`server received status_update ${JSON.stringify(payload)}`);
@@ -130,7 +135,7 @@ try {
   const written = readFileSync(disk);
   const payloadHash = createHash('sha256').update(written).digest('hex').slice(0, 16);
   say(`statuses the server saw: ${statuses.join(' → ')}`);
-  say(`${disk}: ${written.length} bytes written by fwup (sha256 ${payloadHash}…)`);
+  say(`the device's disk image: ${written.length} bytes written by fwup (sha256 ${payloadHash}…)`);
   say(`NervesHub's record of the device now: ${describePage(server.records(IDENTIFIER))}`);
 
   // The device boots the new firmware: its bootloader environment names the new uuid, and the next join tells
@@ -168,6 +173,7 @@ try {
   }
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
+  say(`removed ${dir}, where everything above was written (the daemon's log names files in it)`);
 }
 
 /** One line of what the NervesHub device page would show. */
@@ -182,6 +188,6 @@ function describePage(page) {
     inflight,
     `${page.updateAttempts.length} update attempt(s)`,
     blocked,
-    `network interface ${page.networkInterface ?? 'not reported'}`,
+    `network interface: ${page.networkInterface ?? 'not reported'}`,
   ].join(', ');
 }

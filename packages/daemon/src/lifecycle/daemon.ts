@@ -12,6 +12,8 @@ import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
+import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
+import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
 import { InflightExpiry } from '../update/inflight-expiry.js';
 import { UpdateManager } from '../update/manager.js';
@@ -24,9 +26,17 @@ import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand } from './run-command.js';
+import { extendStopWhile, ServiceStatus } from './service-status.js';
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
+
+/** The service manager the daemon reports to (systemd's `Type=notify`); none by default. */
+export interface DaemonServiceOptions {
+  readonly notifier?: ServiceNotifier;
+  /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
+  readonly watchdogPeriodMs?: number;
+}
 
 export type DaemonExit = {
   readonly reason: 'rebooting' | 'signal' | 'configuration';
@@ -51,16 +61,25 @@ export class Daemon {
   /** A firmware written before this start, waiting for its reboot. */
   readonly #written: boolean;
   readonly #validator: FirmwareValidator;
+  readonly #notifier: ServiceNotifier;
+  readonly #service: ServiceStatus;
+  readonly #watchdogPeriodMs: number | undefined;
+  #watchdog: Watchdog | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
   readonly #versionProblem: string | undefined;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, service: DaemonServiceOptions = {}) {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
+    this.#notifier = service.notifier ?? createServiceNotifier({ socket: undefined });
+    this.#watchdogPeriodMs = service.watchdogPeriodMs;
+    this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
+      firmwareValidated: setup.metadata.firmwareValidated,
+    });
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
@@ -104,6 +123,7 @@ export class Daemon {
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+        this.#service.connection(this.#state.state.connection.state);
       },
     });
     const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
@@ -134,8 +154,9 @@ export class Daemon {
       firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter),
-        showProgress(new ProgressDisplay({ logger })),
+        showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
         recordUpdates(this.#state),
+        recordUpdates(this.#service),
         rememberWritten(writtenFirmware),
       ],
       ...(written ? { written } : {}),
@@ -152,7 +173,10 @@ export class Daemon {
       runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
       reportValidated: () => this.#session.send('firmware_validated', {}),
       reboot: (why) => this.#rebootPlanner.request(why),
-      onChange: (status) => this.#state.validation(status),
+      onChange: (status) => {
+        this.#state.validation(status);
+        this.#service.validation(status.state);
+      },
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -176,6 +200,9 @@ export class Daemon {
     // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
     if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
+    // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
+    this.#service.ready();
+    this.#watchdog = startWatchdog(this.#notifier, this.#watchdogPeriodMs);
     return this.#exit.promise;
   }
 
@@ -185,14 +212,24 @@ export class Daemon {
    */
   async stop(signal: string): Promise<void> {
     if (this.#stopping) return;
-    this.#logger.info(
-      this.#updates.isApplying
-        ? `${signal}: waiting for fwup to finish before exiting`
-        : this.#updates.isPreparing
-          ? `${signal}: stopping the download and shutting down`
-          : `${signal}: shutting down`,
+    const why = this.#updates.isApplying
+      ? `${signal}: waiting for fwup to finish before exiting`
+      : this.#updates.isPreparing
+        ? `${signal}: stopping the download and shutting down`
+        : `${signal}: shutting down`;
+    this.#logger.info(why);
+    this.#service.stopping(why);
+    // The stop timeout (TimeoutStopSec=) must not kill fwup half way: extended while it writes, up to fwup.timeout_ms.
+    const extending = extendStopWhile(
+      (fields) => this.#notifier.send(fields),
+      () => this.#updates.isApplying,
+      this.#config.fwup.timeoutMs,
     );
-    await this.#shutdown('signal', 0);
+    try {
+      await this.#shutdown('signal', 0);
+    } finally {
+      extending.stop();
+    }
   }
 
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
@@ -205,7 +242,14 @@ export class Daemon {
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
-    this.#exit.resolve({ reason, exitCode });
+    await this.#end({ reason, exitCode });
+  }
+
+  /** The last step of every way out: the service manager has heard all there was to say. */
+  async #end(exit: DaemonExit): Promise<void> {
+    this.#watchdog?.stop();
+    await this.#notifier.flush();
+    this.#exit.resolve(exit);
   }
 
   /**
@@ -248,6 +292,7 @@ export class Daemon {
   #afterJoin(): void {
     this.#everJoined = true;
     this.#state.connection('joined');
+    this.#service.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
     this.#validator.joined();
@@ -304,6 +349,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
+    this.#service.stopping(`rebooting: ${why}`);
     this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
@@ -316,11 +362,11 @@ export class Daemon {
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+      await this.#end({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
       this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+      await this.#end({ reason: 'rebooting', exitCode: 1 });
     }
   }
 }

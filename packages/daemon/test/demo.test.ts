@@ -36,6 +36,14 @@ it('piped: plain text, the whole cycle, and its temporary folder named only as r
   expect(output).toContain(
     '[demo] statuses the server saw: received → rescheduled → received → started → completed',
   );
+  // After the reboot the new slot joins unvalidated, passes its health check and is validated: the page says so.
+  expect(output).toMatch(
+    /\[demo\] rebooted: the bootloader .* starts slot b, firmware 2\.0\.0, not validated yet/,
+  );
+  expect(output).toContain('is validated (validation.command); told NervesHub');
+  expect(output).toMatch(
+    /\[demo\] NervesHub's record after the join: firmware b1d19973… 2\.0\.0 \(Validated\)/,
+  );
   const lines = output.trimEnd().split('\n');
   const removed = /^\[demo\] removed (\S+), where everything above was written/.exec(lines.at(-1)!);
   expect(removed, lines.at(-1)).not.toBeNull();

@@ -2,7 +2,6 @@ import type { Config } from '../config/config.js';
 import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
-import { runnable } from '../lifecycle/configured-programs.js';
 
 const HOOK_KEYS = [
   ['updateAvailable', 'update_available'],

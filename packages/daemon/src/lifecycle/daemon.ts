@@ -14,11 +14,12 @@ import { runningFirmware } from '../update/facts.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
+import { type Clock, systemClock } from '../runtime/clock.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
-import { runConfiguredCommand } from './run-command.js';
+import { runConfiguredCommand, wasStopped } from './run-command.js';
 
 /** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
 const VALIDATION_POLL_MS = 10_000;
@@ -30,6 +31,14 @@ export type DaemonExit = {
   readonly reason: 'rebooting' | 'signal' | 'configuration';
   readonly exitCode: number;
 };
+
+export interface DaemonOptions {
+  /**
+   * The time and the timers of the daemon's own decisions: an offer asked about again, a reboot asked about
+   * again, the status bound's minute. A test moves them by hand. @default systemClock
+   */
+  readonly clock?: Clock;
+}
 
 /**
  * The running daemon: one device session, one update manager, the handlers of server requests, and the
@@ -46,13 +55,16 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  /** Aborted when the daemon stops: every command and hook it runs is stopped with its process group. */
+  readonly #stopSignal = new AbortController();
   #firmwareValidated: boolean | undefined;
   #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
+    const clock = options.clock ?? systemClock;
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
@@ -69,13 +81,15 @@ export class Daemon {
       identifier: setup.identifier,
       running,
       logger,
+      now: () => clock.now(),
     });
     this.#rebootPlanner = new RebootPlanner({
       policy: config.updates.rebootPolicy,
-      ask: (why) => this.#policy.beforeReboot(why, this.#updates.applied),
+      ask: (why, signal) => this.#policy.beforeReboot(why, this.#updates.applied, signal),
       execute: (why) => this.#rebootNow(why),
       logger,
       onPending: (pending) => this.#state.reboot(pending),
+      clock,
     });
     this.#session = new DeviceSession({
       url: setup.connection.url,
@@ -111,8 +125,9 @@ export class Daemon {
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
+      clock,
       listeners: [
-        reportToServer(reporter),
+        reportToServer(reporter, { now: () => clock.now() }),
         showProgress(new ProgressDisplay({ logger })),
         recordUpdates(this.#state),
       ],
@@ -143,6 +158,8 @@ export class Daemon {
    * restart), wait for a running fwup, leave cleanly.
    */
   async stop(signal: string): Promise<void> {
+    // Also while the reboot command runs: the system is going down, and nothing the daemon started outlives it.
+    this.#stopSignal.abort();
     if (this.#stopping) return;
     this.#logger.info(
       this.#updates.isApplying
@@ -157,10 +174,15 @@ export class Daemon {
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#stopSignal.abort();
     this.#stopValidationPolling();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
-    await this.#updates.shutdown();
+    // The update is stopped first (its hooks with it), then the hooks that are only told get a short while.
+    const updatesStopped = this.#updates.shutdown();
+    const hooksStopped = this.#policy.stop();
+    await updatesStopped;
+    await hooksStopped;
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
@@ -274,9 +296,10 @@ export class Daemon {
     }
     this.#logger.info('identifying the device');
     try {
-      await runConfiguredCommand(identify, { timeoutMs });
+      await runConfiguredCommand(identify, { timeoutMs, signal: this.#stopSignal.signal });
     } catch (error) {
-      this.#logger.warn((error as Error).message);
+      if (wasStopped(error)) this.#logger.info('identify stopped: the daemon is stopping');
+      else this.#logger.warn((error as Error).message);
     }
   }
 
@@ -296,13 +319,19 @@ export class Daemon {
     try {
       const { stdout } = await runConfiguredCommand(this.#config.commands.reboot, {
         timeoutMs: this.#config.commands.timeoutMs,
+        signal: this.#stopSignal.signal,
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
       this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
-      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#state.close();
+      if (wasStopped(error)) {
+        this.#logger.info('the reboot command was stopped: the daemon is stopping');
+        this.#exit.resolve({ reason: 'signal', exitCode: 0 });
+        return;
+      }
+      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
     }
   }

@@ -7,6 +7,7 @@ import {
 import { fwupVersion } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors/daemon-errors.js';
+import { childEnvironment } from '../link/child-environment.js';
 import { buildConnection, type Connection } from '../link/connection.js';
 import { type ProxySettings, proxySettings } from '../link/proxy-route.js';
 import { loadDeviceTls } from '../link/tls.js';
@@ -51,7 +52,9 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
   logger.info(`device identifier: ${identifier}`);
 
   const metadata = await readFirmwareState(config);
-  const version = await fwupVersion(config.fwup.path);
+  const version = await fwupVersion(config.fwup.path, {
+    env: { ...childEnvironment(process.env), ...config.fwup.env },
+  });
   const devpath = config.fwup.devpath ?? metadata.devpath;
   if (!devpath) {
     throw new ConfigError('CONFIG_INVALID', config.file, [

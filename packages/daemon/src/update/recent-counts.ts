@@ -1,0 +1,41 @@
+/**
+ * How often each key (a firmware uuid) was counted within a sliding window, for the status bound
+ * (STATUS_BOUND). Counts older than the window are forgotten, and at most `maxKeys` keys are kept (the oldest go
+ * first), so a server that offers a stream of new firmware cannot grow it without bound.
+ */
+export class RecentCounts {
+  readonly #windowMs: number;
+  readonly #maxKeys: number;
+  readonly #now: () => number;
+  /** Key → when it was counted, oldest first; a Map keeps keys in the order they were last set. */
+  readonly #times = new Map<string, number[]>();
+
+  constructor(options: { readonly windowMs: number; readonly maxKeys: number; readonly now: () => number }) {
+    this.#windowMs = options.windowMs;
+    this.#maxKeys = options.maxKeys;
+    this.#now = options.now;
+  }
+
+  /** How often `key` was counted within the window. */
+  count(key: string): number {
+    return this.#recent(key).length;
+  }
+
+  /** Counts `key` now if it was counted fewer than `limit` times within the window; false (not counted) if not. */
+  take(key: string, limit: number): boolean {
+    const recent = this.#recent(key);
+    if (recent.length >= limit) return false;
+    this.#times.delete(key);
+    this.#times.set(key, [...recent, this.#now()]);
+    while (this.#times.size > this.#maxKeys) this.#times.delete(this.#times.keys().next().value!);
+    return true;
+  }
+
+  #recent(key: string): number[] {
+    const since = this.#now() - this.#windowMs;
+    const recent = (this.#times.get(key) ?? []).filter((at) => at > since);
+    if (recent.length === 0) this.#times.delete(key);
+    else this.#times.set(key, recent);
+    return recent;
+  }
+}

@@ -174,7 +174,7 @@ describe('OperatorPolicy.decide', () => {
       kind: 'reschedule',
       delayMs: 3_600_000 + 300_000,
       reason:
-        'outside the maintenance window "Mon-Fri 02:00-05:00" (UTC); it opens at 2026-08-26 02:00; retrying in 65 min',
+        'outside the maintenance window "Mon-Fri 02:00-05:00" (UTC); it opens at 2026-08-26 02:00',
     });
     expect(() => readFileSync(marker)).toThrow();
   });

@@ -210,9 +210,10 @@ export class OperatorPolicy implements UpdatePolicy {
     );
     const delayMs = Math.max(1, Math.ceil(state.opensAt - now + spread));
     const listed = windows.map((window) => `"${window.text}"`).join(', ');
+    // When it is asked again is `delay_for`, after the floor of a reschedule (DELAY_USES.offer): not repeated here.
     const reason =
       `outside the maintenance window ${listed} (${zoneName(timezone)}); ` +
-      `it opens at ${formatLocalTime(state.opensAt, timezone)}; retrying in ${formatDuration(delayMs)}`;
+      `it opens at ${formatLocalTime(state.opensAt, timezone)}`;
     return { kind: 'reschedule', delayMs, reason };
   }
 

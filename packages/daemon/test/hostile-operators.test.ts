@@ -4,8 +4,10 @@
 // crowd of on_error hooks, a failing before_reboot held the reboot back for good.
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fakeFwupPath } from '@nerves-hub-link/test-server';
 import { runningMembers } from '@nerves-hub-link/test-server/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OBSERVER_STOP_WAIT_MS } from '../src/hooks/operator-policy.js';
 import { ManualClock } from '../src/runtime/manual-clock.js';
 import { STATUS_BOUND } from '../src/update/constants.js';
@@ -16,15 +18,29 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const DAY = 24 * 60 * MINUTE;
 
-const clock = new ManualClock(Date.now());
+// One clock per test, each starting where the last one ended: the server's records never go back in time, and
+// no daemon of another test has anything scheduled on it.
+let clock = new ManualClock(Date.now());
 const e2e = useTestServer('daemon-hostile-operators-', ['small-signed.fw', 'small-signed-tampered.fw'], {
   server: { now: () => clock.now() },
 });
 
 const running: InProcessDaemon[] = [];
-afterAll(async () => {
-  await Promise.all(running.map((each) => each.stop().catch(() => {})));
+beforeEach(() => {
+  clock = new ManualClock(clock.now());
 });
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((each) => each.stop().catch(() => {})));
+});
+
+/** Waits until the statuses the device sent have all reached the server: none came for a while. */
+async function delivered(identifier: string): Promise<void> {
+  const count = () => e2e.server.device(identifier).events.length;
+  for (let last = -1; last !== count(); ) {
+    last = count();
+    await sleep(100);
+  }
+}
 
 async function start(device: Device): Promise<InProcessDaemon> {
   const daemon = await startInProcess(device, clock);
@@ -131,6 +147,7 @@ describe('a hook that answers "reschedule 1" to a manual push', () => {
     await until('the first answer', () => clock.pending === 1);
 
     await runFor(daemon, 10 * MINUTE, 10 * SECOND);
+    await delivered(device.identifier);
 
     // Asked at 0, 5 and 10 minutes: 1,207 times in 5 s before the floor.
     expect(hook.calls()).toBe(3);
@@ -173,6 +190,7 @@ describe('a before_reboot that answers "reschedule 25d" (updates.reboot_policy =
       await until('the offer to be left unanswered', () => daemon.messages(/not answered: firmware .* is written/).length === 1);
 
       await runFor(daemon, 25 * DAY - 2 * 60 * MINUTE, 12 * 60 * MINUTE);
+      await delivered(device.identifier);
       expect(hook.calls()).toBe(2);
       expect(daemon.messages(/^rebooting/)).toEqual([]);
       const { attempts, history } = deviceCaused(device.identifier);
@@ -202,6 +220,7 @@ describe('a before_reboot that always fails (updates.reboot_policy = "hook")', (
     clock.advance(5 * MINUTE);
     const exit = await daemon.exited;
     expect(exit).toEqual({ reason: 'rebooting', exitCode: 0 });
+    await delivered(device.identifier);
     expect(daemon.messages(/^would reboot now$/)).toHaveLength(1);
     expect(
       daemon.messages(/^hooks\.before_reboot exited with status 1; it failed 3 times in a row, rebooting now/),
@@ -263,6 +282,7 @@ describe('a server that offers a broken firmware again and again', () => {
     }
     offer();
     await until('the guard', () => sent().some((status) => status.status === 'rescheduled'));
+    await delivered(device.identifier);
     expect(sent().slice(-2)).toEqual([
       { status: 'received' },
       {
@@ -302,6 +322,7 @@ describe('a minute of hostile pushes and answers', () => {
       await until('both offers to be handled', () => daemon.messages(OFFER_OUTCOME).length >= outcomes + 2);
       clock.advance(SECOND);
     }
+    await delivered(device.identifier);
     const inTheMinute = deviceCaused(device.identifier);
     expect(inTheMinute.attempts.length).toBeLessThanOrEqual(STATUS_BOUND.offers);
     expect(inTheMinute.attempts.length).toBeGreaterThan(0);
@@ -313,6 +334,7 @@ describe('a minute of hostile pushes and answers', () => {
 
     // Ten more minutes: only the device's own re-asks, at most one every 5 minutes.
     await runFor(daemon, 10 * MINUTE, 10 * SECOND);
+    await delivered(device.identifier);
     const after = deviceCaused(device.identifier);
     expect(mostWithin(after.attempts, MINUTE)).toBeLessThanOrEqual(STATUS_BOUND.offers);
     expect(mostWithin(after.historyTimes, MINUTE)).toBeLessThanOrEqual(2 * STATUS_BOUND.offers);
@@ -344,6 +366,7 @@ describe('hooks that misbehave, on the daemon\'s clock', () => {
     await runFor(daemon, 10 * MINUTE, 30 * SECOND);
     clock.advance(5 * MINUTE);
     expect(await daemon.exited).toEqual({ reason: 'rebooting', exitCode: 0 });
+    await delivered(device.identifier);
     const events = e2e.server.device(device.identifier).events;
     const rescheduled = events.filter((event) => event.payload?.status === 'rescheduled');
     expect(rescheduled.map((event) => event.payload.reason)).toEqual([
@@ -385,4 +408,77 @@ describe('hooks that misbehave, on the daemon\'s clock', () => {
     expect(daemon.messages(/^would reboot now$/)).toHaveLength(1);
     expect(hook.reasons()).toEqual(['the new firmware is written', 'the new firmware is written']);
   }, 30_000);
+});
+
+/** The process group a command started under `sh -c "echo $$ > pidFile; …"` leads, once it runs. */
+async function groupOf(pidFile: string): Promise<number> {
+  const pgid = await until('the command to start', () =>
+    existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== ''
+      ? Number(readFileSync(pidFile, 'utf8'))
+      : undefined,
+  );
+  await until('its children to start', () => runningMembers(pgid).length >= 2);
+  return pgid;
+}
+
+describe('a stop ends everything the daemon started', () => {
+  it('fwup -V is stopped with its group, at once: no status, the download removed', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'stop-during-verify');
+    const pidFile = join(device.dir, 'verify.pid');
+    const wrapper = join(device.dir, 'slow-fwup.sh');
+    // A fwup whose -V takes long (a large archive on slow storage).
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/sh',
+        `[ "$1" = "-V" ] && { echo $$ > ${pidFile}; sleep 30 & wait; }`,
+        `exec "${process.execPath}" "${fakeFwupPath}" "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(wrapper, 0o755);
+    writeFileSync(device.configFile, readFileSync(device.configFile, 'utf8').replace(/^path = .*$/m, `path = "${wrapper}"`));
+    const daemon = await start(device);
+    expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
+    const pgid = await groupOf(pidFile);
+    const stopMs = await daemon.stop();
+    expect(stopMs).toBeLessThan(2_500);
+    expect(runningMembers(pgid)).toEqual([]);
+    await delivered(device.identifier);
+    const statuses = e2e.server
+      .device(device.identifier)
+      .events.filter((event) => event.event === 'status_update')
+      .map((event) => event.payload.status);
+    expect(statuses).toEqual(['received', 'started']);
+    expect(device.downloads()).toEqual([]);
+  });
+
+  it('identify and a before_reboot being asked are stopped with their groups', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'stop-commands');
+    const identifyPid = join(device.dir, 'identify.pid');
+    const rebootPid = join(device.dir, 'before-reboot.pid');
+    writeFileSync(
+      device.configFile,
+      readFileSync(device.configFile, 'utf8').replace(
+        '[commands]\n',
+        () => `[commands]\nidentify = ["sh", "-c", "echo $$ > ${identifyPid}; sleep 30 & sleep 30"]\n`,
+      ),
+    );
+    configure(device, [
+      '[hooks]',
+      `before_reboot = ["sh", "-c", "echo $$ > ${rebootPid}; sleep 30 & sleep 30"]`,
+      '[updates]',
+      'reboot_policy = "hook"',
+    ]);
+    const daemon = await start(device);
+    e2e.server.push(device.identifier, 'identify', {});
+    const identify = await groupOf(identifyPid);
+    e2e.server.push(device.identifier, 'reboot', {});
+    const beforeReboot = await groupOf(rebootPid);
+    const stopMs = await daemon.stop();
+    expect(stopMs).toBeLessThan(2_500);
+    expect(runningMembers(identify)).toEqual([]);
+    expect(runningMembers(beforeReboot)).toEqual([]);
+    expect(daemon.messages(/^identify stopped: the daemon is stopping$/)).toHaveLength(1);
+  });
 });

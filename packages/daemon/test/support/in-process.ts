@@ -2,6 +2,7 @@
 // fake fwup, on a clock the test moves by hand: the daemon's own decisions (re-asks, postponed reboots, the status
 // bound's minute) follow that clock, so an hour of a misbehaving hook runs in a moment. What NervesHub records
 // is read from the test-server, whose clock is the same one.
+import { mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.js';
@@ -44,6 +45,7 @@ export async function startInProcess(device: Device, clock: ManualClock): Promis
   });
   const logger = createLogger({ format: 'json', level: 'debug', stream });
   const { config } = loadConfig(device.configFile);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const setup = await prepareDevice(config, logger);
   const daemon = new Daemon(config, setup, logger, { clock });
   const exited = daemon.run();

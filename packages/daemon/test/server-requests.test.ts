@@ -48,13 +48,14 @@ describe('server requests', () => {
     await daemon.exited;
   });
 
-  it('uses fwup keys sent by the server: signed firmware passes, and the keys reach fwup', async () => {
+  it('uses fwup keys sent by the server, the string entries of a list with a bad one: signed firmware passes, and the keys reach fwup', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'keyed');
     const daemon = runDaemon(device);
     const joined = await e2e.server.waitForJoin(device.identifier);
     expect(joined.fwup_public_keys).toBe('on_connect');
-    e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
+    e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [42, key] });
     await daemon.waitForOutput(/received 1 fwup public key/);
+    expect(daemon.output()).toContain('ignoring 1 fwup public key(s) from the server that are not strings');
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     expect((await daemon.exited).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);

@@ -2,7 +2,15 @@ export { type CertificatePair, CertificateStore, type IssueOptions } from './cer
 export { fakeFwupPath } from './fake-fwup-path.js';
 export * from './firmware-host/index.js';
 export { humanizedNetworkInterfaceName } from './hub/device-messages.js';
-export type { DeploymentView, DevicePage, PageHistoryEntry } from './hub/device-page.js';
+export type {
+  DeploymentView,
+  DevicePage,
+  FirmwareHistoryLabel,
+  FirmwareStatusLabel,
+  PageDeviceFirmware,
+  PageHistoryEntry,
+  UpdateOutcome,
+} from './hub/device-page.js';
 export type {
   ConnectionStatus,
   DeploymentSettings,

@@ -4,6 +4,7 @@ import { OperatorPolicy } from '../hooks/operator-policy.js';
 import { isUriProblem } from '../link/connection-errors.js';
 import { SOCKET_MAX_REDIRECTS } from '../link/constants.js';
 import { DeviceSession } from '../link/device-session.js';
+import { isJoinCrash, versionWarning } from '../link/firmware-version.js';
 import { InterfaceReporter } from '../link/interface-reporter.js';
 import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
@@ -11,6 +12,7 @@ import { StateFile } from '../local/state-file.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { redactedEndpoint } from '../log/redact.js';
 import { runningFirmware } from '../update/facts.js';
+import { InflightExpiry } from '../update/inflight-expiry.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
@@ -61,6 +63,8 @@ export class Daemon {
   #validationTimer: NodeJS.Timeout | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
+  /** Why NervesHub may crash the join of this firmware's version, if it may. */
+  readonly #versionProblem: string | undefined;
   #everJoined = false;
 
   constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
@@ -69,6 +73,7 @@ export class Daemon {
     this.#setup = setup;
     this.#logger = logger;
     this.#firmwareValidated = setup.metadata.firmwareValidated;
+    this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
@@ -108,15 +113,27 @@ export class Daemon {
       },
       onConnectionError: (error) => this.#onConnectionError(error),
       describeError: (error) => setup.connection.describeError(error),
+      joinHint: (error) => (isJoinCrash(error) ? this.#versionProblem : undefined),
       onJoined: () => this.#afterJoin(),
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
       },
     });
-    const reporter = new StatusReporter((event, payload, options) =>
-      // Progress is worthless later; statuses wait for the next join (bounded buffer).
-      this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
+    const expiry = new InflightExpiry({
+      onExpired: (uuid, silentForMs) =>
+        logger.warn(
+          `not sending the last status of update ${uuid}: nothing of it reached NervesHub for ` +
+            `${Math.round(silentForMs / 60_000)} min, and NervesHub forgets an update after 30 min without news; a ` +
+            'status for a forgotten update would crash the device channel (the update is offered again if it is still due)',
+        ),
+    });
+    const reporter = new StatusReporter(
+      (event, payload, options) =>
+        // Progress is worthless later; statuses wait for the next join (bounded buffer).
+        this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
+      Date.now,
+      expiry,
     );
     this.#updates = new UpdateManager({
       steps: setup.updateSteps(() => this.#publicKeys(), logger),
@@ -143,6 +160,7 @@ export class Daemon {
 
   /** Resolves when the daemon should end, with the exit code. */
   run(): Promise<DaemonExit> {
+    if (this.#versionProblem) this.#logger.warn(this.#versionProblem);
     if (this.#config.fwup.allowUnsigned && this.#config.fwup.publicKeys.length === 0) {
       this.#logger.warn(
         'fwup.allow_unsigned is set: without a key from the server, firmware is applied with no signature check (development boards only)',

@@ -94,7 +94,9 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
 
 function identitySource(config: Config): IdentifierSource {
   const { identity, auth } = config;
-  if (identity.kind === 'command') return { command: identity.command, timeoutMs: identity.timeoutMs };
+  if (identity.kind === 'command') {
+    return { command: identity.command, timeoutMs: identity.timeoutMs, env: childEnvironment(process.env) };
+  }
   if (identity.kind === 'value') return { value: identity.value };
   if (auth.method !== 'mtls') {
     // The config reader already refuses this; a Config built another way gets the same answer.

@@ -27,7 +27,9 @@ describe('resolveIdentifier', () => {
 
   it('gives the command the environment it is passed', async () => {
     const printing = script('env.sh', 'printf %s "$SERIAL_FROM_ENV"');
-    expect(await resolveIdentifier({ command: [printing], env: { SERIAL_FROM_ENV: 'nh-env' } })).toBe('nh-env');
+    expect(await resolveIdentifier({ command: [printing], env: { SERIAL_FROM_ENV: 'nh-env' } })).toBe(
+      'nh-env',
+    );
   });
 
   it('does not interpret shell syntax unless asked to', async () => {

@@ -4,9 +4,9 @@
 // crowd of on_error hooks, a failing before_reboot held the reboot back for good.
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fakeFwupPath } from '@nerves-hub-link/test-server';
 import { runningMembers } from '@nerves-hub-link/test-server/testing';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OBSERVER_STOP_WAIT_MS } from '../src/hooks/operator-policy.js';
 import { ManualClock } from '../src/runtime/manual-clock.js';
@@ -70,7 +70,7 @@ function answeringHook(device: Device, name: string, answers: readonly string[])
       `n=$(cat ${calls} 2>/dev/null | wc -l)`,
       `echo "$NERVES_HUB_REASON" >> ${calls}`,
       `line=$(sed -n "$(( n % ${answers.length} + 1 ))p" ${list})`,
-      'case "$line" in sh:*) eval "${line#sh:}";; *) printf "%b\\n" "$line";; esac',
+      'case "$line" in sh:*) eval "$(printf %s "$line" | cut -c4-)";; *) printf "%b\\n" "$line";; esac',
       '',
     ].join('\n'),
   );
@@ -131,7 +131,10 @@ async function runFor(daemon: InProcessDaemon, totalMs: number, stepMs: number):
     clock.advance(stepMs);
     const fell = pending - clock.pending;
     if (fell > 0) {
-      await until('what fell due to be answered', () => daemon.messages(DUE_OUTCOME).length >= outcomes + fell);
+      await until(
+        'what fell due to be answered',
+        () => daemon.messages(DUE_OUTCOME).length >= outcomes + fell,
+      );
     }
   }
 }
@@ -177,7 +180,12 @@ describe('a before_reboot that answers "reschedule 25d" (updates.reboot_policy =
     try {
       const device = await createDevice(e2e.server, e2e.root, 'reboot-25d');
       const hook = answeringHook(device, 'before-reboot', ['reschedule 25d after the season']);
-      configure(device, ['[hooks]', `before_reboot = ${hook.command}`, '[updates]', 'reboot_policy = "hook"']);
+      configure(device, [
+        '[hooks]',
+        `before_reboot = ${hook.command}`,
+        '[updates]',
+        'reboot_policy = "hook"',
+      ]);
       const daemon = await start(device);
       expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
       await until('the reboot to be postponed', () => clock.pending === 1, 30_000);
@@ -186,8 +194,15 @@ describe('a before_reboot that answers "reschedule 25d" (updates.reboot_policy =
       await runFor(daemon, 2 * 60 * MINUTE, MINUTE);
       expect(hook.calls()).toBe(1);
       // An offer while the written firmware waits: no status, so no attempt and no penalty box.
-      e2e.server.push(device.identifier, 'update', rawOffer({ uuid: 'c0ffee00-0000-4000-8000-000000000025' }));
-      await until('the offer to be left unanswered', () => daemon.messages(/not answered: firmware .* is written/).length === 1);
+      e2e.server.push(
+        device.identifier,
+        'update',
+        rawOffer({ uuid: 'c0ffee00-0000-4000-8000-000000000025' }),
+      );
+      await until(
+        'the offer to be left unanswered',
+        () => daemon.messages(/not answered: firmware .* is written/).length === 1,
+      );
 
       await runFor(daemon, 25 * DAY - 2 * 60 * MINUTE, 12 * 60 * MINUTE);
       await delivered(device.identifier);
@@ -212,9 +227,16 @@ describe('a before_reboot that always fails (updates.reboot_policy = "hook")', (
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
     await until('the first failure', () => clock.pending === 1, 30_000);
     for (let i = 0; i < 5; i++) {
-      e2e.server.push(device.identifier, 'update', rawOffer({ uuid: `c0ffee00-0000-4000-8000-00000000000${i}` }));
+      e2e.server.push(
+        device.identifier,
+        'update',
+        rawOffer({ uuid: `c0ffee00-0000-4000-8000-00000000000${i}` }),
+      );
     }
-    await until('the offers to be left unanswered', () => daemon.messages(/not answered: firmware .* is written/).length === 5);
+    await until(
+      'the offers to be left unanswered',
+      () => daemon.messages(/not answered: firmware .* is written/).length === 5,
+    );
     clock.advance(5 * MINUTE);
     await until('the second failure', () => clock.pending === 1);
     clock.advance(5 * MINUTE);
@@ -223,7 +245,9 @@ describe('a before_reboot that always fails (updates.reboot_policy = "hook")', (
     await delivered(device.identifier);
     expect(daemon.messages(/^would reboot now$/)).toHaveLength(1);
     expect(
-      daemon.messages(/^hooks\.before_reboot exited with status 1; it failed 3 times in a row, rebooting now/),
+      daemon.messages(
+        /^hooks\.before_reboot exited with status 1; it failed 3 times in a row, rebooting now/,
+      ),
     ).toHaveLength(1);
     const { attempts, history } = deviceCaused(device.identifier);
     expect(attempts).toHaveLength(1);
@@ -255,7 +279,9 @@ describe('a burst of 100 failing offers, each telling on_error (which takes 20 s
     }
     expect(daemon.messages(/malformed checksum/).length).toBeGreaterThanOrEqual(100);
     expect(most).toBe(1);
-    expect(daemon.messages(/^hooks\.on_error not told about the failure of update/).length).toBeGreaterThanOrEqual(98);
+    expect(
+      daemon.messages(/^hooks\.on_error not told about the failure of update/).length,
+    ).toBeGreaterThanOrEqual(98);
     const stopMs = await daemon.stop();
     // The running on_error gets OBSERVER_STOP_WAIT_MS, then SIGTERM (it ends at once); 17 s before the bound.
     expect(stopMs).toBeLessThan(OBSERVER_STOP_WAIT_MS + 3_000);
@@ -269,7 +295,11 @@ describe('a server that offers a broken firmware again and again', () => {
     const daemon = await start(device);
     const firmware = e2e.firmware('small-signed-tampered.fw');
     const offer = () =>
-      e2e.server.push(device.identifier, 'update', e2e.server.firmwareHost.updatePayload(e2e.server.url, firmware.id));
+      e2e.server.push(
+        device.identifier,
+        'update',
+        e2e.server.firmwareHost.updatePayload(e2e.server.url, firmware.id),
+      );
     const sent = () =>
       e2e.server
         .device(device.identifier)
@@ -277,7 +307,10 @@ describe('a server that offers a broken firmware again and again', () => {
         .map((event) => event.payload);
     for (let attempt = 1; attempt <= 3; attempt++) {
       offer();
-      await until('the failure', () => sent().filter((status) => status.status === 'failed').length === attempt);
+      await until(
+        'the failure',
+        () => sent().filter((status) => status.status === 'failed').length === attempt,
+      );
       clock.advance(STATUS_BOUND.windowMs / STATUS_BOUND.offers);
     }
     offer();
@@ -317,7 +350,8 @@ describe('a minute of hostile pushes and answers', () => {
     for (let second = 0; second < 60; second++) {
       const outcomes = daemon.messages(OFFER_OUTCOME).length;
       let sent = 0;
-      if (second % 10 === 0 && e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)) sent++;
+      if (second % 10 === 0 && e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id))
+        sent++;
       for (; sent < 2; sent++) e2e.server.push(device.identifier, 'update', rawOffer());
       await until('both offers to be handled', () => daemon.messages(OFFER_OUTCOME).length >= outcomes + 2);
       clock.advance(SECOND);
@@ -350,7 +384,7 @@ describe('a minute of hostile pushes and answers', () => {
   }, 60_000);
 });
 
-describe('hooks that misbehave, on the daemon\'s clock', () => {
+describe("hooks that misbehave, on the daemon's clock", () => {
   it('a hook that hangs, fails or prints garbage never bricks updates: each is rescheduled with its reason, then it applies', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'hook-misbehaves');
     const hook = answeringHook(device, 'may-update', [
@@ -375,9 +409,13 @@ describe('hooks that misbehave, on the daemon\'s clock', () => {
       'hooks.update_available printed "\\x1b[1mYES!\\x1b[0m", not apply, ignore or reschedule; rescheduled for 5 min by hooks.on_hook_failure',
     ]);
     expect(rescheduled.map((event) => event.payload.delay_for)).toEqual([300_000, 300_000, 300_000]);
-    const statuses = events.filter((event) => event.event === 'status_update').map((event) => event.payload.status);
+    const statuses = events
+      .filter((event) => event.event === 'status_update')
+      .map((event) => event.payload.status);
     expect(statuses.slice(-3)).toEqual(['received', 'started', 'completed']);
-    expect(daemon.messages(/asking again in 5 min \(hooks\.on_hook_failure = "reschedule"\)$/)).toHaveLength(3);
+    expect(daemon.messages(/asking again in 5 min \(hooks\.on_hook_failure = "reschedule"\)$/)).toHaveLength(
+      3,
+    );
   }, 30_000);
 
   it('reboot_policy = "hook": before_reboot postpones the reboot (at least a minute), then allows it; after_apply runs before it', async () => {
@@ -395,7 +433,9 @@ describe('hooks that misbehave, on the daemon\'s clock', () => {
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
     await until('the reboot to be postponed', () => clock.pending === 1, 30_000);
     expect(existsSync(marker)).toBe(true);
-    expect(daemon.messages(/^hooks\.before_reboot asked to wait 2 s \(1500 ms\): operator on site$/)).toHaveLength(1);
+    expect(
+      daemon.messages(/^hooks\.before_reboot asked to wait 2 s \(1500 ms\): operator on site$/),
+    ).toHaveLength(1);
     expect(daemon.messages(/reboot postponed by 60 s: operator on site$/)).toHaveLength(1);
     const state = JSON.parse(readFileSync(join(device.dataDir, 'status.json'), 'utf8'));
     expect(state.update).toMatchObject({ stage: 'awaiting-reboot' });
@@ -437,7 +477,10 @@ describe('a stop ends everything the daemon started', () => {
       ].join('\n'),
     );
     chmodSync(wrapper, 0o755);
-    writeFileSync(device.configFile, readFileSync(device.configFile, 'utf8').replace(/^path = .*$/m, `path = "${wrapper}"`));
+    writeFileSync(
+      device.configFile,
+      readFileSync(device.configFile, 'utf8').replace(/^path = .*$/m, `path = "${wrapper}"`),
+    );
     const daemon = await start(device);
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
     const pgid = await groupOf(pidFile);

@@ -253,7 +253,9 @@ describe('hooks.update_available, as NervesHub records it', () => {
       .device(device.identifier)
       .events.find((event) => event.payload?.status === 'rescheduled');
     expect(answer?.payload.delay_for).toBe(300_000);
-    expect(daemon.output()).toMatch(/hooks\.update_available asked to wait 2 s \(1500 ms\): user session active/);
+    expect(daemon.output()).toMatch(
+      /hooks\.update_available asked to wait 2 s \(1500 ms\): user session active/,
+    );
     expect(daemon.output()).toMatch(/the delay of a rescheduled offer, 2 s, was raised to 5 min/);
     // The daemon would ask again in 5 minutes (its clock is tested in hostile-operators.test.ts); a new push
     // replaces the offer it waits with.

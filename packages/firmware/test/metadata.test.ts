@@ -67,7 +67,13 @@ describe('readFirmwareMetadata', () => {
     const metadata = await readFirmwareMetadata({
       command: [script],
       env: { FW_TEST_ENV: 'nerves_fw_active=b' },
-      values: { nerves_fw_uuid: 'u', nerves_fw_product: 'p', nerves_fw_architecture: 'a', nerves_fw_platform: 'p', nerves_fw_version: '1' },
+      values: {
+        nerves_fw_uuid: 'u',
+        nerves_fw_product: 'p',
+        nerves_fw_architecture: 'a',
+        nerves_fw_platform: 'p',
+        nerves_fw_version: '1',
+      },
     });
     expect(metadata.activeSlot).toBe('b');
   });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { REASON_MAX_CHARS } from '@nerves-hub-link/message-text';
+import { describe, expect, it } from 'vitest';
 import { interpretBeforeReboot, interpretPreparation, interpretUpdateAvailable } from './hook-protocol.js';
 import type { HookOutcome } from './hook-runner.js';
 

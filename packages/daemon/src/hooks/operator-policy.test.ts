@@ -173,8 +173,7 @@ describe('OperatorPolicy.decide', () => {
     expect(await p.decide(UPDATE, signal())).toEqual({
       kind: 'reschedule',
       delayMs: 3_600_000 + 300_000,
-      reason:
-        'outside the maintenance window "Mon-Fri 02:00-05:00" (UTC); it opens at 2026-08-26 02:00',
+      reason: 'outside the maintenance window "Mon-Fri 02:00-05:00" (UTC); it opens at 2026-08-26 02:00',
     });
     expect(() => readFileSync(marker)).toThrow();
   });
@@ -358,12 +357,16 @@ describe('at most one instance of each hook', () => {
     const { policy: p, infos } = policy({
       onError: script(`echo "start $NERVES_HUB_REASON" >> ${log}; sleep 0.3; echo end >> ${log}`),
     });
-    const told = Array.from({ length: 100 }, (_, i) => p.onError({ ...UPDATE, uuid: `u-${i}` }, `reason-${i}`));
+    const told = Array.from({ length: 100 }, (_, i) =>
+      p.onError({ ...UPDATE, uuid: `u-${i}` }, `reason-${i}`),
+    );
     await Promise.all(told);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     // One run, then one for the newest failure: never two at once.
     expect(lines).toEqual(['start reason-0', 'end', 'start reason-99', 'end']);
-    expect(infos.filter((line) => /hooks\.on_error not told about the failure of update u-\d+/.test(line))).toHaveLength(98);
+    expect(
+      infos.filter((line) => /hooks\.on_error not told about the failure of update u-\d+/.test(line)),
+    ).toHaveLength(98);
   });
 
   it('before_reboot runs one at a time, whoever asks', async () => {

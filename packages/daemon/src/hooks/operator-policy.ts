@@ -271,7 +271,12 @@ export class OperatorPolicy implements UpdatePolicy {
   }
 
   /** Runs hook `name` once the previous run of the same hook has ended; stopped by `signal` or by `stop`. */
-  #run(name: HookName, command: readonly string[], context: Context, signal?: AbortSignal): Promise<HookOutcome> {
+  #run(
+    name: HookName,
+    command: readonly string[],
+    context: Context,
+    signal?: AbortSignal,
+  ): Promise<HookOutcome> {
     const previous = this.#lanes.get(name) ?? Promise.resolve();
     const run = previous.then(() => this.#runNow(name, command, context, signal));
     this.#lanes.set(name, run);

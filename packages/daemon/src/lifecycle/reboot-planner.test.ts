@@ -92,6 +92,19 @@ describe('RebootPlanner', () => {
     expect(t.executed).toHaveLength(1);
   });
 
+  it('"hook": a server that pushes reboot every second asks before_reboot at most once a minute', async () => {
+    const t = planner('hook', [], { kind: 'reschedule', delayMs: 30 * MINUTE, reason: 'operator on site' });
+    for (let second = 0; second < 3 * 60; second++) {
+      t.instance.request('the server asked for a reboot');
+      await tick();
+      t.clock.advance(1_000);
+    }
+    await tick();
+    // At 0, 1, 2 and 3 minutes (the last fold falls due as the loop ends), instead of 180 times.
+    expect(t.asked).toHaveLength(4);
+    expect(t.executed).toEqual([]);
+  });
+
   it('"never": logs that the device reboots into it by itself; nothing runs', async () => {
     const t = planner('never', []);
     t.instance.request('the new firmware is written');

@@ -30,6 +30,10 @@ export class RebootPlanner {
   readonly #clock: Clock;
   readonly #stopping = new AbortController();
   #cancelTimer: (() => void) | undefined;
+  /** When the timer is due, while one is set. */
+  #dueAt: number | undefined;
+  /** When before_reboot was last asked. */
+  #askedAt: number | undefined;
   #asking = false;
   #executing = false;
 
@@ -52,25 +56,52 @@ export class RebootPlanner {
       onPending?.({ why });
       return;
     }
+    // Requests that fold into another are logged at debug level: a server pushing `reboot` again and again must
+    // not flood the log.
     if (this.#asking) {
-      logger.info(`${why}; a reboot is already being decided`);
+      logger.debug(`${why}; a reboot is already being decided`);
       return;
     }
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
+    // A request soon after the last question waits for the floor, so such a server cannot run the hook in a loop.
+    const floorAt = this.#askedAt === undefined ? undefined : this.#askedAt + DELAY_USES.reboot.floorMs;
+    if (floorAt !== undefined && floorAt > this.#clock.now()) {
+      const sooner = this.#dueAt === undefined || floorAt < this.#dueAt;
+      if (sooner) this.#askAt(why, floorAt);
+      logger[sooner ? 'info' : 'debug'](
+        `${why}; hooks.before_reboot was asked less than a minute ago: asking again a minute after it`,
+      );
+      return;
+    }
+    this.#clearTimer();
     void this.#decide(why);
   }
 
   /** The daemon is stopping: a running before_reboot is stopped, and no reboot is asked for or done any more. */
   stop(): void {
     this.#stopping.abort();
+    this.#clearTimer();
+  }
+
+  #askAt(why: string, at: number): void {
+    this.#clearTimer();
+    this.#dueAt = at;
+    this.#cancelTimer = this.#clock.schedule(at - this.#clock.now(), () => {
+      this.#cancelTimer = undefined;
+      this.#dueAt = undefined;
+      this.request(why);
+    });
+  }
+
+  #clearTimer(): void {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
+    this.#dueAt = undefined;
   }
 
   async #decide(why: string): Promise<void> {
     const { ask, execute, logger, onPending } = this.#options;
     this.#asking = true;
+    this.#askedAt = this.#clock.now();
     let decision: RebootDecision;
     try {
       decision = await ask(why, this.#stopping.signal);
@@ -88,10 +119,7 @@ export class RebootPlanner {
       const at = this.#clock.now() + delay.ms;
       logger.info(`${why}; reboot postponed by ${formatDuration(delay.ms)}: ${decision.reason}`);
       onPending?.({ why, at });
-      this.#cancelTimer = this.#clock.schedule(delay.ms, () => {
-        this.#cancelTimer = undefined;
-        this.request(why);
-      });
+      this.#askAt(why, at);
       return;
     }
     this.#executing = true;

@@ -739,16 +739,24 @@ describe('bounds on what NervesHub hears', () => {
   });
 
   it('a reschedule longer than 30 days is cut to 30 days, and says so', async () => {
-    const { policy } = scriptedPolicy([{ kind: 'reschedule', delayMs: 40 * 86_400_000, reason: 'next quarter' }]);
+    const { policy } = scriptedPolicy([
+      { kind: 'reschedule', delayMs: 40 * 86_400_000, reason: 'next quarter' },
+    ]);
     const t = setup({ policy });
     t.manager.offer(OFFER);
     await t.settle();
-    expect(t.statuses().at(-1)).toEqual({ status: 'rescheduled', delay_for: 30 * 86_400_000, reason: 'next quarter' });
+    expect(t.statuses().at(-1)).toEqual({
+      status: 'rescheduled',
+      delay_for: 30 * 86_400_000,
+      reason: 'next quarter',
+    });
     expect(t.logs.some((line) => line.includes('40 d, was cut to 30 d'))).toBe(true);
   });
 
   it(`answers at most ${STATUS_BOUND.offers} offers of one firmware a minute; the others get no status at all`, async () => {
-    const { policy } = scriptedPolicy(Array.from({ length: 100 }, () => ({ kind: 'ignore', reason: 'no' }) as const));
+    const { policy } = scriptedPolicy(
+      Array.from({ length: 100 }, () => ({ kind: 'ignore', reason: 'no' }) as const),
+    );
     const t = setup({ policy });
     for (let second = 0; second < 120; second++) {
       t.manager.offer(MANUAL);
@@ -763,7 +771,9 @@ describe('bounds on what NervesHub hears', () => {
     t.manager.offer({ ...MANUAL, firmware_meta: { uuid: 'other-uuid' } });
     await t.settle();
     expect(t.statuses()).toHaveLength(10);
-    const notAnswered = t.logs.filter((line) => line.startsWith('update new-uuid not answered: it was answered 2 times'));
+    const notAnswered = t.logs.filter((line) =>
+      line.startsWith('update new-uuid not answered: it was answered 2 times'),
+    );
     expect(notAnswered).toHaveLength(116);
   });
 

@@ -32,8 +32,10 @@ export class RecentCounts {
   }
 
   #recent(key: string): number[] {
-    const since = this.#now() - this.#windowMs;
-    const recent = (this.#times.get(key) ?? []).filter((at) => at > since);
+    const now = this.#now();
+    const since = now - this.#windowMs;
+    // A count in the future is from before the clock was set back (NTP's first sync): it would hold for as long.
+    const recent = (this.#times.get(key) ?? []).filter((at) => at > since && at <= now);
     if (recent.length === 0) this.#times.delete(key);
     else this.#times.set(key, recent);
     return recent;

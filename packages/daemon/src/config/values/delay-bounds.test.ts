@@ -12,18 +12,28 @@ describe('boundDelay', () => {
 
   it('raises a short one, or one that is no delay at all, to the floor', () => {
     for (const asked of [1, 0, -5, Number.NaN, 299_999]) {
-      expect(boundDelay(asked, DELAY_USES.offer)).toEqual({ ms: 5 * MINUTE, requestedMs: asked, limit: 'floor' });
+      expect(boundDelay(asked, DELAY_USES.offer)).toEqual({
+        ms: 5 * MINUTE,
+        requestedMs: asked,
+        limit: 'floor',
+      });
     }
     expect(boundDelay(1, DELAY_USES.reboot)).toMatchObject({ ms: MINUTE, limit: 'floor' });
     expect(describeBound(boundDelay(1, DELAY_USES.offer), DELAY_USES.offer)).toBe(
       'the delay of a rescheduled offer, 1 ms, was raised to 5 min (the shortest reschedule the device sends NervesHub and asks again after)',
     );
-    expect(describeBound(boundDelay(Number.NaN, DELAY_USES.offer), DELAY_USES.offer)).toMatch(/, NaN, was raised/);
+    expect(describeBound(boundDelay(Number.NaN, DELAY_USES.offer), DELAY_USES.offer)).toMatch(
+      /, NaN, was raised/,
+    );
   });
 
   it('cuts a long one, or an endless one, to the ceiling', () => {
     for (const asked of [30 * DAY + 1, 10 ** 15, Number.POSITIVE_INFINITY]) {
-      expect(boundDelay(asked, DELAY_USES.offer)).toEqual({ ms: 30 * DAY, requestedMs: asked, limit: 'ceiling' });
+      expect(boundDelay(asked, DELAY_USES.offer)).toEqual({
+        ms: 30 * DAY,
+        requestedMs: asked,
+        limit: 'ceiling',
+      });
     }
     expect(describeBound(boundDelay(40 * DAY, DELAY_USES.reboot), DELAY_USES.reboot)).toBe(
       'the delay of a postponed reboot, 40 d, was cut to 30 d (the longest the device waits)',

@@ -72,7 +72,9 @@ export function boundDelay(requestedMs: number, use: DelayUse): BoundedDelay {
 
 /** "1 ms raised to 5 min (…)", "40 d cut to 30 d (…)"; undefined when no bound changed it. */
 export function describeBound(delay: BoundedDelay, use: DelayUse): string | undefined {
-  const asked = Number.isFinite(delay.requestedMs) ? formatDuration(delay.requestedMs) : String(delay.requestedMs);
+  const asked = Number.isFinite(delay.requestedMs)
+    ? formatDuration(delay.requestedMs)
+    : String(delay.requestedMs);
   if (delay.limit === 'floor') {
     return `the delay of ${use.what}, ${asked}, was raised to ${formatDuration(delay.ms)} (${use.floorReason})`;
   }

@@ -27,9 +27,9 @@ export interface DelayUse {
 export const DELAY_USES = {
   /**
    * An offer answered `rescheduled`: its `delay_for`, and when the device asks about it again itself. 5 minutes, the
-   * reference client's floor (nerves_hub_link lib/nerves_hub_link/update_manager.ex line 249, `if(mins < 5, do: 5,
-   * else: mins)`): a device that re-asks at most every 5 minutes makes at most one attempt in NervesHub's 180 s
-   * failure-rate window, however its hook answers. A maintenance window that opens sooner is waited for 5 minutes:
+   * reference client's floor (nerves_hub_link lib/nerves_hub_link/update_manager.ex lines 249 and 259 raise a delay
+   * under 5 minutes to 5): a device that re-asks at most every 5 minutes makes at most one attempt in NervesHub's
+   * 180 s failure-rate window, however its hook answers. A maintenance window that opens sooner is waited for 5 minutes:
    * no longer than its default spread.
    */
   offer: {

@@ -294,6 +294,8 @@ export class Daemon {
       );
     }
     await this.#updates.shutdown();
+    // Hooks still being told something (an on_error) get their short while; nothing the daemon started outlives it.
+    await this.#policy.stop();
     await this.#reboot(why);
   }
 

@@ -24,6 +24,14 @@ describe('RecentCounts', () => {
     expect(counts.take('a', 2)).toBe(true);
   });
 
+  it('keeps a key of any length by its digest: 600 KB uuids cost no more memory than short ones', () => {
+    const counts = new RecentCounts({ windowMs: 60_000, maxKeys: 3, now: () => 1 });
+    const huge = 'u'.repeat(600_000);
+    expect(counts.take(huge, 1)).toBe(true);
+    expect(counts.take(huge, 1)).toBe(false);
+    expect(counts.take(`${huge}x`, 1)).toBe(true);
+  });
+
   it('keeps at most maxKeys keys, the oldest going first', () => {
     const counts = new RecentCounts({ windowMs: 60_000, maxKeys: 3, now: () => 1 });
     for (const key of ['a', 'b', 'c', 'd']) counts.take(key, 1);

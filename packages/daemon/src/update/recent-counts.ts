@@ -1,8 +1,14 @@
 /**
  * How often each key (a firmware uuid) was counted within a sliding window, for the status bound
  * (STATUS_BOUND). Counts older than the window are forgotten, and at most `maxKeys` keys are kept (the oldest go
- * first), so a server that offers a stream of new firmware cannot grow it without bound.
+ * first), a long key by its digest, so a server that offers a stream of new firmware, or uuids of any size, cannot
+ * grow it without bound.
  */
+import { createHash } from 'node:crypto';
+
+/** A key longer than this (no uuid is) is kept as its SHA-256. */
+const KEY_MAX_CHARS = 128;
+
 export class RecentCounts {
   readonly #windowMs: number;
   readonly #maxKeys: number;
@@ -18,15 +24,16 @@ export class RecentCounts {
 
   /** How often `key` was counted within the window. */
   count(key: string): number {
-    return this.#recent(key).length;
+    return this.#recent(keyOf(key)).length;
   }
 
   /** Counts `key` now if it was counted fewer than `limit` times within the window; false (not counted) if not. */
   take(key: string, limit: number): boolean {
-    const recent = this.#recent(key);
+    const kept = keyOf(key);
+    const recent = this.#recent(kept);
     if (recent.length >= limit) return false;
-    this.#times.delete(key);
-    this.#times.set(key, [...recent, this.#now()]);
+    this.#times.delete(kept);
+    this.#times.set(kept, [...recent, this.#now()]);
     while (this.#times.size > this.#maxKeys) this.#times.delete(this.#times.keys().next().value!);
     return true;
   }
@@ -40,4 +47,8 @@ export class RecentCounts {
     else this.#times.set(key, recent);
     return recent;
   }
+}
+
+function keyOf(key: string): string {
+  return key.length <= KEY_MAX_CHARS ? key : `sha256:${createHash('sha256').update(key).digest('base64')}`;
 }

@@ -1,5 +1,5 @@
 export { type CertificatePair, CertificateStore, type IssueOptions } from './certificates.js';
-export { fakeFwupPath } from './fake-fwup-path.js';
+export { fakeFwPrintenvPath, fakeFwSetenvPath, fakeFwupPath } from './fake-fwup-path.js';
 export * from './firmware-host/index.js';
 export { humanizedNetworkInterfaceName } from './hub/device-messages.js';
 export type {

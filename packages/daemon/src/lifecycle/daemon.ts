@@ -18,13 +18,12 @@ import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import { ValidationFile } from '../validation/validation-file.js';
+import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand, wasStopped } from './run-command.js';
-
-/** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
-const VALIDATION_POLL_MS = 10_000;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
@@ -59,8 +58,7 @@ export class Daemon {
   readonly #exit = deferred<DaemonExit>();
   /** Aborted when the daemon stops: every command and hook it runs is stopped with its process group. */
   readonly #stopSignal = new AbortController();
-  #firmwareValidated: boolean | undefined;
-  #validationTimer: NodeJS.Timeout | undefined;
+  readonly #validator: FirmwareValidator;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
@@ -72,7 +70,6 @@ export class Daemon {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
-    this.#firmwareValidated = setup.metadata.firmwareValidated;
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
@@ -143,12 +140,26 @@ export class Daemon {
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
       clock,
+      firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter, { now: () => clock.now() }),
         showProgress(new ProgressDisplay({ logger })),
         recordUpdates(this.#state),
       ],
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
+    });
+    this.#validator = new FirmwareValidator({
+      config: config.validation,
+      firmware: running.uuid ? { uuid: running.uuid, version: running.version } : undefined,
+      validated: setup.metadata.firmwareValidated,
+      bootloaderReverted: setup.metadata.revertedFirmware,
+      file: new ValidationFile(config.dataDir),
+      logger,
+      readState: () => setup.readValidationState(),
+      runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
+      reportValidated: () => this.#session.send('firmware_validated', {}),
+      reboot: (why) => this.#rebootPlanner.request(why),
+      onChange: (status) => this.#state.validation(status),
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -167,6 +178,8 @@ export class Daemon {
       );
     }
     this.#state.open();
+    this.#validator.start();
+    this.#state.validation(this.#validator.status());
     this.#session.start().catch(() => {});
     return this.#exit.promise;
   }
@@ -193,7 +206,7 @@ export class Daemon {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#stopSignal.abort();
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
     // The update is stopped first (its hooks with it), then the hooks that are only told get a short while.
@@ -226,7 +239,7 @@ export class Daemon {
       firmware: metadata.firmware,
       fwupVersion: this.#setup.fwupVersion,
       currentlyDownloadingUuid: this.#updates.currentlyDownloadingUuid,
-      firmwareValidated: this.#firmwareValidated,
+      firmwareValidated: this.#validator.validated,
       autoRevertDetected: metadata.autoRevertDetected,
       requestFwupPublicKeys: this.#config.fwup.publicKeys.length === 0,
     });
@@ -249,31 +262,7 @@ export class Daemon {
     this.#state.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
-    if (this.#firmwareValidated === false) this.#startValidationPolling();
-  }
-
-  /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
-  #startValidationPolling(): void {
-    if (this.#validationTimer) return;
-    this.#validationTimer = setInterval(async () => {
-      try {
-        const validated = await this.#setup.readFirmwareValidated();
-        if (validated !== false) {
-          this.#firmwareValidated = true;
-          this.#stopValidationPolling();
-          this.#session.send('firmware_validated', {});
-          this.#logger.info('the running firmware is now validated');
-        }
-      } catch (error) {
-        this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
-      }
-    }, VALIDATION_POLL_MS);
-    this.#validationTimer.unref();
-  }
-
-  #stopValidationPolling(): void {
-    clearInterval(this.#validationTimer);
-    this.#validationTimer = undefined;
+    this.#validator.joined();
   }
 
   /** The server's `reboot`: the same path as the reboot after an update (updates.reboot_policy). */
@@ -330,7 +319,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
     await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);

@@ -11,7 +11,7 @@ import type { UpdateEvent, UpdateListener } from './events.js';
 import { describeUpdate, type UpdateFacts, updateFacts } from './facts.js';
 import type { Failure } from './failure-reason.js';
 import { parseUpdateOffer, type UpdateOffer } from './offer.js';
-import { gateOffer } from './offer-gate.js';
+import { gateOffer, type OfferVerdict } from './offer-gate.js';
 import { APPLY_EVERYTHING, type UpdatePolicy } from './policy.js';
 import { RecentCounts } from './recent-counts.js';
 import { RepeatedFailures } from './repeated-failures.js';
@@ -37,6 +37,8 @@ export interface UpdateManagerOptions {
   readonly listeners?: readonly UpdateListener[];
   /** The operator's hooks and maintenance window. @default APPLY_EVERYTHING */
   readonly policy?: UpdatePolicy;
+  /** What the running firmware's validation says of an offer, before the operator is asked (see gateOffer). */
+  readonly firmwareGuard?: (offer: UpdateOffer, facts: UpdateFacts) => OfferVerdict | undefined;
   /** @default SERVER_KEYS_WAIT_MS */
   readonly keysWaitMs?: number;
   /** @default DEPLOYMENT_REOFFER_GRACE_MS */
@@ -157,6 +159,7 @@ export class UpdateManager {
       runningUuid: this.#options.runningUuid,
       recentFailures: this.#failures.count(offer.uuid),
       now: this.#now(),
+      firmwareGuard: () => this.#options.firmwareGuard?.(offer, facts),
     });
     if (verdict.kind === 'unanswered') {
       logger.info(`update ${offer.uuid} not answered: ${verdict.why}`);
@@ -170,9 +173,29 @@ export class UpdateManager {
       return;
     }
     this.#emit({ type: 'received', update: facts });
-    this.#finish(facts, verdict.status, verdict);
-    if (verdict.nextAttempt) this.#emit({ type: 'next-attempt', attempt: verdict.nextAttempt });
+    const delayMs = verdict.delayMs === undefined ? undefined : this.#boundedDelay(facts, verdict.delayMs);
+    this.#finish(facts, verdict.status, {
+      reason: verdict.reason,
+      ...(delayMs !== undefined ? { delayMs } : {}),
+    });
+    if (verdict.nextAttempt) {
+      // NervesHub's block ends when the delay sent ends.
+      const { nextAttempt } = verdict;
+      const attempt =
+        nextAttempt.at !== undefined && delayMs !== undefined
+          ? { ...nextAttempt, at: this.#now() + delayMs }
+          : nextAttempt;
+      this.#emit({ type: 'next-attempt', attempt });
+    }
     logger[verdict.log.level](verdict.log.message);
+  }
+
+  /** `delayMs` within the floor and ceiling of a rescheduled offer (DELAY_USES.offer); a change is logged. */
+  #boundedDelay(facts: UpdateFacts, delayMs: number): number {
+    const delay = boundDelay(delayMs, DELAY_USES.offer);
+    const bound = describeBound(delay, DELAY_USES.offer);
+    if (bound) this.#options.logger.warn(`update ${describeUpdate(facts)}: ${bound}`);
+    return delay.ms;
   }
 
   /** The server sent fwup public keys: an offer waiting for them goes on. */
@@ -254,11 +277,9 @@ export class UpdateManager {
         logger.info(`update ${describeUpdate(facts)} ignored: ${outcome.reason}`);
         return;
       case 'rescheduled': {
-        const delay = boundDelay(outcome.delayMs, DELAY_USES.offer);
-        const bound = describeBound(delay, DELAY_USES.offer);
-        if (bound) logger.warn(`update ${describeUpdate(facts)}: ${bound}`);
-        this.#finish(facts, 'rescheduled', { reason: outcome.reason, delayMs: delay.ms });
-        this.#rescheduler.plan(waiting, delay.ms, outcome.reason);
+        const delayMs = this.#boundedDelay(facts, outcome.delayMs);
+        this.#finish(facts, 'rescheduled', { reason: outcome.reason, delayMs });
+        this.#rescheduler.plan(waiting, delayMs, outcome.reason);
         return;
       }
       case 'failed':

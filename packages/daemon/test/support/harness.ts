@@ -55,6 +55,10 @@ export interface DeviceOptions {
    * `fwup.public_keys` holds FWUP_KEY. @default 'server'
    */
   readonly keys?: 'server' | 'configured';
+  /** Lines of `[metadata]` instead of the device's own key=value file (e.g. `command = ["fw_printenv", …]`). */
+  readonly metadataLines?: string[];
+  /** Whole tables appended at the end (`[validation]` and its keys). */
+  readonly tables?: string[];
 }
 
 export async function createDevice(
@@ -123,12 +127,13 @@ export async function createDevice(
       ...(options.keys === 'configured' ? [`public_keys = ["${FWUP_KEY}"]`] : []),
       ...(options.fwupLines ?? []),
       '[metadata]',
-      `file = "${envFile}"`,
+      ...(options.metadataLines ?? [`file = "${envFile}"`]),
       '[commands]',
       'reboot = ["echo", "would reboot now"]',
       '[download]',
       'idle_timeout_ms = 1000',
       ...(options.downloadLines ?? []),
+      ...(options.tables ?? []),
       '',
     ].join('\n'),
     { mode: 0o600 },

@@ -4,7 +4,13 @@
  * of a process group, and a real HTTP proxy (tinyproxy). Imported as `@nerves-hub-link/test-server/testing`.
  */
 
-export { type AbDevice, abDeviceUnavailable, type BootOutcome, createAbDevice } from './ab-device.js';
+export {
+  type AbDevice,
+  type AbDeviceOptions,
+  abDeviceUnavailable,
+  type BootOutcome,
+  createAbDevice,
+} from './ab-device.js';
 export { runningMembers } from './process-group.js';
 export * from './raw-https-host.js';
 export {

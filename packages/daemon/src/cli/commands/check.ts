@@ -13,7 +13,7 @@ import { isJoinCrash, versionWarning } from '../../link/firmware-version.js';
 import { buildJoinParams } from '../../link/join-params.js';
 import type { DaemonLogger } from '../../log/logger.js';
 import { redact, redactedEndpoint } from '../../log/redact.js';
-import { operatorSummary } from '../operator-summary.js';
+import { operatorSummary, validationSummary } from '../operator-summary.js';
 import type { CliOptions } from '../parse-cli.js';
 
 const CHECK_JOIN_TIMEOUT_MS = 20_000;
@@ -59,6 +59,14 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
     );
   }
   for (const line of operatorSummary(config)) out(line);
+  const { metadata } = setup;
+  for (const line of validationSummary(config.validation, {
+    validated: metadata.firmwareValidated,
+    uuid: metadata.firmware.nerves_fw_uuid,
+    detail: metadata.validationDetail,
+  })) {
+    out(line);
+  }
   for (const line of networkLines(config, setup.connection)) out(line);
 
   const joinParams = buildJoinParams({

@@ -329,6 +329,55 @@ describe('a server that offers a broken firmware again and again', () => {
   });
 });
 
+describe('a deployment of a firmware fwup refuses, offered again as each penalty ends', () => {
+  it('one attempt each, the penalty box with the reason; after 3 the failure threshold blocks it without an offer', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'view-refused-image');
+    const firmware = e2e.firmware('small-signed-tampered.fw');
+    const daemon = await start(device);
+    const failures = () =>
+      e2e.server
+        .device(device.identifier)
+        .events.filter((event) => event.event === 'status_update' && event.payload.status === 'failed').length;
+    const deployment = e2e.server.createDeployment({
+      firmwareId: firmware.id,
+      devices: [device.identifier],
+      penaltyTimeoutMinutes: 60,
+    });
+    await until('the first failure', () => failures() === 1);
+    let page = await e2e.server.waitForRecords(device.identifier, (each) => each.inflightUpdate === null);
+    expect(page.updateAttempts).toHaveLength(1);
+    expect(page.inPenaltyBox).toBe(true);
+    expect(Date.parse(page.updatesBlockedUntil!) - clock.now()).toBe(60 * MINUTE);
+    expect(page.history).toContainEqual(
+      expect.objectContaining({ event: 'failed', reason: expect.stringMatching(/^FWUP error : /) }),
+    );
+    // Blocked: the orchestrator passes it by.
+    expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
+
+    // Each penalty that ends (an hour on the device's clock and the server's) brings one more offer and attempt.
+    for (const attempt of [2, 3]) {
+      clock.advance(61 * MINUTE);
+      e2e.server.advanceClock(0);
+      await until('the next failure', () => failures() === attempt);
+      page = await e2e.server.waitForRecords(
+        device.identifier,
+        (each) => each.inflightUpdate === null && each.updateAttempts.length === attempt,
+      );
+      expect(page.inPenaltyBox).toBe(true);
+    }
+    // Three attempts reach the group's device_failure_threshold: blocked again without an offer.
+    clock.advance(61 * MINUTE);
+    e2e.server.advanceClock(0);
+    expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
+    page = e2e.server.records(device.identifier)!;
+    expect(page.inPenaltyBox).toBe(true);
+    expect(page.history.at(-1)).toMatchObject({ event: 'blocked', reason: 'exceeded failure threshold' });
+    await delivered(device.identifier);
+    expect(failures()).toBe(3);
+    expect(daemon.messages(/^update \S+: applying$/)).toEqual([]);
+  });
+});
+
 describe('a minute of hostile pushes and answers', () => {
   it(`NervesHub hears at most ${STATUS_BOUND.offers} attempts and 8 statuses of one update a minute, and no loop`, async () => {
     const device = await createDevice(e2e.server, e2e.root, 'hostile-minute');

@@ -24,7 +24,7 @@ export interface GateState {
 export type OfferVerdict =
   /** Start the update. */
   | { readonly kind: 'start' }
-  /** Not answered at all; logged as `update <uuid> ignored: <why>`. */
+  /** Not answered at all: no status, logged as `update <uuid> not answered: <why>`. */
   | { readonly kind: 'unanswered'; readonly why: string }
   /** Answered at once: `received`, then the final status. */
   | {

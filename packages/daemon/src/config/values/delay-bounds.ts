@@ -6,7 +6,7 @@
  * - A floor, because a short delay becomes a loop the server counts: every offer the device answers counts an
  *   update attempt (nerves_hub_web lib/nerves_hub/firmware_updates.ex maybe_update_update_attempts), and 5 attempts
  *   within 180 s put a deployment's device in the penalty box (lib/nerves_hub/devices/updates.ex
- *   failure_rate_met?). A hook answering `reschedule 1` to a manual push made 1,207 attempts in 5 s.
+ *   failure_rate_met?). A hook answering `reschedule 1` to a manual push made some 200 attempts in 5 s.
  * - A ceiling, because NervesHub adds `delay_for` to a date and a month is already a forgotten update. A timer holds
  *   at most 2^31−1 ms (24.8 days); runtime/clock.ts waits longer delays in steps, so none is refused for its length.
  */

@@ -20,7 +20,6 @@ import {
 const e2e = useTestServer('daemon-server-view-', ['small-signed.fw', 'small-signed-tampered.fw']);
 const unkeyed = useTestServer('daemon-server-view-unkeyed-', ['small-signed.fw'], { signingKey: false });
 
-const MINUTE = 60_000;
 const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the device runs after the reboot: the new firmware's uuid in the active slot. */

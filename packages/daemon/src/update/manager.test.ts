@@ -454,6 +454,28 @@ describe('UpdateManager', () => {
       await t.settle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 2);
     });
+
+    it('failures while the clock was years ahead do not count once it is set back (NTP after a bad RTC)', async () => {
+      const t = failing();
+      const fourYears = 4 * 365 * 86_400_000;
+      t.advance(fourYears);
+      for (let i = 0; i < REPEATED_FAILURES.count; i++) {
+        t.manager.offer(OFFER);
+        await t.settle();
+        t.advance(1_000);
+      }
+      t.advance(-fourYears);
+      const before = t.statuses().length;
+      t.manager.offer(OFFER);
+      await t.settle();
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count + 1);
+      expect(
+        t
+          .statuses()
+          .slice(before)
+          .map((payload) => payload.status),
+      ).toEqual(['received', 'failed']);
+    });
   });
 });
 

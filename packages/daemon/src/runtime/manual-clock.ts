@@ -30,7 +30,10 @@ export class ManualClock implements Clock {
     return this.#timers.size;
   }
 
-  /** Moves the time forward by `ms`, calling every callback that falls due, in order, at its time. */
+  /**
+   * Moves the time forward by `ms`, calling every callback that falls due, in order, at its time. A negative `ms`
+   * sets the clock back, as NTP does to a wall clock; nothing falls due then.
+   */
   advance(ms: number): void {
     const end = this.#now + ms;
     for (;;) {

@@ -462,7 +462,7 @@ describe('UpdateManager', () => {
       for (let i = 0; i < REPEATED_FAILURES.count; i++) {
         t.manager.offer(OFFER);
         await t.settle();
-        t.advance(1_000);
+        t.advance(STATUS_BOUND.windowMs / STATUS_BOUND.offers);
       }
       t.advance(-fourYears);
       const before = t.statuses().length;

@@ -13,6 +13,8 @@ import { StateFile } from '../local/state-file.js';
 import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
+import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
+import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
 import { InflightExpiry } from '../update/inflight-expiry.js';
 import { UpdateManager } from '../update/manager.js';
@@ -25,22 +27,27 @@ import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand, wasStopped } from './run-command.js';
+import { extendStopWhile, ServiceStatus } from './service-status.js';
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
 
-export type DaemonExit = {
-  readonly reason: 'rebooting' | 'signal' | 'configuration';
-  readonly exitCode: number;
-};
-
-export interface DaemonOptions {
+/** The service manager the daemon reports to (systemd's `Type=notify`; none by default), and its clock. */
+export interface DaemonServiceOptions {
+  readonly notifier?: ServiceNotifier;
+  /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
+  readonly watchdogPeriodMs?: number;
   /**
    * The time and the timers of the daemon's own decisions: an offer asked about again, a reboot asked about
    * again, the status bound's minute. A test moves them by hand. @default systemClock
    */
   readonly clock?: Clock;
 }
+
+export type DaemonExit = {
+  readonly reason: 'rebooting' | 'signal' | 'configuration';
+  readonly exitCode: number;
+};
 
 /**
  * The running daemon: one device session, one update manager, the handlers of server requests, and the
@@ -62,17 +69,26 @@ export class Daemon {
   /** A firmware written before this start, waiting for its reboot. */
   readonly #written: boolean;
   readonly #validator: FirmwareValidator;
+  readonly #notifier: ServiceNotifier;
+  readonly #service: ServiceStatus;
+  readonly #watchdogPeriodMs: number | undefined;
+  #watchdog: Watchdog | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
   readonly #versionProblem: string | undefined;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
-    const clock = options.clock ?? systemClock;
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, service: DaemonServiceOptions = {}) {
+    const clock = service.clock ?? systemClock;
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
+    this.#notifier = service.notifier ?? createServiceNotifier({ socket: undefined });
+    this.#watchdogPeriodMs = service.watchdogPeriodMs;
+    this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
+      firmwareValidated: setup.metadata.firmwareValidated,
+    });
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
@@ -118,6 +134,7 @@ export class Daemon {
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+        this.#service.connection(this.#state.state.connection.state);
       },
     });
     const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
@@ -149,8 +166,9 @@ export class Daemon {
       firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter, { now: () => clock.now() }),
-        showProgress(new ProgressDisplay({ logger })),
+        showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
         recordUpdates(this.#state),
+        recordUpdates(this.#service),
         rememberWritten(writtenFirmware),
       ],
       ...(written ? { written } : {}),
@@ -167,7 +185,10 @@ export class Daemon {
       runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
       reportValidated: () => this.#session.send('firmware_validated', {}),
       reboot: (why) => this.#rebootPlanner.request(why),
-      onChange: (status) => this.#state.validation(status),
+      onChange: (status) => {
+        this.#state.validation(status);
+        this.#service.validation(status.state);
+      },
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -191,6 +212,9 @@ export class Daemon {
     // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
     if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
+    // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
+    this.#service.ready();
+    this.#watchdog = startWatchdog(this.#notifier, this.#watchdogPeriodMs);
     return this.#exit.promise;
   }
 
@@ -202,14 +226,24 @@ export class Daemon {
     // Also while the reboot command runs: the system is going down, and nothing the daemon started outlives it.
     this.#stopSignal.abort();
     if (this.#stopping) return;
-    this.#logger.info(
-      this.#updates.isApplying
-        ? `${signal}: waiting for fwup to finish before exiting`
-        : this.#updates.isPreparing
-          ? `${signal}: stopping the download and shutting down`
-          : `${signal}: shutting down`,
+    const why = this.#updates.isApplying
+      ? `${signal}: waiting for fwup to finish before exiting`
+      : this.#updates.isPreparing
+        ? `${signal}: stopping the download and shutting down`
+        : `${signal}: shutting down`;
+    this.#logger.info(why);
+    this.#service.stopping(why);
+    // The stop timeout (TimeoutStopSec=) must not kill fwup half way: extended while it writes, up to fwup.timeout_ms.
+    const extending = extendStopWhile(
+      (fields) => this.#notifier.send(fields),
+      () => this.#updates.isApplying,
+      this.#config.fwup.timeoutMs,
     );
-    await this.#shutdown('signal', 0);
+    try {
+      await this.#shutdown('signal', 0);
+    } finally {
+      extending.stop();
+    }
   }
 
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
@@ -227,7 +261,14 @@ export class Daemon {
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
-    this.#exit.resolve({ reason, exitCode });
+    await this.#end({ reason, exitCode });
+  }
+
+  /** The last step of every way out: the service manager has heard all there was to say. */
+  async #end(exit: DaemonExit): Promise<void> {
+    this.#watchdog?.stop();
+    await this.#notifier.flush();
+    this.#exit.resolve(exit);
   }
 
   /**
@@ -270,6 +311,7 @@ export class Daemon {
   #afterJoin(): void {
     this.#everJoined = true;
     this.#state.connection('joined');
+    this.#service.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
     this.#validator.joined();
@@ -329,6 +371,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
+    this.#service.stopping(`rebooting: ${why}`);
     this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
@@ -342,16 +385,16 @@ export class Daemon {
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+      await this.#end({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
       this.#state.close();
       if (wasStopped(error)) {
         this.#logger.info('the reboot command was stopped: the daemon is stopping');
-        this.#exit.resolve({ reason: 'signal', exitCode: 0 });
+        await this.#end({ reason: 'signal', exitCode: 0 });
         return;
       }
       this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+      await this.#end({ reason: 'rebooting', exitCode: 1 });
     }
   }
 }

@@ -14,6 +14,7 @@ import { loadDeviceTls } from '../link/tls.js';
 import type { DaemonLogger, Logger } from '../log/logger.js';
 import { firmwareSteps } from '../update/firmware-steps.js';
 import type { UpdateSteps } from '../update/steps.js';
+import { missingPrograms } from './configured-programs.js';
 import { type FirmwareState, readFirmwareState } from './firmware-state.js';
 import { asConfigProblem } from './setup-errors.js';
 
@@ -47,6 +48,8 @@ export async function prepareDevice(config: Config, logger: DaemonLogger): Promi
 }
 
 async function resolveDevice(config: Config, logger: DaemonLogger): Promise<DeviceSetup> {
+  const missing = missingPrograms(config);
+  if (missing.length > 0) throw new ConfigError('CONFIG_INVALID', config.file, missing);
   const tls = await loadDeviceTls(config);
   for (const warning of tls.warnings) logger.warn(warning);
   const identifier = await resolveIdentifier(identitySource(config));
@@ -94,7 +97,7 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
   };
 }
 
-function identitySource(config: Config): IdentifierSource {
+export function identitySource(config: Config): IdentifierSource {
   const { identity, auth } = config;
   if (identity.kind === 'command') {
     return { command: identity.command, timeoutMs: identity.timeoutMs, env: childEnvironment(process.env) };

@@ -67,6 +67,11 @@ export function deviceConfig(input: DeviceConfigInput): string {
     '[commands]',
     'reboot = ["echo", "would reboot now"]',
     '',
+    '# Slow enough that the download takes a few seconds (the example firmware is 257 KiB), so that the live',
+    '# progress line shows on a terminal. Remove it to download at full speed.',
+    '[download]',
+    'max_rate = "64 KiB/s"',
+    '',
   ].join('\n');
 }
 

@@ -143,38 +143,4 @@ describe('firmware that fwup refuses', () => {
     daemon.child.kill('SIGTERM');
     await daemon.exited;
   });
-
-  it('the same firmware failing 3 times: each offer tried at once, the next answered with rescheduled', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'fails-again');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
-    const firmware = e2e.firmware('small-signed-tampered.fw');
-    const offer = () =>
-      e2e.server.push(
-        device.identifier,
-        'update',
-        e2e.server.firmwareHost.updatePayload(e2e.server.url, firmware.id),
-      );
-    const countOf = (status: string) =>
-      statuses(e2e.server, device.identifier).filter((each) => each === status).length;
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      offer();
-      await e2e.server.waitForEvent(device.identifier, () => countOf('failed') === attempt);
-    }
-    expect(device.fwupRuns().filter((argv) => argv[0] === '-V')).toHaveLength(3);
-    offer();
-    const rescheduled = await e2e.server.waitForEvent(
-      device.identifier,
-      (event) => event.payload?.status === 'rescheduled',
-    );
-    expect(rescheduled.payload).toEqual({
-      status: 'rescheduled',
-      delay_for: 600_000,
-      reason: expect.stringMatching(/failed 3 times on this device in the last 10 minutes/),
-    });
-    expect(statuses(e2e.server, device.identifier).slice(-2)).toEqual(['received', 'rescheduled']);
-    expect(device.fwupRuns().filter((argv) => argv[0] === '-V')).toHaveLength(3);
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  });
 });

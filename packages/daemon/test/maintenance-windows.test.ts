@@ -35,8 +35,8 @@ describe('a window in the hour a clock change skips', () => {
     const answer = e2e.server
       .device(device.identifier)
       .events.find((event) => event.payload?.status === 'rescheduled')!;
-    expect(answer.payload.reason).toMatch(
-      /^outside the maintenance window "Sun 02:00-03:00" \(Europe\/Berlin\); it opens at 2027-04-04 02:00; retrying in /,
+    expect(answer.payload.reason).toBe(
+      'outside the maintenance window "Sun 02:00-03:00" (Europe/Berlin); it opens at 2027-04-04 02:00',
     );
     // NervesHub blocks the device until the window, as delay_for says: 12.5 days from the device's clock.
     const delay = answer.payload.delay_for as number;

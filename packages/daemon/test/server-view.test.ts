@@ -20,7 +20,6 @@ import {
 const e2e = useTestServer('daemon-server-view-', ['small-signed.fw', 'small-signed-tampered.fw']);
 const unkeyed = useTestServer('daemon-server-view-unkeyed-', ['small-signed.fw'], { signingKey: false });
 
-const MINUTE = 60_000;
 const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the device runs after the reboot: the new firmware's uuid in the active slot. */
@@ -66,53 +65,6 @@ describe('a deployment update, as NervesHub records it', () => {
     expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
     rebooted.child.kill('SIGTERM');
     expect((await rebooted.exited).code).toBe(0);
-  });
-
-  it('a firmware fwup refuses: one attempt, the penalty box with the reason; after 3 the failure threshold', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-refused-image');
-    const firmware = e2e.firmware('small-signed-tampered.fw');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
-    const failures = () => statuses(e2e.server, device.identifier).filter((s) => s === 'failed').length;
-    const deployment = e2e.server.createDeployment({
-      firmwareId: firmware.id,
-      devices: [device.identifier],
-      penaltyTimeoutMinutes: 60,
-    });
-    await e2e.server.waitForEvent(device.identifier, () => failures() === 1);
-    let page = await e2e.server.waitForRecords(device.identifier, (each) => each.inflightUpdate === null);
-    expect(page.updateAttempts).toHaveLength(1);
-    expect(page.inPenaltyBox).toBe(true);
-    const blockedFor = Date.parse(page.updatesBlockedUntil!) - e2e.server.now();
-    expect(blockedFor).toBeGreaterThan(59 * MINUTE);
-    expect(blockedFor).toBeLessThanOrEqual(60 * MINUTE);
-    expect(page.history).toContainEqual(
-      expect.objectContaining({ event: 'failed', reason: expect.stringMatching(/^FWUP error : /) }),
-    );
-    // Blocked: the orchestrator passes it by.
-    expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
-
-    // Each penalty that ends brings one more offer, and one more attempt.
-    for (const attempt of [2, 3]) {
-      e2e.server.advanceClock(61 * MINUTE);
-      await e2e.server.waitForEvent(device.identifier, () => failures() === attempt);
-      page = await e2e.server.waitForRecords(
-        device.identifier,
-        (each) => each.inflightUpdate === null && each.updateAttempts.length === attempt,
-      );
-      expect(page.inPenaltyBox).toBe(true);
-    }
-    // Three attempts reach the group's device_failure_threshold: blocked again without an offer.
-    e2e.server.advanceClock(61 * MINUTE);
-    expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
-    page = e2e.server.records(device.identifier)!;
-    expect(page.inPenaltyBox).toBe(true);
-    expect(page.history.at(-1)).toMatchObject({ event: 'blocked', reason: 'exceeded failure threshold' });
-    await settle();
-    expect(failures()).toBe(3);
-    expect(device.fwupRuns().filter((argv) => argv[0] === '-a')).toEqual([]);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
   });
 
   it('a refused firmware URL (403): failed naming the status, one attempt, blocked with that reason', async () => {
@@ -231,7 +183,8 @@ describe('a reboot the server asks for during an update', () => {
     expect((await daemon.exited).code).toBe(0);
     expect(daemon.output()).toContain('would reboot now');
     await settle();
-    expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V']);
+    // `fwup -V` is stopped with the update (it writes nothing); `fwup -a` never runs.
+    expect(device.fwupRuns().filter((argv) => argv[0] === '-a')).toEqual([]);
     expect(statuses(e2e.server, device.identifier)).not.toContain('failed');
     expect(device.downloads()).toEqual([]);
   });

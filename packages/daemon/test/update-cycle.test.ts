@@ -148,6 +148,6 @@ describe('offers the daemon does not act on', () => {
     expect((await daemon.exited).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
-    expect(daemon.output()).toMatch(/ignored: update .* is in progress/);
+    expect(daemon.output()).toMatch(/not answered: update .* is in progress/);
   });
 });

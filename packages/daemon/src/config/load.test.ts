@@ -53,6 +53,7 @@ describe('parseConfig', () => {
       onHookFailure: 'reschedule',
       onBeforeHookFailure: 'fail',
       rescheduleDelayMs: 300_000,
+      beforeRebootMaxFailures: 3,
     });
     expect(config.updates).toEqual({ windows: [], windowSpreadMs: 300_000, rebootPolicy: 'immediate' });
   });
@@ -89,6 +90,7 @@ reboot_policy = "hook"
       onHookFailure: 'apply',
       onBeforeHookFailure: 'reschedule',
       rescheduleDelayMs: 900_000,
+      beforeRebootMaxFailures: 3,
     });
     expect(config.updates).toMatchObject({
       timezone: 'Europe/Berlin',
@@ -299,7 +301,27 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
     [
       'a delay without a unit',
       `${MTLS}[hooks]\nreschedule_delay = 300\n`,
-      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 1 s to 7 d, got 300/,
+      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 5 min to 7 d, got 300/,
+    ],
+    [
+      'a reschedule delay shorter than a rescheduled offer may wait',
+      `${MTLS}[hooks]\nreschedule_delay = "1s"\n`,
+      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 5 min to 7 d, got "1s"/,
+    ],
+    [
+      'a hook timeout past what a timer holds (25 days)',
+      `${MTLS}[hooks]\ntimeout_ms = 2160000000\n`,
+      /^hooks.timeout_ms: expected a whole number of milliseconds from 100 to 3600000, got 2160000000/,
+    ],
+    [
+      'a window spread of 25 days',
+      `${MTLS}[updates]\nwindow_spread = "25d"\n`,
+      /^updates.window_spread: expected a duration such as "30s", "15m" or "1h30m" from 0 ms to 24 h, got "25d"/,
+    ],
+    [
+      'a before_reboot failure limit of 0',
+      `${MTLS}[hooks]\nbefore_reboot_max_failures = 0\n`,
+      /^hooks.before_reboot_max_failures: expected a whole number of failures from 1 to 1000, got 0/,
     ],
     [
       'a window that is not one',

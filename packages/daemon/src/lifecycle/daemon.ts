@@ -12,6 +12,7 @@ import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
+import { type Clock, systemClock } from '../runtime/clock.js';
 import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
 import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
@@ -25,17 +26,22 @@ import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
-import { runConfiguredCommand } from './run-command.js';
+import { runConfiguredCommand, wasStopped } from './run-command.js';
 import { extendStopWhile, ServiceStatus } from './service-status.js';
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
 
-/** The service manager the daemon reports to (systemd's `Type=notify`); none by default. */
+/** The service manager the daemon reports to (systemd's `Type=notify`; none by default), and its clock. */
 export interface DaemonServiceOptions {
   readonly notifier?: ServiceNotifier;
   /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
   readonly watchdogPeriodMs?: number;
+  /**
+   * The time and the timers of the daemon's own decisions: an offer asked about again, a reboot asked about
+   * again, the status bound's minute. A test moves them by hand. @default systemClock
+   */
+  readonly clock?: Clock;
 }
 
 export type DaemonExit = {
@@ -58,6 +64,8 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  /** Aborted when the daemon stops: every command and hook it runs is stopped with its process group. */
+  readonly #stopSignal = new AbortController();
   /** A firmware written before this start, waiting for its reboot. */
   readonly #written: boolean;
   readonly #validator: FirmwareValidator;
@@ -72,6 +80,7 @@ export class Daemon {
   #everJoined = false;
 
   constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, service: DaemonServiceOptions = {}) {
+    const clock = service.clock ?? systemClock;
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
@@ -93,13 +102,15 @@ export class Daemon {
       identifier: setup.identifier,
       running,
       logger,
+      now: () => clock.now(),
     });
     this.#rebootPlanner = new RebootPlanner({
       policy: config.updates.rebootPolicy,
-      ask: (why) => this.#policy.beforeReboot(why, this.#updates.applied),
+      ask: (why, signal) => this.#policy.beforeReboot(why, this.#updates.applied, signal),
       execute: (why) => this.#rebootNow(why),
       logger,
       onPending: (pending) => this.#state.reboot(pending),
+      clock,
     });
     this.#session = new DeviceSession({
       url: setup.connection.url,
@@ -151,9 +162,10 @@ export class Daemon {
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
+      clock,
       firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
-        reportToServer(reporter),
+        reportToServer(reporter, { now: () => clock.now() }),
         showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
         recordUpdates(this.#state),
         recordUpdates(this.#service),
@@ -211,6 +223,8 @@ export class Daemon {
    * restart), wait for a running fwup, leave cleanly.
    */
   async stop(signal: string): Promise<void> {
+    // Also while the reboot command runs: the system is going down, and nothing the daemon started outlives it.
+    this.#stopSignal.abort();
     if (this.#stopping) return;
     const why = this.#updates.isApplying
       ? `${signal}: waiting for fwup to finish before exiting`
@@ -235,10 +249,15 @@ export class Daemon {
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#stopSignal.abort();
     this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
-    await this.#updates.shutdown();
+    // The update is stopped first (its hooks with it), then the hooks that are only told get a short while.
+    const updatesStopped = this.#updates.shutdown();
+    const hooksStopped = this.#policy.stop();
+    await updatesStopped;
+    await hooksStopped;
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
@@ -316,6 +335,8 @@ export class Daemon {
       );
     }
     await this.#updates.shutdown();
+    // Hooks still being told something (an on_error) get their short while; nothing the daemon started outlives it.
+    await this.#policy.stop();
     await this.#reboot(why);
   }
 
@@ -336,9 +357,10 @@ export class Daemon {
     }
     this.#logger.info('identifying the device');
     try {
-      await runConfiguredCommand(identify, { timeoutMs });
+      await runConfiguredCommand(identify, { timeoutMs, signal: this.#stopSignal.signal });
     } catch (error) {
-      this.#logger.warn((error as Error).message);
+      if (wasStopped(error)) this.#logger.info('identify stopped: the daemon is stopping');
+      else this.#logger.warn((error as Error).message);
     }
   }
 
@@ -359,13 +381,19 @@ export class Daemon {
     try {
       const { stdout } = await runConfiguredCommand(this.#config.commands.reboot, {
         timeoutMs: this.#config.commands.timeoutMs,
+        signal: this.#stopSignal.signal,
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
       await this.#end({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
-      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#state.close();
+      if (wasStopped(error)) {
+        this.#logger.info('the reboot command was stopped: the daemon is stopping');
+        await this.#end({ reason: 'signal', exitCode: 0 });
+        return;
+      }
+      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       await this.#end({ reason: 'rebooting', exitCode: 1 });
     }
   }

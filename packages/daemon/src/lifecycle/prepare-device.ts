@@ -7,6 +7,7 @@ import {
 import { fwupVersion } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors/daemon-errors.js';
+import { childEnvironment } from '../link/child-environment.js';
 import { buildConnection, type Connection } from '../link/connection.js';
 import { type ProxySettings, proxySettings } from '../link/proxy-route.js';
 import { loadDeviceTls } from '../link/tls.js';
@@ -55,7 +56,9 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
   logger.info(`device identifier: ${identifier}`);
 
   const metadata = await readFirmwareState(config);
-  const version = await fwupVersion(config.fwup.path);
+  const version = await fwupVersion(config.fwup.path, {
+    env: { ...childEnvironment(process.env), ...config.fwup.env },
+  });
   const devpath = config.fwup.devpath ?? metadata.devpath;
   if (!devpath) {
     throw new ConfigError('CONFIG_INVALID', config.file, [
@@ -96,7 +99,9 @@ async function resolveDevice(config: Config, logger: DaemonLogger): Promise<Devi
 
 export function identitySource(config: Config): IdentifierSource {
   const { identity, auth } = config;
-  if (identity.kind === 'command') return { command: identity.command, timeoutMs: identity.timeoutMs };
+  if (identity.kind === 'command') {
+    return { command: identity.command, timeoutMs: identity.timeoutMs, env: childEnvironment(process.env) };
+  }
   if (identity.kind === 'value') return { value: identity.value };
   if (auth.method !== 'mtls') {
     // The config reader already refuses this; a Config built another way gets the same answer.

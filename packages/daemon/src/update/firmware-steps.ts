@@ -3,6 +3,7 @@ import type { ServerPinCheck, TlsOptions } from '@nerves-hub-link/auth';
 import { applyFirmware, downloadFirmware, verifyFirmware } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
 import { formatByteRate } from '../config/values/byte-rate.js';
+import { childEnvironment } from '../link/child-environment.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import type { ProxySettings } from '../link/proxy-route.js';
 import type { Logger } from '../log/logger.js';
@@ -26,12 +27,15 @@ export interface FirmwareStepsOptions {
 
 /**
  * The steps of an update done by the firmware package: the download (into data_dir, with the config's retries,
- * proxy, pins and rate cap), `fwup -V`, `fwup -a`, and removing the file. V8 favours speed while it downloads.
+ * proxy, pins and rate cap), `fwup -V` (stopped with the update's signal), `fwup -a` (never stopped), and removing
+ * the file. V8 favours speed while it downloads. fwup gets the daemon's environment without proxy credentials,
+ * plus `fwup.env`.
  */
 export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
   const { config, devpath, ca, proxy, checkServerIdentity, publicKeys, logger } = options;
   const { maxBytesPerSecond } = config.download;
   const directory = downloadFolder(config.dataDir);
+  const fwupEnv = () => ({ ...childEnvironment(process.env), ...config.fwup.env });
   return {
     download: (offer, { signal, onProgress, onConnection }) =>
       favouringSpeed(async () => {
@@ -62,12 +66,13 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
         });
         return result.path;
       }),
-    async verify(path) {
+    async verify(path, { signal }) {
       await verifyFirmware({
         fwupPath: config.fwup.path,
         file: path,
         publicKeys: publicKeys(),
-        env: config.fwup.env,
+        env: fwupEnv(),
+        signal,
       });
     },
     async apply(path, { onProgress }) {
@@ -79,7 +84,7 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
         publicKeys: publicKeys(),
         noUnmount: config.fwup.noUnmount,
         extraArgs: config.fwup.extraOptions,
-        env: config.fwup.env,
+        env: fwupEnv(),
         hangTimeoutMs: config.fwup.timeoutMs,
         onProgress,
         onWarning: (message: string) => logger.info(`fwup: ${message}`),

@@ -8,6 +8,7 @@
 
 import { REASON_MAX_CHARS, shown } from '@nerves-hub-link/message-text';
 import type { ValidationConfig } from '../config/sections/validation.js';
+import { boundDelay, DELAY_USES } from '../config/values/delay-bounds.js';
 import { formatDuration } from '../config/values/duration.js';
 import type { Logger } from '../log/logger.js';
 import type { UpdateFacts } from '../update/facts.js';
@@ -172,10 +173,14 @@ export class FirmwareValidator {
     }
     if (this.#validated !== false || !this.active) return undefined;
     const remaining = this.#remainingMs();
-    const delayMs =
+    // Within the floor and ceiling of every reschedule (the update manager applies them too), so the reason says
+    // the delay that is sent.
+    const delayMs = boundDelay(
       remaining === undefined
         ? UNVALIDATED_DELAY_MS
-        : Math.min(Math.max(remaining + 60_000, 60_000), LONGEST_TIMER_MS);
+        : Math.min(Math.max(remaining + 60_000, 60_000), LONGEST_TIMER_MS),
+      DELAY_USES.offer,
+    ).ms;
     const reason =
       `firmware ${describe(running)} is not validated yet: writing the other slot now would overwrite the only ` +
       `known-good firmware; it ${this.#planWithDeadline()}; asking to be offered ${offer.uuid} again in ${formatDuration(delayMs)}`;
@@ -452,7 +457,6 @@ export class FirmwareValidator {
       kind: 'answered',
       status,
       reason,
-      whileAwaitingReboot: false,
       ...(reschedule
         ? {
             delayMs: reschedule.delayMs,

@@ -89,9 +89,12 @@ export class Socket extends EventEmitter<SocketEvents> {
       onTimeout: () => this.#onHeartbeatTimeout(),
     });
     // Not unref'd: while it waits to reconnect, nothing else may keep a daemon alive. close() clears it.
-    this.#reconnectTimer = new Timer(() => this.#onReconnectTimer(), this.#options.reconnectAfterMs);
+    this.#reconnectTimer = new Timer(() => this.#onReconnectTimer(), this.#options.reconnectAfterMs, {
+      timers: this.#options.timers,
+    });
     this.#host = {
       logger: this.#options.logger,
+      timers: this.#options.timers,
       isConnected: () => this.isConnected(),
       makeRef: () => this.#makeRef(),
       sendFrame: (text) => this.#sendFrame(text),

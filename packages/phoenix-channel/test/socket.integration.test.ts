@@ -123,6 +123,32 @@ describe('Socket#connect', () => {
     ]);
   });
 
+  it('waits its backoff on the `timers` it is given: the next attempt comes when that timer runs', async () => {
+    const probe = await startPhoenixServer();
+    const url = probe.url;
+    await probe.stop();
+    const pending: Array<{ delayMs: number; run: () => void }> = [];
+    const { socket, errors } = openSocket(url, {
+      reconnectAfterMs: () => 60_000,
+      timers: {
+        setTimeout: (run, delayMs) => {
+          pending.push({ delayMs, run });
+          return { unref: () => {} };
+        },
+        clearTimeout: () => {},
+      },
+    });
+    socket.connect();
+    await nextSocketEvent(socket, 'reconnecting');
+    expect(pending.map((each) => each.delayMs)).toEqual([60_000]);
+    expect(errors).toHaveLength(1);
+    const second = nextSocketEvent(socket, 'reconnecting');
+    pending[0]!.run();
+    await second;
+    expect(errors).toHaveLength(2);
+    expect(pending).toHaveLength(2);
+  });
+
   it('resets the attempt count once a connection has stayed open for a heartbeat interval', async () => {
     const srv = await server();
     srv.refuse = { status: 503 };

@@ -10,6 +10,7 @@ import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { redactedEndpoint } from '../log/redact.js';
+import { type Clock, type ClockTimer, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { runningFirmware } from '../update/facts.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
@@ -25,6 +26,11 @@ const VALIDATION_POLL_MS = 10_000;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
+
+export interface DaemonOptions {
+  /** What every wait of the daemon runs on (see Clock). @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
+}
 
 export type DaemonExit = {
   readonly reason: 'rebooting' | 'signal' | 'configuration';
@@ -45,23 +51,27 @@ export class Daemon {
   readonly #state: StateFile;
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
+  readonly #clock: Clock;
   readonly #exit = deferred<DaemonExit>();
   #firmwareValidated: boolean | undefined;
-  #validationTimer: NodeJS.Timeout | undefined;
+  #validationTimer: ClockTimer | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
+    const clock = options.clock ?? SYSTEM_CLOCK;
+    const now = () => clock.now();
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
+    this.#clock = clock;
     this.#firmwareValidated = setup.metadata.firmwareValidated;
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
       { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
-      { logger },
+      { logger, now },
     );
     this.#policy = new OperatorPolicy({
       hooks: config.hooks,
@@ -69,6 +79,7 @@ export class Daemon {
       identifier: setup.identifier,
       running,
       logger,
+      now,
     });
     this.#rebootPlanner = new RebootPlanner({
       policy: config.updates.rebootPolicy,
@@ -76,6 +87,7 @@ export class Daemon {
       execute: (why) => this.#rebootNow(why),
       logger,
       onPending: (pending) => this.#state.reboot(pending),
+      clock,
     });
     this.#session = new DeviceSession({
       url: setup.connection.url,
@@ -83,6 +95,7 @@ export class Daemon {
         ...setup.connection.socketOptions,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxRedirects: SOCKET_MAX_REDIRECTS,
+        timers: clock,
       },
       joinParams: () => this.#joinParams(),
       logger,
@@ -100,9 +113,11 @@ export class Daemon {
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
       },
     });
-    const reporter = new StatusReporter((event, payload, options) =>
-      // Progress is worthless later; statuses wait for the next join (bounded buffer).
-      this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
+    const reporter = new StatusReporter(
+      (event, payload, sendOptions) =>
+        // Progress is worthless later; statuses wait for the next join (bounded buffer).
+        this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...sendOptions }),
+      now,
     );
     this.#updates = new UpdateManager({
       steps: setup.updateSteps(() => this.#publicKeys(), logger),
@@ -113,16 +128,18 @@ export class Daemon {
       policy: this.#policy,
       listeners: [
         reportToServer(reporter),
-        showProgress(new ProgressDisplay({ logger })),
+        showProgress(new ProgressDisplay({ logger, now })),
         recordUpdates(this.#state),
       ],
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
+      clock,
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
       interfaceForAddress,
       send: (payload) => this.#session.send('report_network_interface', payload, { buffer: false }),
       logger,
+      clock,
     });
   }
 
@@ -215,24 +232,30 @@ export class Daemon {
   /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
   #startValidationPolling(): void {
     if (this.#validationTimer) return;
-    this.#validationTimer = setInterval(async () => {
-      try {
-        const validated = await this.#setup.readFirmwareValidated();
-        if (validated !== false) {
-          this.#firmwareValidated = true;
-          this.#stopValidationPolling();
-          this.#session.send('firmware_validated', {});
-          this.#logger.info('the running firmware is now validated');
-        }
-      } catch (error) {
-        this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
-      }
-    }, VALIDATION_POLL_MS);
+    this.#validationTimer = this.#clock.setTimeout(() => void this.#checkValidation(), VALIDATION_POLL_MS);
     this.#validationTimer.unref();
   }
 
+  async #checkValidation(): Promise<void> {
+    try {
+      const validated = await this.#setup.readFirmwareValidated();
+      if (validated !== false) {
+        this.#firmwareValidated = true;
+        this.#stopValidationPolling();
+        this.#session.send('firmware_validated', {});
+        this.#logger.info('the running firmware is now validated');
+        return;
+      }
+    } catch (error) {
+      this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
+    }
+    if (this.#validationTimer === undefined) return;
+    this.#validationTimer = undefined;
+    if (!this.#stopping) this.#startValidationPolling();
+  }
+
   #stopValidationPolling(): void {
-    clearInterval(this.#validationTimer);
+    this.#clock.clearTimeout(this.#validationTimer);
     this.#validationTimer = undefined;
   }
 

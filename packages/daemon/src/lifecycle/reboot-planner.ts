@@ -2,6 +2,7 @@ import type { RebootPolicy } from '../config/sections/updates.js';
 import { formatDuration } from '../config/values/duration.js';
 import type { RebootDecision } from '../hooks/hook-protocol.js';
 import type { Logger } from '../log/logger.js';
+import { type Clock, type ClockTimer, SYSTEM_CLOCK } from '../runtime/clock.js';
 
 export interface RebootPlannerOptions {
   readonly policy: RebootPolicy;
@@ -12,7 +13,8 @@ export interface RebootPlannerOptions {
   readonly logger: Logger;
   /** A reboot is waiting: at `at` (ms since the epoch), or undefined for "not by the daemon" (policy "never"). */
   readonly onPending?: (pending: { readonly why: string; readonly at?: number } | undefined) => void;
-  readonly now?: () => number;
+  /** When a postponed reboot is due, and its timer. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 /**
@@ -22,15 +24,15 @@ export interface RebootPlannerOptions {
  */
 export class RebootPlanner {
   readonly #options: RebootPlannerOptions;
-  readonly #now: () => number;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: ClockTimer | undefined;
   #asking = false;
   #executing = false;
   #stopped = false;
 
   constructor(options: RebootPlannerOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
   get rebooting(): boolean {
@@ -51,7 +53,7 @@ export class RebootPlanner {
       logger.info(`${why}; a reboot is already being decided`);
       return;
     }
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     void this.#decide(why);
   }
@@ -59,7 +61,7 @@ export class RebootPlanner {
   /** The daemon is stopping: no reboot is asked for or done any more. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -77,10 +79,10 @@ export class RebootPlanner {
     }
     if (this.#stopped || this.#executing) return;
     if (decision.kind === 'reschedule') {
-      const at = this.#now() + decision.delayMs;
+      const at = this.#clock.now() + decision.delayMs;
       logger.info(`${why}; reboot postponed by ${formatDuration(decision.delayMs)}: ${decision.reason}`);
       onPending?.({ why, at });
-      this.#timer = setTimeout(() => {
+      this.#timer = this.#clock.setTimeout(() => {
         this.#timer = undefined;
         this.request(why);
       }, decision.delayMs);

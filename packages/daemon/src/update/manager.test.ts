@@ -1,3 +1,4 @@
+import { ManualClock } from '@nerves-hub-link/test-server/testing';
 import { describe, expect, it } from 'vitest';
 import { REPEATED_FAILURES } from './constants.js';
 import type { UpdateFacts } from './facts.js';
@@ -40,7 +41,11 @@ function setup(options: SetupOptions = {}) {
   const discarded: string[] = [];
   const applied: string[] = [];
   let downloads = 0;
-  let clock = 1_000_000;
+  const clock = new ManualClock({ startAt: 1_000_000, frozen: true });
+  const idleWaiters = new Set<() => void>();
+  const runEnded = () => {
+    for (const waiter of [...idleWaiters]) waiter();
+  };
   const keys = options.keys ?? [KEY];
   const {
     keys: _keys,
@@ -91,24 +96,46 @@ function setup(options: SetupOptions = {}) {
         }),
       ),
       ...(observer ? [recordUpdates(observer)] : []),
+      // A run ends idle (its last event comes once the phase is back to idle), or with the hand-over below.
+      () => {
+        if (manager.phase === 'idle') runEnded();
+      },
     ],
     logger,
     runningUuid: 'running-uuid',
     publicKeys: () => keys,
     allowUnsigned: allowUnsigned ?? false,
     keysWaitMs: keysWaitMs ?? 50,
-    onApplied: (offer) => applied.push(offer.uuid),
-    now: () => clock,
+    onApplied: (offer) => {
+      applied.push(offer.uuid);
+      runEnded();
+    },
+    clock,
     ...(policy ? { policy } : {}),
     ...(graceMs !== undefined ? { deploymentReofferGraceMs: graceMs } : {}),
   };
   const manager = new UpdateManager(managerOptions);
   const statuses = () => sent.filter(([event]) => event === 'status_update').map(([, payload]) => payload);
-  const settle = async () => {
-    for (let i = 0; i < 50 && manager.phase !== 'idle' && manager.phase !== 'awaiting-reboot'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  };
+  /** Resolves once the update in progress has ended (idle, or handed over for the reboot); fails loudly if not. */
+  const whenIdle = (timeoutMs = 2_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        const handedOver = manager.phase === 'awaiting-reboot' && applied.length > 0;
+        if (manager.phase !== 'idle' && !handedOver) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`the update manager never went idle within ${timeoutMs} ms: still ${manager.phase}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        idleWaiters.delete(check);
+      };
+      idleWaiters.add(check);
+      check();
+    });
   const untilPhase = async (phase: string) => {
     for (let i = 0; i < 50 && manager.phase !== phase; i++) await new Promise((r) => setImmediate(r));
     expect(manager.phase).toBe(phase);
@@ -120,12 +147,10 @@ function setup(options: SetupOptions = {}) {
     discarded,
     applied,
     keys,
-    settle,
+    whenIdle,
     untilPhase,
+    clock,
     downloads: () => downloads,
-    advance: (ms: number) => {
-      clock += ms;
-    },
     releaseHeld: () => {
       for (const onSent of held.splice(0)) onSent();
     },
@@ -137,7 +162,7 @@ describe('UpdateManager', () => {
     const t = setup();
     t.manager.offer(OFFER);
     expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
-    await t.settle();
+    await t.whenIdle();
     expect(t.sent).toEqual([
       ['status_update', { status: 'received' }],
       ['status_update', { status: 'started', downloader_network_interface: 'eth0' }],
@@ -161,7 +186,7 @@ describe('UpdateManager', () => {
       },
     });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses().filter((status) => status.status === 'started')).toEqual([
       { status: 'started', downloader_network_interface: 'wlan0' },
       { status: 'started', downloader_network_interface: 'wlan0' },
@@ -200,7 +225,7 @@ describe('UpdateManager', () => {
     t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'other-uuid' } });
     expect(t.statuses()).toEqual([{ status: 'received' }]);
     release();
-    await t.settle();
+    await t.whenIdle();
     expect(t.applied).toEqual(['new-uuid']);
   });
 
@@ -211,7 +236,7 @@ describe('UpdateManager', () => {
       },
     });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses().at(-1)).toEqual({ status: 'failed', reason: 'FWUP error : "Invalid signature"' });
     expect(t.discarded).toEqual(['/data/new.fw']);
     expect(t.manager.phase).toBe('idle');
@@ -225,7 +250,7 @@ describe('UpdateManager', () => {
       },
     });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     const reason = String(t.statuses().at(-1)?.reason);
     expect(reason).toMatch(/^Download failed : /);
     expect(reason).not.toContain('secret');
@@ -300,7 +325,10 @@ describe('UpdateManager', () => {
       t.manager.offer(OFFER);
       await t.untilPhase('awaiting-keys');
       expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
-      await t.settle();
+      expect(t.clock.advance(49)).toBe(0);
+      expect(t.manager.phase).toBe('awaiting-keys');
+      expect(t.clock.advance(1)).toBe(1);
+      await t.whenIdle();
       expect(t.downloads()).toBe(0);
       const statuses = t.statuses();
       expect(statuses.map((status) => status.status)).toEqual(['received', 'failed']);
@@ -317,14 +345,14 @@ describe('UpdateManager', () => {
       expect(t.manager.phase).toBe('awaiting-keys');
       t.keys.push(KEY);
       t.manager.keysChanged();
-      await t.settle();
+      await t.whenIdle();
       expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'completed']);
     });
 
     it('applies unsigned firmware without waiting when fwup.allow_unsigned is set', async () => {
       const t = setup({ keys: [], allowUnsigned: true, keysWaitMs: 10_000 });
       t.manager.offer(OFFER);
-      await t.settle();
+      await t.whenIdle();
       expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'completed']);
     });
 
@@ -349,7 +377,7 @@ describe('UpdateManager', () => {
         },
       });
       t.manager.offer(OFFER);
-      await t.settle();
+      await t.whenIdle();
       const last = t.statuses().at(-1);
       expect(last?.status).toBe('failed');
       expect(last?.reason).toContain(`HTTP ${statusCode}`);
@@ -369,7 +397,7 @@ describe('UpdateManager', () => {
         },
       });
       t.manager.offer(OFFER);
-      await t.settle();
+      await t.whenIdle();
       expect(t.manager.phase).toBe('idle');
       expect(t.statuses().at(-1)).toMatchObject({ status: 'failed' });
       expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
@@ -386,7 +414,7 @@ describe('UpdateManager', () => {
 
       const completed = setup({ holdStatuses: true });
       completed.manager.offer(OFFER);
-      await completed.settle();
+      await completed.whenIdle();
       expect(completed.manager.currentlyDownloadingUuid).toBe('new-uuid');
     });
 
@@ -398,7 +426,7 @@ describe('UpdateManager', () => {
         },
       });
       t.manager.offer(OFFER);
-      await t.settle();
+      await t.whenIdle();
       expect(t.manager.currentlyDownloadingUuid).toBeNull();
     });
   });
@@ -415,8 +443,8 @@ describe('UpdateManager', () => {
       const t = failing();
       for (let i = 0; i < REPEATED_FAILURES.count; i++) {
         t.manager.offer(OFFER);
-        await t.settle();
-        t.advance(1_000);
+        await t.whenIdle();
+        t.clock.advance(1_000);
       }
       expect(t.downloads()).toBe(REPEATED_FAILURES.count);
     });
@@ -425,8 +453,8 @@ describe('UpdateManager', () => {
       const t = failing();
       for (let i = 0; i < REPEATED_FAILURES.count; i++) {
         t.manager.offer(OFFER);
-        await t.settle();
-        t.advance(60_000);
+        await t.whenIdle();
+        t.clock.advance(60_000);
       }
       const before = t.statuses().length;
       t.manager.offer(OFFER);
@@ -443,11 +471,11 @@ describe('UpdateManager', () => {
       expect(Number.isInteger(answer[1]?.delay_for)).toBe(true);
       // Another firmware is not held back, and this one is tried again once the failures are old enough.
       t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'other-uuid' } });
-      await t.settle();
+      await t.whenIdle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 1);
-      t.advance(REPEATED_FAILURES.windowMs);
+      t.clock.advance(REPEATED_FAILURES.windowMs);
       t.manager.offer(OFFER);
-      await t.settle();
+      await t.whenIdle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 2);
     });
   });
@@ -503,7 +531,6 @@ function recordingObserver() {
   return { observer, events, next: () => next };
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MANUAL = { ...OFFER, deployment_id: null };
 
 describe('operator decisions', () => {
@@ -512,7 +539,7 @@ describe('operator decisions', () => {
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses()).toEqual([
       { status: 'received' },
       { status: 'ignored', reason: 'pinned by the field team' },
@@ -529,7 +556,7 @@ describe('operator decisions', () => {
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(MANUAL);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses()).toEqual([
       { status: 'received' },
       { status: 'rescheduled', delay_for: 40, reason: 'busy' },
@@ -541,8 +568,9 @@ describe('operator decisions', () => {
       note: expect.stringMatching(/asks again itself/),
     });
     expect(watch.next()?.at).toBeUndefined();
-    await wait(120);
-    await t.settle();
+    expect(t.clock.advance(39)).toBe(0);
+    expect(t.clock.advance(1)).toBe(1);
+    await t.whenIdle();
     expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(2);
     expect(t.statuses().map((status) => status.status)).toEqual([
       'received',
@@ -559,14 +587,16 @@ describe('operator decisions', () => {
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer, graceMs: 150 });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(watch.next()).toMatchObject({ at: 1_000_020, localRetryAt: 1_000_170 });
-    await wait(60);
+    expect(t.clock.pending().map((timer) => timer.dueAt)).toEqual([1_000_170]);
+    t.clock.advance(60);
     expect(calls).toEqual(['decide new-uuid']);
     // The server offers it again: that offer is decided, and the device's own re-ask is off.
     t.manager.offer(OFFER);
-    await t.settle();
-    await wait(200);
+    await t.whenIdle();
+    expect(t.clock.pending()).toEqual([]);
+    t.clock.advance(200);
     expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(2);
     expect(t.applied).toEqual(['new-uuid']);
   });
@@ -576,12 +606,13 @@ describe('operator decisions', () => {
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(MANUAL);
-    await t.settle();
+    await t.whenIdle();
     expect(watch.next()).toBeDefined();
     t.manager.offer({ ...MANUAL, firmware_meta: { uuid: 'other-uuid' } });
     expect(watch.next()).toBeUndefined();
-    await t.settle();
-    await wait(80);
+    await t.whenIdle();
+    expect(t.clock.pending()).toEqual([]);
+    t.clock.advance(80);
     expect(calls.filter((call) => call.startsWith('decide'))).toEqual([
       'decide new-uuid',
       'decide other-uuid',
@@ -595,7 +626,7 @@ describe('operator decisions', () => {
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(MANUAL);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses().at(-1)).toEqual({ status: 'rescheduled', delay_for: day, reason: 'weekend only' });
     expect(watch.next()).toMatchObject({ at: 1_000_000 + day, note: expect.stringMatching(/push it again/) });
     expect(watch.next()?.localRetryAt).toBeUndefined();
@@ -611,7 +642,7 @@ describe('operator decisions', () => {
     });
     const t = setup({ policy });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses()).toEqual([
       { status: 'received' },
       { status: 'failed', reason: 'Update failed : hooks.before_download exited with status 1: no space' },
@@ -632,7 +663,7 @@ describe('operator decisions', () => {
       },
     });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'rescheduled']);
     expect(t.statuses().at(-1)).toEqual({
       status: 'rescheduled',
@@ -649,7 +680,7 @@ describe('operator decisions', () => {
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(calls).toEqual(['decide new-uuid', 'before_download', 'before_apply /data/new.fw', 'after_apply']);
     expect(watch.events).toEqual([
       'stage new-uuid deciding',
@@ -668,7 +699,7 @@ describe('operator decisions', () => {
   it('while a written firmware waits for its reboot, any offer is answered received + ignored', async () => {
     const t = setup();
     t.manager.offer(OFFER);
-    await t.settle();
+    await t.whenIdle();
     expect(t.manager.phase).toBe('awaiting-reboot');
     t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'newer-uuid' } });
     expect(t.statuses().slice(-2)).toEqual([

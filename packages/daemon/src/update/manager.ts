@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { DEPLOYMENT_REOFFER_GRACE_MS, SERVER_KEYS_WAIT_MS } from './constants.js';
 import type { UpdateEvent, UpdateListener } from './events.js';
 import { describeUpdate, type UpdateFacts, updateFacts } from './facts.js';
@@ -33,7 +34,8 @@ export interface UpdateManagerOptions {
   readonly keysWaitMs?: number;
   /** @default DEPLOYMENT_REOFFER_GRACE_MS */
   readonly deploymentReofferGraceMs?: number;
-  readonly now?: () => number;
+  /** The time of offers and failures, and the timers of the keys wait and of re-asks. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 const STOPPED = Symbol('stopped');
@@ -65,13 +67,14 @@ export class UpdateManager {
 
   constructor(options: UpdateManagerOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? SYSTEM_CLOCK;
+    this.#now = () => clock.now();
     this.#policy = options.policy ?? APPLY_EVERYTHING;
-    this.#keys = new SigningKeys(options.publicKeys);
+    this.#keys = new SigningKeys(options.publicKeys, clock);
     this.#failures = new RepeatedFailures(this.#now);
     this.#rescheduler = new Rescheduler({
       logger: options.logger,
-      now: this.#now,
+      clock,
       deploymentReofferGraceMs: options.deploymentReofferGraceMs ?? DEPLOYMENT_REOFFER_GRACE_MS,
       emit: (event) => this.#emit(event),
       askAgain: (waiting) => this.#askAgain(waiting),

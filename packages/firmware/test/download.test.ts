@@ -7,7 +7,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type FirmwareFault,
@@ -15,6 +14,7 @@ import {
   startTestServer,
   type TestServer,
 } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadConnection, type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
 
@@ -24,7 +24,7 @@ let directory: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  firmware = await server.addFirmware(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+  firmware = await server.addFirmware(smallFixtures.unsigned);
 });
 afterAll(() => server?.close());
 beforeEach(async () => {

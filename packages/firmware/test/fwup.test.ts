@@ -2,12 +2,12 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fakeFwupPath } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyFirmware, fwupVersion, verifyFirmware } from '../src/index.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => join(smallFixtures.dir, name);
 const key = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
 const wrongKey = readFileSync(fixture('wrong-key.pub'), 'utf8').trim();
 const dir = mkdtempSync(join(tmpdir(), 'fwup-test-'));

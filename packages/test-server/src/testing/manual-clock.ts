@@ -119,7 +119,9 @@ export class ManualClock {
       const timeout = setTimeout(() => {
         done();
         const delays = this.#sorted().map((timer) => timer.delayMs);
-        reject(new Error(`no timer for ${what} within ${timeoutMs} ms (pending delays: [${delays.join(', ')}])`));
+        reject(
+          new Error(`no timer for ${what} within ${timeoutMs} ms (pending delays: [${delays.join(', ')}])`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timeout);

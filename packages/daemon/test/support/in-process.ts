@@ -1,0 +1,96 @@
+// The daemon in the test process: the same steps as the CLI's `run` (config, data_dir, lock, stale downloads,
+// device setup, the Daemon) against the real test-server over real TLS, with the real fake fwup and hooks as
+// child processes, but on a ManualClock: every wait of the daemon (the validation poll, the reconnect backoff,
+// windows, reschedules, reboot postponements, the wait for keys) is over when the test moves the clock, never by
+// itself. What it logs is kept, as a process's output would be.
+import { mkdirSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { ManualClock, type ManualTimer } from '@nerves-hub-link/test-server/testing';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/lifecycle/daemon.js';
+import { prepareDevice } from '../../src/lifecycle/prepare-device.js';
+import { acquireLock } from '../../src/local/lock.js';
+import { createLogger, type LogLevel } from '../../src/log/logger.js';
+import { removeStaleDownloads } from '../../src/update/download-folder.js';
+import { beforeServersClose, type DaemonEnd, type Device, type RunningDaemon } from './harness.js';
+import { Output } from './output.js';
+
+export interface InProcessOptions {
+  /** @default a ManualClock on the system time */
+  readonly clock?: ManualClock;
+  /** `--log-format`. @default 'human' */
+  readonly logFormat?: 'human' | 'json';
+  /** `--log-level`. @default 'info' */
+  readonly logLevel?: LogLevel;
+}
+
+export interface InProcessDaemon extends RunningDaemon {
+  readonly daemon: Daemon;
+  readonly clock: ManualClock;
+  /**
+   * Waits for a timer that `matches` (any by default) to be set on the clock, then moves the clock to it, so it
+   * runs at once (with any timer due before it); fails naming `what` if none is set.
+   */
+  runTimer(what: string, matches?: (timer: ManualTimer) => boolean): Promise<ManualTimer>;
+}
+
+const running = new Set<InProcessDaemon>();
+
+beforeServersClose(async () => {
+  for (const each of [...running]) each.stop();
+  await Promise.all([...running].map((each) => each.exited));
+});
+
+export async function runInProcess(device: Device, options: InProcessOptions = {}): Promise<InProcessDaemon> {
+  const clock = options.clock ?? new ManualClock();
+  const output = new Output();
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      output.append(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({
+    format: options.logFormat ?? 'human',
+    level: options.logLevel ?? 'info',
+    stream,
+    isTTY: false,
+    now: () => clock.now(),
+  });
+  const { config, warnings } = loadConfig(device.configFile);
+  if (config.auth.method === 'shared_secret') logger.addSecret(config.auth.secret);
+  for (const warning of warnings) logger.warn(warning);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = acquireLock(config.dataDir, logger);
+  let daemon: Daemon;
+  try {
+    await removeStaleDownloads(config.dataDir, logger);
+    const setup = await prepareDevice(config, logger, { clock });
+    daemon = new Daemon(config, setup, logger, { clock });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const exited: Promise<DaemonEnd> = daemon
+    .run()
+    .then(({ exitCode }) => ({ code: exitCode, signal: null }))
+    .finally(() => {
+      lock.release();
+      running.delete(handle);
+    });
+  const handle: InProcessDaemon = {
+    daemon,
+    clock,
+    output: () => output.text(),
+    waitForOutput: (pattern, timeoutMs) => output.waitFor(pattern, timeoutMs),
+    exited,
+    stop: (signal = 'SIGTERM') => void daemon.stop(signal),
+    async runTimer(what, matches) {
+      const timer = await clock.whenPending(what, matches);
+      clock.advance(Math.max(0, timer.dueAt - clock.now()));
+      return timer;
+    },
+  };
+  running.add(handle);
+  return handle;
+}

@@ -254,6 +254,23 @@ describe('downloadFirmware', () => {
     expect(error.code).toBe('FW_HTTP_NOT_ALLOWED');
   });
 
+  it('waits between attempts with `waitBeforeRetry`: the Retry-After of the server', async () => {
+    const waits: number[] = [];
+    const { result, requests } = download(
+      { kind: 'status', status: 503, retryAfterSeconds: 7, times: 1 },
+      {
+        retry: { ...fast, baseDelayMs: 60_000, maxDelayMs: 600_000 },
+        waitBeforeRetry: async (delayMs, signal) => {
+          expect(signal).toBeUndefined();
+          waits.push(delayMs);
+        },
+      },
+    );
+    expect((await result).attempts).toBe(2);
+    expect(waits).toEqual([7_000]);
+    expect(requests().map((request) => request.status)).toEqual([503, 200]);
+  });
+
   it('stops at once on abort and removes the partial file', async () => {
     const controller = new AbortController();
     const { result } = download({ kind: 'slow', bytesPerSecond: 20_000 }, { signal: controller.signal });

@@ -91,6 +91,7 @@ async function resolveDevice(config: Config, logger: DaemonLogger, clock: Clock)
         ...(downloadPins ? { checkServerIdentity: downloadPins.checkServerIdentity } : {}),
         publicKeys,
         logger: stepLogger,
+        clock,
       }),
   };
 }

@@ -61,10 +61,10 @@ describe('signals', () => {
       settings: { download: { idle_timeout_ms: 60_000 } },
     });
     const firmware = e2e.firmware('small-signed.fw');
-    e2e.server.createDeployment({
+    const deployment = e2e.server.createDeployment({
       firmwareId: firmware.id,
       devices: [device.identifier],
-      urlOptions: { fault: { kind: 'stall', atByte: 2000, times: 1 } },
+      urlOptions: { fault: { kind: 'stall', atByte: 2000 } },
     });
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     const partial = await until('the partial download on disk', () => {
@@ -82,7 +82,8 @@ describe('signals', () => {
     expect(e2e.server.records(device.identifier)?.inPenaltyBox).toBe(false);
 
     // The next start joins without an in-flight uuid: NervesHub drops the stopped attempt's record and the
-    // deployment offers the update again.
+    // deployment offers the update again, this time from a host that sends it all.
+    e2e.server.updateDeployment(deployment.id, { urlOptions: {} });
     const restarted = runDaemon(device);
     const join2 = await e2e.server.waitForJoin(device.identifier, { count: 2 });
     expect(join2.currently_downloading_uuid).toBeNull();

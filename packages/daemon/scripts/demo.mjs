@@ -10,14 +10,20 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
+import {
+  deviceConfig,
+  fakeFwupPath,
+  firmwareEnvironment,
+  startTestServer,
+} from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const bundle = here('../dist/nerves-hub-link.mjs');
 // Signed firmware and the public key that checks it: NervesHub sends the organization's signing keys to a
 // device that joins without keys of its own, and the daemon refuses firmware it cannot verify.
-const firmwareFile = here('../test/fixtures/small-signed.fw');
-const publicKey = readFileSync(here('../test/fixtures/fwup-key.pub'), 'utf8').trim();
+const firmwareFile = smallFixtures.signed;
+const publicKey = readFileSync(smallFixtures.publicKey, 'utf8').trim();
 const IDENTIFIER = 'demo-device-0001';
 const RUNNING_UUID = '0a6f1b4e-0000-4000-8000-000000000001';
 
@@ -52,47 +58,33 @@ try {
 
   // What fw_printenv would print on a device running firmware A.
   const disk = join(dir, 'disk.img');
-  writeFileSync(
-    join(dir, 'uboot.env'),
-    [
-      'nerves_fw_active=a',
-      `nerves_fw_devpath=${disk}`,
-      `a.nerves_fw_uuid=${RUNNING_UUID}`,
-      'a.nerves_fw_product=demo',
-      'a.nerves_fw_version=1.0.0',
-      'a.nerves_fw_platform=host',
-      'a.nerves_fw_architecture=x86_64',
-      'a.nerves_fw_validated=1',
-      '',
-    ].join('\n'),
-  );
+  const envFile = join(dir, 'uboot.env');
+  writeFileSync(envFile, firmwareEnvironment({ devpath: disk, uuid: RUNNING_UUID }));
   const configFile = join(dir, 'config.toml');
-  writeFileSync(
-    configFile,
-    [
-      `uri = "${server.mtlsUrl}"`,
-      `data_dir = "${join(dir, 'data')}"`,
-      '[identity]',
-      `serial = "${IDENTIFIER}"`,
-      '[auth]',
-      'method = "mtls"',
-      `cert_file = "${device.certFile}"`,
-      `key_file = "${device.keyFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-      '[fwup]',
-      `path = "${fwupPath}"`,
-      '[hooks]',
+  const busyOnce = join(dir, 'busy-once');
+  const config = deviceConfig({
+    uri: server.mtlsUrl,
+    deviceDir: dir,
+    identifier: IDENTIFIER,
+    auth: { method: 'mtls', certFile: device.certFile, keyFile: device.keyFile },
+    caFile: server.ca.certFile,
+    fwupPath,
+    signingKeys: true,
+    metadataFile: envFile,
+    settings: {
       // The application says "not now" to the first offer, as a device busy with its real work would.
-      `update_available = ["sh", "-c", "if [ -e ${join(dir, 'busy-once')} ]; then echo apply; else touch ${join(dir, 'busy-once')}; echo 'reschedule 2000 the demo application is busy for 2 s'; fi"]`,
-      '[metadata]',
-      `file = "${join(dir, 'uboot.env')}"`,
-      '[commands]',
-      'reboot = ["echo", "would reboot now"]',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  say(`device config written to ${configFile}`);
+      hooks: {
+        update_available: [
+          'sh',
+          '-c',
+          `if [ -e ${busyOnce} ]; then echo apply; else touch ${busyOnce}; echo 'reschedule 2000 the demo application is busy for 2 s'; fi`,
+        ],
+      },
+    },
+  });
+  writeFileSync(configFile, config, { mode: 0o600 });
+  say(`device config written to ${configFile}:`);
+  process.stdout.write(`${config.replace(/^(?=.)/gm, '    ')}\n`);
 
   server.onDeviceEvent?.(IDENTIFIER, (event, payload) => {
     if (event === 'status_update') say(`server received status_update ${JSON.stringify(payload)}`);
@@ -135,12 +127,9 @@ try {
 
   // The device boots the new firmware: its bootloader environment names the new uuid, and the next join tells
   // NervesHub, which only then records the update as successful.
-  const envFile = join(dir, 'uboot.env');
   writeFileSync(
     envFile,
-    readFileSync(envFile, 'utf8')
-      .replace(RUNNING_UUID, firmware.meta.uuid)
-      .replace('a.nerves_fw_version=1.0.0', `a.nerves_fw_version=${firmware.meta.version}`),
+    firmwareEnvironment({ devpath: disk, uuid: firmware.meta.uuid, version: firmware.meta.version }),
   );
   say('rebooted into the new firmware; starting the daemon again');
   daemon = spawn(process.execPath, [bundle, 'run', '--config', configFile], {

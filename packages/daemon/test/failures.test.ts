@@ -51,7 +51,9 @@ describe('download failures', () => {
       });
       e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, { fault });
       for (let wait = 1; wait <= waits; wait++) {
-        await daemon.runTimer(`the wait before download attempt ${wait + 1}`, (timer) => backoff(timer.delayMs));
+        await daemon.runTimer(`the wait before download attempt ${wait + 1}`, (timer) =>
+          backoff(timer.delayMs),
+        );
       }
       const failed = await failedEvent(device.identifier);
       expect(daemon.clock.pending()).toEqual([]);
@@ -71,7 +73,9 @@ describe('download failures', () => {
       const requestsBefore = e2e.server.firmwareRequests.length;
       e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, { fault });
       if (retryWait !== none) {
-        await daemon.runTimer('the wait before the next download attempt', (timer) => retryWait(timer.delayMs));
+        await daemon.runTimer('the wait before the next download attempt', (timer) =>
+          retryWait(timer.delayMs),
+        );
       }
       expect((await daemon.exited).code).toBe(0);
       const connections = e2e.server.firmwareRequests.length - requestsBefore;

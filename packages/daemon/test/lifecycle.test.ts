@@ -69,7 +69,9 @@ describe('signals', () => {
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     const partial = await until('the partial download on disk', () => {
       const [file] = device.downloads();
-      return file !== undefined && statSync(join(device.dataDir, 'downloads', file)).size > 0 ? file : undefined;
+      return file !== undefined && statSync(join(device.dataDir, 'downloads', file)).size > 0
+        ? file
+        : undefined;
     });
     expect(partial).toMatch(/\.part$/);
     daemon.stop('SIGTERM');

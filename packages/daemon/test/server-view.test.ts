@@ -288,7 +288,9 @@ describe('the device socket behind a redirect', () => {
     const moved = e2e.server.mtlsUrl.replace('/socket/websocket', '/old/socket/websocket');
     e2e.server.redirectUpgrades({ from: '/old/socket/websocket', to: '/socket/websocket', status: 301 });
     try {
-      const { device, daemon } = await startJoinedDevice(e2e, 'view-redirected', { settings: { uri: moved } });
+      const { device, daemon } = await startJoinedDevice(e2e, 'view-redirected', {
+        settings: { uri: moved },
+      });
       const page = await e2e.server.waitForRecords(device.identifier, (each) => each.connected);
       expect(page.connectionStatus).toBe('connected');
       daemon.stop();
@@ -332,16 +334,7 @@ describe('a device on ethernet', () => {
       const scenario = fileURLToPath(new URL('./support/ethernet-device.mjs', import.meta.url));
       const result = spawnSync(
         'unshare',
-        [
-          '-n',
-          'sh',
-          '-c',
-          script,
-          process.execPath,
-          scenario,
-          BUNDLE,
-          join(e2e.root, 'ethernet'),
-        ],
+        ['-n', 'sh', '-c', script, process.execPath, scenario, BUNDLE, join(e2e.root, 'ethernet')],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect(result.status, `${result.stderr}\n${result.stdout}`).toBe(0);

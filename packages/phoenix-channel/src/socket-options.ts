@@ -7,8 +7,8 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
 } from './constants.js';
 import type { Logger } from './logger.js';
-import { SYSTEM_TIMERS, type Timers } from './timer.js';
 import { checkProxyOption, type ProxyOption } from './proxy.js';
+import { SYSTEM_TIMERS, type Timers } from './timer.js';
 import type { SocketHeaders, SocketParams, SocketTlsOptions } from './transport.js';
 import { checkFunction, checkNumber, checkObjectOrFunction, invalid, invalidKind } from './validate.js';
 

@@ -12,7 +12,15 @@ import {
   type SocketReconnectingEvent,
   type UpgradeRejectedError,
 } from '../src/index.js';
-import { closeAll, nextChannelEvent, nextSocketEvent, openSocket, track, until } from './support/helpers.js';
+import {
+  closeAll,
+  heldTimers,
+  nextChannelEvent,
+  nextSocketEvent,
+  openSocket,
+  track,
+  until,
+} from './support/helpers.js';
 import { type PhoenixServer, startPhoenixServer } from './support/phoenix-server.js';
 
 afterEach(closeAll);
@@ -168,9 +176,10 @@ describe('Socket#connect', () => {
     srv.current!.ws.terminate();
     await nextSocketEvent(socket, 'open');
     expect(attempts.at(-1)).toBe(3);
-    await srv.waitForFrame(([, , topic], connection) => topic === 'phoenix' && connection === srv.current);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    srv.current!.ws.terminate();
+    // A second heartbeat: the connection has stayed open for more than an interval.
+    const connection = srv.current!;
+    await until(() => connection.frames.filter(([, , topic]) => topic === 'phoenix').length >= 2);
+    connection.ws.terminate();
     await nextSocketEvent(socket, 'open');
     expect(attempts.at(-1)).toBe(1);
   });
@@ -179,27 +188,31 @@ describe('Socket#connect', () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => wss.once('listening', resolve));
     track({ close: () => new Promise<void>((resolve) => wss.close(() => resolve())) });
-    const connectedAt: number[] = [];
+    let connections = 0;
     wss.on('connection', (ws) => {
-      connectedAt.push(Date.now());
+      connections++;
       ws.close(1011);
     });
     const { port } = wss.address() as AddressInfo;
     const delays: number[] = [];
+    const held = heldTimers();
     const { socket } = openSocket(`ws://127.0.0.1:${port}/socket/websocket`, {
       reconnectAfterMs: exponentialBackoff({ initialMs: 20, factor: 2, maxMs: 5_000, jitter: 0 }),
+      timers: held.timers,
     });
     socket.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
-    const start = Date.now();
     socket.connect();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Each connection opens and is closed at once: the delay keeps growing, where starting over after each open
+    // would wait 20 ms every time.
+    for (let wait = 0; wait < 6; wait++) {
+      await nextSocketEvent(socket, 'reconnecting');
+      expect(held.runNext()).toBe(20 * 2 ** wait);
+    }
+    await nextSocketEvent(socket, 'reconnecting');
     await socket.close();
-    // 20 + 40 + 80 + 160 + 320 + 640 ms: at most 7 connections in 1.5 s. Starting over at 20 ms after each
-    // open would make dozens.
-    const inWindow = connectedAt.filter((at) => at - start <= 1_500);
-    expect(inWindow.length).toBeGreaterThanOrEqual(4);
-    expect(inWindow.length).toBeLessThanOrEqual(7);
-    expect(delays.slice(0, 4)).toEqual([20, 40, 80, 160]);
+    expect(connections).toBe(7);
+    expect(delays).toEqual([20, 40, 80, 160, 320, 640, 1_280]);
+    expect(held.pending).toEqual([]);
   });
 
   it('tells the local address of the open connection, and nothing while not connected', async () => {
@@ -386,7 +399,8 @@ describe('server restarts', () => {
 describe('Socket#close', () => {
   it('closes with 1000, ends channels, and reconnects no more', async () => {
     const srv = await server();
-    const { socket } = openSocket(srv.url);
+    const held = heldTimers();
+    const { socket } = openSocket(srv.url, { timers: held.timers });
     const channel = socket.channel('room:1', {});
     socket.connect();
     await joined(channel);
@@ -399,7 +413,8 @@ describe('Socket#close', () => {
     expect(await closeEvent).toEqual({ code: 1000, reason: '' });
     expect(channel.state).toBe('closed');
     expect(socket.state).toBe('idle');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // No reconnect waits, and no rejoin.
+    expect(held.pending).toEqual([]);
     expect(srv.upgrades).toHaveLength(1);
   });
 
@@ -484,16 +499,20 @@ describe('errors never crash the process', () => {
 
   it('survives listeners and loggers that throw', async () => {
     const srv = await server();
+    const warned: string[] = [];
     const socket = track(
       new Socket(srv.url, {
         logger: {
-          warn: () => {
+          warn: (message) => {
+            warned.push(message);
             throw new Error('logger broke');
           },
         },
       }),
     );
+    let opened = 0;
     socket.on('open', () => {
+      opened++;
       throw new Error('listener broke');
     });
     const channel = socket.channel('room:1', {});
@@ -501,6 +520,12 @@ describe('errors never crash the process', () => {
     await channel.join();
     srv.current!.sendRaw('garbage');
     srv.push('room:1', 'after', { ok: true });
-    await nextChannelEvent(channel, 'after');
+    expect(await nextChannelEvent(channel, 'after')).toEqual({ ok: true });
+    // Both were called and threw; the socket and the channel carry on, on the same connection.
+    expect(opened).toBe(1);
+    expect(warned.length).toBeGreaterThan(0);
+    expect(socket.isConnected()).toBe(true);
+    expect(channel.state).toBe('joined');
+    expect(srv.upgrades).toHaveLength(1);
   });
 });

@@ -127,7 +127,9 @@ function setup(options: SetupOptions = {}) {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`the update manager never went idle within ${timeoutMs} ms: still ${manager.phase}`));
+        reject(
+          new Error(`the update manager never went idle within ${timeoutMs} ms: still ${manager.phase}`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

@@ -7,7 +7,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deviceConfig, fakeFwupPath, firmwareEnvironment, startTestServer } from '@nerves-hub-link/test-server';
+import {
+  deviceConfig,
+  fakeFwupPath,
+  firmwareEnvironment,
+  startTestServer,
+} from '@nerves-hub-link/test-server';
 import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 
 const [bundle, root] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 // How the shipped systemd unit starts the daemon, so that the benchmarks measure it as deployed: the node options
-// of its ExecStart (what comes between the node binary and the script) and the variables of its Environment=
-// lines. BENCH_NODE_FLAGS replaces the options (empty for none); BENCH_DEPLOYED_ENV=0 leaves the environment out.
+// of its ExecStart (what comes between the node binary and the script; none for the single executable it starts)
+// and the variables of its Environment= lines. BENCH_NODE_FLAGS replaces the options (empty for none); BENCH_DEPLOYED_ENV=0 leaves the environment out.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -29,12 +29,13 @@ export function deployed(env = process.env) {
   return { nodeFlags, environment, env: daemonEnv, description: described.join(' ') || '(no options)' };
 }
 
+/** The node options of ExecStart: none when it starts the single executable (which takes no node options). */
 function execStartNodeFlags(unit) {
   const line = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   if (!line) throw new Error(`no ExecStart in ${unitFile}`);
   const words = line.trim().split(/\s+/);
   const script = words.findIndex((word) => word.endsWith('.mjs'));
-  return words.slice(1, script);
+  return script === -1 ? [] : words.slice(1, script);
 }
 
 /** `Environment=A=1 B=2` lines (no quoting: the unit uses none). */

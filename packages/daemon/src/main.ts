@@ -3,6 +3,7 @@ import './runtime/v8-flags.js';
 import { checkCommand } from './cli/commands/check.js';
 import { runCommand as runDaemon } from './cli/commands/run.js';
 import { statusCommand } from './cli/commands/status.js';
+import { validateCommand } from './cli/commands/validate.js';
 import { HELP, parseCli } from './cli/parse-cli.js';
 import { VERSION } from './cli/version.js';
 import { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
@@ -29,6 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ format: options.logFormat ?? 'human', level: options.logLevel ?? 'info' });
   try {
     if (options.command === 'status') return statusCommand(options);
+    if (options.command === 'validate') return await validateCommand(options);
     return options.command === 'run' ? await runDaemon(options, logger) : await checkCommand(options, logger);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -14,6 +14,7 @@ const FOLDER_ORDER = [
   'cli',
   'lifecycle',
   'local',
+  'validation',
   'hooks',
   'update',
   'link',

@@ -35,11 +35,12 @@ describe('server requests', () => {
     expect((await daemon.exited).code).toBe(0);
   });
 
-  it('uses fwup keys sent by the server: signed firmware passes, and the keys reach fwup', async () => {
+  it('uses fwup keys sent by the server, the string entries of a list with a bad one: signed firmware passes, and the keys reach fwup', async () => {
     const { device, daemon, join } = await startJoinedDevice(e2e, 'keyed');
     expect(join.fwup_public_keys).toBe('on_connect');
-    e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
+    e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [42, key] });
     await daemon.waitForOutput(/received 1 fwup public key/);
+    expect(daemon.output()).toContain('ignoring 1 fwup public key(s) from the server that are not strings');
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     expect((await daemon.exited).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);

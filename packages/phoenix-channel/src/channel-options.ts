@@ -60,6 +60,11 @@ export interface SendOptions {
    * message goes out after the next join. Never called for a message that is dropped (channel closed first).
    */
   readonly onSent?: () => void;
+  /**
+   * Ends the message's wait in the buffer: once aborted, a message that has not left yet is dropped (`onSent` never
+   * runs). For messages worth sending only for a while; it has no effect once the frame has left.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A channel's settings once checked: every option has its value. */

@@ -270,6 +270,41 @@ describe('Channel', () => {
     });
   });
 
+  describe('#send signal', () => {
+    it('drops a buffered message once its `signal` aborts; one that has left is not affected', async () => {
+      const { socket, channel } = makeChannel();
+      const sent: string[] = [];
+      const stale = new AbortController();
+      const fresh = new AbortController();
+      void channel.join();
+      channel.send('stale', {}, { signal: stale.signal, onSent: () => sent.push('stale') });
+      channel.send('fresh', {}, { signal: fresh.signal, onSent: () => sent.push('fresh') });
+      expect(channel.bufferedCount).toBe(2);
+      stale.abort();
+      expect(channel.bufferedCount).toBe(1);
+      socket.open();
+      await vi.advanceTimersByTimeAsync(0);
+      socket.reply('phx_join', 'ok');
+      expect(sent).toEqual(['fresh']);
+      expect(socket.events('stale')).toHaveLength(0);
+      fresh.abort();
+      expect(socket.events('fresh')).toHaveLength(1);
+    });
+
+    it('sends nothing for a signal aborted already, and refuses a signal that is not an AbortSignal', () => {
+      const { socket, channel } = makeChannel();
+      socket.open();
+      channel.send('never', {}, { signal: AbortSignal.abort() });
+      expect(channel.bufferedCount).toBe(0);
+      expect(() => channel.send('x', {}, { signal: {} as AbortSignal })).toThrow(
+        expect.objectContaining({
+          code: 'PHX_INVALID_ARGUMENT',
+          message: 'signal: expected an AbortSignal, got an object',
+        }),
+      );
+    });
+  });
+
   describe('termination', () => {
     it('rejects waits and pushes, drops buffered sends with a warning, and detaches', async () => {
       const { socket, channel } = makeChannel();

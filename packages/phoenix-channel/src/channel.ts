@@ -17,10 +17,10 @@ import { EventBindings, type LifecycleEvent, type MessageHandler } from './event
 import type { FramePrefix } from './frame-prefix.js';
 import { JoinWaiters } from './join-waiters.js';
 import { type Logger, log } from './logger.js';
-import { OutboundBuffer } from './outbound-buffer.js';
+import { type BufferedMessage, OutboundBuffer } from './outbound-buffer.js';
 import { Push, type PushOptions, type PushReply } from './push.js';
 import { Timer, type Timers } from './timer.js';
-import { checkFunction, checkNumber, invalid } from './validate.js';
+import { checkFunction, checkNumber, checkSignal, invalid } from './validate.js';
 
 export type ChannelState = (typeof CHANNEL_STATES)[keyof typeof CHANNEL_STATES];
 
@@ -201,8 +201,10 @@ export class Channel {
   send(event: string, payload: unknown, options: SendOptions = {}): void {
     if (typeof event !== 'string') throw invalid('event', 'a string', event);
     checkFunction('onSent', options.onSent);
+    checkSignal(options.signal);
     const payloadJson = encodePayload(payload);
     this.#assertOpen();
+    if (options.signal?.aborted) return;
     if (this.#canSendNow()) {
       const text = encodeFrame(this.#joinRef, this.#host.makeRef(), this.topic, event, payloadJson);
       if (this.#host.sendFrame(text)) {
@@ -215,9 +217,16 @@ export class Channel {
     }
     const refusal = this.#buffer.refusal();
     if (refusal) throw refusal;
-    this.#buffer.add(
-      options.onSent ? { event, payloadJson, onSent: options.onSent } : { event, payloadJson },
-    );
+    const entry: BufferedMessage = options.onSent
+      ? { event, payloadJson, onSent: options.onSent }
+      : { event, payloadJson };
+    const { signal } = options;
+    if (signal) {
+      const drop = () => this.#buffer.removeEntry(entry);
+      signal.addEventListener('abort', drop, { once: true });
+      entry.release = () => signal.removeEventListener('abort', drop);
+    }
+    this.#buffer.add(entry);
   }
 
   /** Adds a handler of a server event, or of a lifecycle event (`joined`, `join_error`, `errored`, `closed`). */

@@ -8,6 +8,8 @@ export interface BufferedMessage {
   readonly payloadJson: string;
   readonly push?: Push;
   readonly onSent?: () => void;
+  /** Stops watching the message's abort signal once it has left or been dropped. */
+  release?: () => void;
 }
 
 export class OutboundBuffer {
@@ -51,11 +53,16 @@ export class OutboundBuffer {
 
   /** Takes out a push that settled (timeout, abort) before it could be sent. */
   remove(push: Push): void {
-    const index = this.#entries.findIndex((entry) => entry.push === push);
-    if (index !== -1) {
-      this.#entries.splice(index, 1);
-      this.#onChange();
-    }
+    this.removeEntry(this.#entries.find((entry) => entry.push === push));
+  }
+
+  /** Takes out a message that is no longer worth sending (its signal aborted). */
+  removeEntry(entry: BufferedMessage | undefined): void {
+    const index = entry ? this.#entries.indexOf(entry) : -1;
+    if (index === -1) return;
+    this.#entries.splice(index, 1);
+    entry!.release?.();
+    this.#onChange();
   }
 
   /**
@@ -72,6 +79,7 @@ export class OutboundBuffer {
       const entry = this.#entries[0]!;
       if (!send(entry)) break;
       this.#entries.shift();
+      entry.release?.();
       sent(entry);
     }
     this.#onChange();
@@ -86,6 +94,7 @@ export class OutboundBuffer {
     this.#entries = [];
     let dropped = 0;
     for (const entry of entries) {
+      entry.release?.();
       if (entry.push) entry.push.fail(error);
       else dropped += 1;
     }

@@ -53,3 +53,8 @@ export function checkObjectOrFunction(name: string, value: unknown): void {
     throw invalidKind(name, 'an object or a function returning one', value);
   }
 }
+
+export function checkSignal(value: unknown): void {
+  if (value !== undefined && !(value instanceof AbortSignal))
+    throw invalidKind('signal', 'an AbortSignal', value);
+}

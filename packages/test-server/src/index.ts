@@ -9,10 +9,18 @@ export {
   type TomlTable,
   type TomlValue,
 } from './cli/device-config.js';
-export { fakeFwupPath } from './fake-fwup-path.js';
+export { fakeFwPrintenvPath, fakeFwSetenvPath, fakeFwupPath } from './fake-fwup-path.js';
 export * from './firmware-host/index.js';
 export { humanizedNetworkInterfaceName } from './hub/device-messages.js';
-export type { DeploymentView, DevicePage, PageHistoryEntry } from './hub/device-page.js';
+export type {
+  DeploymentView,
+  DevicePage,
+  FirmwareHistoryLabel,
+  FirmwareStatusLabel,
+  PageDeviceFirmware,
+  PageHistoryEntry,
+  UpdateOutcome,
+} from './hub/device-page.js';
 export type {
   ConnectionStatus,
   DeploymentSettings,

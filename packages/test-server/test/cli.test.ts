@@ -11,8 +11,15 @@ import WebSocket from 'ws';
 import { ActivityPrinter } from '../src/cli/activity-printer.js';
 import { cloneRoot, daemonCommands } from '../src/cli/daemon-command.js';
 import { deviceConfig, firmwareEnvironment } from '../src/cli/device-config.js';
-import type { RecordsSnapshot } from '../src/cli/records-file.js';
+import { formatRecords, type RecordsSnapshot } from '../src/cli/records-file.js';
 import { smallFixtures } from '../src/fixtures/index.js';
+import { deviceConnecting, deviceOnline } from '../src/hub/connection.js';
+import { createDeploymentGroup } from '../src/hub/deployments.js';
+import { statusUpdate } from '../src/hub/device-messages.js';
+import { deploymentView, devicePage } from '../src/hub/device-page.js';
+import { createHub, deviceState } from '../src/hub/hub.js';
+import { deviceJoin } from '../src/hub/join.js';
+import { triggerUpdate } from '../src/hub/orchestrator.js';
 
 const fixture = (name: string) => join(smallFixtures.dir, name);
 const bin = fileURLToPath(new URL('../bin/nerves-hub-test-server.js', import.meta.url));
@@ -136,6 +143,135 @@ describe('activity lines', () => {
     expect(progress('updating', 0)).toBe('10:00:00 d  progress updating 0%');
     expect(progress('updating', 'x', true)).toMatch(/channel crashed/);
   });
+
+  it('a join says the validation and a detected revert; an ignored says its reason; firmware_validated its crash', () => {
+    const printer = new ActivityPrinter();
+    const at = '2026-12-07T15:40:00.000Z';
+    const join = (meta: Record<string, unknown>) =>
+      printer.line({
+        at,
+        type: 'join',
+        identifier: 'd',
+        params: {
+          nerves_fw_uuid: '002b2a90-00ba',
+          nerves_fw_product: 'Acme',
+          nerves_fw_version: '1.0.0',
+          meta,
+        },
+      });
+    expect(join({ firmware_validated: true, firmware_auto_revert_detected: true })).toBe(
+      '15:40:00 d  joined: Acme 1.0.0 (002b2a90…), validated, auto-revert detected',
+    );
+    expect(join({ firmware_validated: false })).toBe(
+      '15:40:00 d  joined: Acme 1.0.0 (002b2a90…), not validated',
+    );
+    expect(
+      printer.line({
+        at,
+        type: 'history',
+        identifier: 'd',
+        entry: { at, event: 'ignored', reason: ROLLED_BACK, blockedUntil: null },
+      }),
+    ).toBe(`15:40:00 d  records: update ignored, reason: "${ROLLED_BACK}"`);
+    const validated = (crashed: boolean) =>
+      printer.line({ at, type: 'event', identifier: 'd', event: 'firmware_validated', payload: {}, crashed });
+    expect(validated(false)).toBe('15:40:00 d  firmware_validated (the running firmware is good)');
+    expect(validated(true)).toMatch(/firmware_validated .*-> channel crashed \(phx_error\)$/);
+  });
+});
+
+const ROLLED_BACK =
+  'firmware b1d1… (2.0.0) was rolled back on 2026-12-07 15:40 UTC: it did not reach NervesHub within 10m';
+
+/**
+ * NervesHub's records of a device that went from A (1.0.0) to B (2.0.0), was reverted to A by its bootloader and
+ * then ignored the next offer of B; and of a device that has only connected.
+ */
+function rolledBackRecords(): RecordsSnapshot {
+  const b = {
+    id: 'b-file',
+    uuid: 'b1d19973-8f5e-587e-36f6-b6b3c2eedc66',
+    version: '2.0.0',
+    product: 'Acme Widget',
+    platform: 'acme-board',
+    architecture: 'x86_64',
+  };
+  const hub = createHub({ firmwareByUuid: (uuid) => (uuid === b.uuid ? b : undefined) });
+  let now = Date.UTC(2026, 11, 7, 15, 0);
+  const join = (uuid: string, version: string, meta: Record<string, unknown>) => {
+    const params = {
+      nerves_fw_uuid: uuid,
+      nerves_fw_product: b.product,
+      nerves_fw_version: version,
+      nerves_fw_platform: b.platform,
+      nerves_fw_architecture: b.architecture,
+      meta,
+    };
+    expect(deviceJoin(hub, 'd1', params, now)).toEqual({ status: 'ok' });
+  };
+  const group = createDeploymentGroup(hub, b, { devices: ['d1'] }, now);
+  const a = '002b2a90-00ba-55a1-0d52-88211ea560c8';
+  deviceConnecting(hub, 'd1', now);
+  join(a, '1.0.0', { firmware_validated: true });
+  deviceOnline(hub, 'd1', now);
+  now += 60_000;
+  join(b.uuid, '2.0.0', { firmware_validated: false });
+  now += 60_000;
+  join(a, '1.0.0', { firmware_validated: true, firmware_auto_revert_detected: true });
+  triggerUpdate(hub, group.id, now);
+  statusUpdate(hub, 'd1', { status: 'received' }, now);
+  statusUpdate(hub, 'd1', { status: 'ignored', reason: ROLLED_BACK }, now);
+  deviceConnecting(hub, 'd2', now);
+  return {
+    writtenAt: new Date(now).toISOString(),
+    devices: ['d1', 'd2'].map((id) => devicePage(deviceState(hub, id), now)),
+    deployments: [deploymentView(hub, group)],
+  };
+}
+
+describe('records output', () => {
+  it('every field labelled: the Firmware box, the firmware history, the last outcome and its reason', () => {
+    expect(formatRecords(rolledBackRecords(), 2).split('\n')).toEqual([
+      'records written 2026-12-07T15:02:00.000Z',
+      'deployment 1: firmware: Acme Widget 2.0.0 (b1d19973-8f5e-587e-36f6-b6b3c2eedc66), active: yes, devices: 1, ' +
+        'in flight: 0, updated: 0',
+      '',
+      'device: d1',
+      '  connection: connected',
+      '  firmware: Acme Widget 1.0.0 (002b2a90-00ba-55a1-0d52-88211ea560c8)',
+      '  firmware status: Revert detected (validation: validated, auto-revert: detected)',
+      '  deployment: 1',
+      '  automatic updates: enabled',
+      '  penalty box: until 2026-12-08T15:02:00.000Z',
+      '  update attempts: 1',
+      '  in flight: none',
+      `  last update outcome: ignored at 2026-12-07T15:02:00.000Z, reason: "${ROLLED_BACK}"`,
+      '  firmware history (newest first):',
+      '    reported: 2026-12-07T15:02:00.000Z, firmware: Acme Widget 1.0.0 (002b2a90-00ba-55a1-0d52-88211ea560c8), ' +
+        'status: Revert detected, product firmware: unrecognized',
+      '    reported: 2026-12-07T15:01:00.000Z, firmware: Acme Widget 2.0.0 (b1d19973-8f5e-587e-36f6-b6b3c2eedc66), ' +
+        'status: Not validated, product firmware: b-file',
+      '    reported: 2026-12-07T15:00:00.000Z, firmware: Acme Widget 1.0.0 (002b2a90-00ba-55a1-0d52-88211ea560c8), ' +
+        'status: Validated, product firmware: unrecognized',
+      '  history (last 2 of 7):',
+      '    2026-12-07T15:02:00.000Z in-flight status received',
+      `    2026-12-07T15:02:00.000Z update ignored, reason: "${ROLLED_BACK}", penalty box until 2026-12-08T15:02:00.000Z`,
+      '',
+      'device: d2',
+      '  connection: connecting',
+      '  firmware: Unknown',
+      '  firmware status: none shown (validation: unknown, auto-revert: no)',
+      '  deployment: none',
+      '  automatic updates: enabled',
+      '  penalty box: no',
+      '  update attempts: 0',
+      '  in flight: none',
+      '  last update outcome: none',
+      '  firmware history (newest first): none',
+      '  history (last 0 of 0): none',
+      '',
+    ]);
+  });
 });
 
 describe('nerves-hub-test-server', () => {
@@ -207,7 +343,8 @@ describe('nerves-hub-test-server', () => {
       expect(output).toMatch(/cli-device {2}<- update offered: firmware \w+ \(deployment 1\)/);
       expect(output).toMatch(/cli-device {2}records: in-flight status received/);
       const printed = execFileSync(process.execPath, [bin, 'records', '--dir', dir], { encoding: 'utf8' });
-      expect(printed).toMatch(/cli-device {2}connected/);
+      expect(printed).toMatch(/device: cli-device\n {2}connection: connected\n/);
+      expect(printed).toMatch(/firmware status: none shown \(validation: unknown, auto-revert: no\)/);
       expect(printed).toMatch(/in flight: received \(deployment 1\)/);
       ws.close();
     } finally {

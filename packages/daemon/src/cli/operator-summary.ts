@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Config } from '../config/config.js';
+import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
 
@@ -48,7 +49,8 @@ export function operatorSummary(config: Config, now: number = Date.now()): strin
   return lines;
 }
 
-function runnable(program: string): boolean {
+/** True for a program that runs: an executable path, or a name found on PATH. */
+export function runnable(program: string): boolean {
   const candidates = program.includes('/')
     ? [program]
     : (process.env.PATH ?? '')
@@ -63,4 +65,50 @@ function runnable(program: string): boolean {
       return false;
     }
   });
+}
+
+/**
+ * What `[validation]` will do on the running firmware, and whether its commands can run (check's lines; exit 78
+ * for a missing program comes from the caller).
+ */
+export function validationSummary(
+  validation: ValidationConfig,
+  firmware: {
+    readonly validated: boolean | undefined;
+    readonly uuid: string | undefined;
+    readonly detail: string;
+  },
+): string[] {
+  const lines: string[] = [];
+  const { command, when, healthCheck, deadlineMs, revertCommand } = validation;
+  for (const [key, argv] of [
+    ['command', command],
+    ['health_check', healthCheck],
+    ['revert_command', revertCommand],
+  ] as const) {
+    if (argv && !runnable(argv[0]!)) {
+      lines.push(
+        `warn validation.${key}: ${argv[0]} is not an executable file${argv[0]!.includes('/') ? '' : ' on PATH'}`,
+      );
+    }
+  }
+  const validates = !command
+    ? 'the device validates it itself (no validation.command): the daemon reports it'
+    : when === 'manual'
+      ? '`nerves-hub-link validate` validates it (validation.when = "manual")'
+      : `the daemon runs validation.command after the first join${healthCheck ? ' and a passing validation.health_check' : ''}`;
+  const reverts =
+    deadlineMs === undefined
+      ? 'no deadline: it is never rolled back by the daemon'
+      : `not validated ${formatDuration(deadlineMs)} after the daemon's first start on it, it is rolled back with validation.revert_command and a reboot`;
+  if (firmware.validated === false) {
+    lines.push(
+      `ok   validation: firmware ${firmware.uuid} is not validated (${firmware.detail}): ${validates}; ${reverts}`,
+    );
+  } else {
+    const state =
+      firmware.validated === true ? 'is validated' : 'has no validation state (counted as validated)';
+    lines.push(`ok   validation: the running firmware ${state}; after an update, ${validates}; ${reverts}`);
+  }
+  return lines;
 }

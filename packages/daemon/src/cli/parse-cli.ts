@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DaemonError } from '../errors/daemon-errors.js';
 import type { LogLevel } from '../log/logger.js';
 
-export type CommandName = 'run' | 'check' | 'status' | 'help' | 'version';
+export type CommandName = 'run' | 'check' | 'status' | 'validate' | 'help' | 'version';
 
 export interface CliOptions {
   readonly command: CommandName;
@@ -24,6 +24,8 @@ Commands:
            last result, next attempt) from its status file; exit 0 when it runs
            and is connected, 2 when it runs but is not connected, 3 when it is
            not running, 4 when its state cannot be read
+  validate run validation.command by hand (as RAUC's mark-good): exit 0 once the
+           running firmware reads validated; the running daemon tells NervesHub
 
 Options:
   -c, --config PATH        config file (default: $NERVES_HUB_LINK_CONFIG or
@@ -47,7 +49,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.version) return { command: 'version' };
   const [command, ...rest] = positionals;
   if (command === undefined) throw new DaemonError('DAEMON_USAGE', `missing command\n\n${HELP}`);
-  if (command !== 'run' && command !== 'check' && command !== 'status') {
+  if (command !== 'run' && command !== 'check' && command !== 'status' && command !== 'validate') {
     throw new DaemonError('DAEMON_USAGE', `unknown command "${command}"\n\n${HELP}`);
   }
   if (rest.length > 0) throw new DaemonError('DAEMON_USAGE', `unexpected argument "${rest[0]}"\n\n${HELP}`);

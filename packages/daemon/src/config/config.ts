@@ -13,6 +13,7 @@ import { type IdentitySource, readIdentity } from './sections/identity.js';
 import { type MetadataConfig, readMetadata } from './sections/metadata.js';
 import { type NetworkConfig, readNetwork } from './sections/network.js';
 import { readUpdates, type UpdatesConfig } from './sections/updates.js';
+import { readValidation, type ValidationConfig } from './sections/validation.js';
 import { type Table, TableReader } from './table-reader.js';
 
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
   readonly hooks: HooksConfig;
   /** When updates may start, and how the device reboots into one. */
   readonly updates: UpdatesConfig;
+  /** How an updated firmware is committed or rolled back after the reboot. */
+  readonly validation: ValidationConfig;
 }
 
 /** Checks a parsed TOML document. Every problem found is pushed to `problems`; the result is valid only if none. */
@@ -71,6 +74,7 @@ function readTop(top: TableReader, file: string): Config {
   const network = readNetwork(top.section('network'));
   const hooks = readHooks(top.section('hooks'));
   const updates = readUpdates(top.section('updates'), hooks);
+  const validation = readValidation(top.section('validation'));
   if (uri.startsWith('ws://') && !download.allowHttp) {
     // TLS is the only thing protecting the device's session; plain ws:// must be asked for explicitly.
     top.problem(
@@ -94,6 +98,7 @@ function readTop(top: TableReader, file: string): Config {
     heartbeatIntervalMs,
     hooks,
     updates,
+    validation,
   };
 }
 

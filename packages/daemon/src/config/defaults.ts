@@ -33,6 +33,8 @@ export const CONFIG_DEFAULTS = {
   /** Random delay after a maintenance window opens, so a fleet does not start at once. */
   windowSpreadMs: 5 * 60_000,
   rebootPolicy: 'immediate',
+  /** `validation.command` runs after the first join on an unvalidated firmware and a passing health check. */
+  validationWhen: 'connected',
   tlsVersion: 'TLSv1.2',
   /**
    * The NervesHub device API level we report. 2.0.0 is the highest whose server behaviour we handle:

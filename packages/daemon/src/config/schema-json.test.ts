@@ -77,6 +77,7 @@ const KEY_OF_DEFAULT: Record<keyof typeof CONFIG_DEFAULTS, string | undefined> =
   updateWindows: 'updates.window',
   windowSpreadMs: 'updates.window_spread',
   rebootPolicy: 'updates.reboot_policy',
+  validationWhen: 'validation.when',
   tlsVersion: 'tls_version',
   deviceApiVersion: undefined, // reported in the join, not configured
 };

@@ -4,25 +4,26 @@ import { OperatorPolicy } from '../hooks/operator-policy.js';
 import { isUriProblem } from '../link/connection-errors.js';
 import { SOCKET_MAX_REDIRECTS } from '../link/constants.js';
 import { DeviceSession } from '../link/device-session.js';
+import { isJoinCrash, versionWarning } from '../link/firmware-version.js';
 import { InterfaceReporter } from '../link/interface-reporter.js';
 import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { redactedEndpoint } from '../log/redact.js';
-import { type Clock, type ClockTimer, SYSTEM_CLOCK } from '../runtime/clock.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { runningFirmware } from '../update/facts.js';
+import { InflightExpiry } from '../update/inflight-expiry.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import { ValidationFile } from '../validation/validation-file.js';
+import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand } from './run-command.js';
-
-/** How often an unvalidated firmware is checked again (nerves_hub_link socket.ex: 10 s). */
-const VALIDATION_POLL_MS = 10_000;
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
@@ -51,12 +52,12 @@ export class Daemon {
   readonly #state: StateFile;
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
-  readonly #clock: Clock;
   readonly #exit = deferred<DaemonExit>();
-  #firmwareValidated: boolean | undefined;
-  #validationTimer: ClockTimer | undefined;
+  readonly #validator: FirmwareValidator;
   #serverKeys: readonly string[] = [];
   #stopping = false;
+  /** Why NervesHub may crash the join of this firmware's version, if it may. */
+  readonly #versionProblem: string | undefined;
   #everJoined = false;
 
   constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
@@ -65,8 +66,7 @@ export class Daemon {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
-    this.#clock = clock;
-    this.#firmwareValidated = setup.metadata.firmwareValidated;
+    this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
@@ -107,17 +107,27 @@ export class Daemon {
       },
       onConnectionError: (error) => this.#onConnectionError(error),
       describeError: (error) => setup.connection.describeError(error),
+      joinHint: (error) => (isJoinCrash(error) ? this.#versionProblem : undefined),
       onJoined: () => this.#afterJoin(),
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
       },
     });
+    const expiry = new InflightExpiry({
+      onExpired: (uuid, silentForMs) =>
+        logger.warn(
+          `not sending the last status of update ${uuid}: nothing of it reached NervesHub for ` +
+            `${Math.round(silentForMs / 60_000)} min, and NervesHub forgets an update after 30 min without news; a ` +
+            'status for a forgotten update would crash the device channel (the update is offered again if it is still due)',
+        ),
+    });
     const reporter = new StatusReporter(
       (event, payload, sendOptions) =>
         // Progress is worthless later; statuses wait for the next join (bounded buffer).
         this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...sendOptions }),
       now,
+      expiry,
     );
     this.#updates = new UpdateManager({
       steps: setup.updateSteps(() => this.#publicKeys(), logger),
@@ -126,6 +136,7 @@ export class Daemon {
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
+      firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter),
         showProgress(new ProgressDisplay({ logger, now })),
@@ -133,6 +144,26 @@ export class Daemon {
       ],
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
       clock,
+    });
+    this.#validator = new FirmwareValidator({
+      config: config.validation,
+      firmware: running.uuid ? { uuid: running.uuid, version: running.version } : undefined,
+      validated: setup.metadata.firmwareValidated,
+      bootloaderReverted: setup.metadata.revertedFirmware,
+      file: new ValidationFile(config.dataDir),
+      logger,
+      readState: () => setup.readValidationState(),
+      runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
+      reportValidated: () => this.#session.send('firmware_validated', {}),
+      reboot: (why) => this.#rebootPlanner.request(why),
+      onChange: (status) => this.#state.validation(status),
+      now,
+      // Its polls, retries and deadline wait on the daemon's clock (its count of unvalidated time keeps the boot clock).
+      setTimer: (callback, ms) => {
+        const timer = clock.setTimeout(callback, ms);
+        timer.unref();
+        return () => clock.clearTimeout(timer);
+      },
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
@@ -145,12 +176,15 @@ export class Daemon {
 
   /** Resolves when the daemon should end, with the exit code. */
   run(): Promise<DaemonExit> {
+    if (this.#versionProblem) this.#logger.warn(this.#versionProblem);
     if (this.#config.fwup.allowUnsigned && this.#config.fwup.publicKeys.length === 0) {
       this.#logger.warn(
         'fwup.allow_unsigned is set: without a key from the server, firmware is applied with no signature check (development boards only)',
       );
     }
     this.#state.open();
+    this.#validator.start();
+    this.#state.validation(this.#validator.status());
     this.#session.start().catch(() => {});
     return this.#exit.promise;
   }
@@ -174,7 +208,7 @@ export class Daemon {
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
     await this.#updates.shutdown();
@@ -203,7 +237,7 @@ export class Daemon {
       firmware: metadata.firmware,
       fwupVersion: this.#setup.fwupVersion,
       currentlyDownloadingUuid: this.#updates.currentlyDownloadingUuid,
-      firmwareValidated: this.#firmwareValidated,
+      firmwareValidated: this.#validator.validated,
       autoRevertDetected: metadata.autoRevertDetected,
       requestFwupPublicKeys: this.#config.fwup.publicKeys.length === 0,
     });
@@ -226,37 +260,7 @@ export class Daemon {
     this.#state.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
-    if (this.#firmwareValidated === false) this.#startValidationPolling();
-  }
-
-  /** While the running firmware is not validated, re-read it; push `firmware_validated` once it is. */
-  #startValidationPolling(): void {
-    if (this.#validationTimer) return;
-    this.#validationTimer = this.#clock.setTimeout(() => void this.#checkValidation(), VALIDATION_POLL_MS);
-    this.#validationTimer.unref();
-  }
-
-  async #checkValidation(): Promise<void> {
-    try {
-      const validated = await this.#setup.readFirmwareValidated();
-      if (validated !== false) {
-        this.#firmwareValidated = true;
-        this.#stopValidationPolling();
-        this.#session.send('firmware_validated', {});
-        this.#logger.info('the running firmware is now validated');
-        return;
-      }
-    } catch (error) {
-      this.#logger.warn(`could not read the firmware validation state: ${(error as Error).message}`);
-    }
-    if (this.#validationTimer === undefined) return;
-    this.#validationTimer = undefined;
-    if (!this.#stopping) this.#startValidationPolling();
-  }
-
-  #stopValidationPolling(): void {
-    this.#clock.clearTimeout(this.#validationTimer);
-    this.#validationTimer = undefined;
+    this.#validator.joined();
   }
 
   /** The server's `reboot`: the same path as the reboot after an update (updates.reboot_policy). */
@@ -310,7 +314,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
-    this.#stopValidationPolling();
+    this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
     await this.#session.flush(FLUSH_BEFORE_REBOOT_MS);

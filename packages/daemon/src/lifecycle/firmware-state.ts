@@ -13,6 +13,10 @@ export interface FirmwareState {
   readonly firmware: Readonly<Record<string, string>>;
   readonly firmwareValidated: boolean | undefined;
   readonly autoRevertDetected: boolean;
+  /** With `autoRevertDetected`: the firmware the bootloader went back from (the other slot's). */
+  readonly revertedFirmware?: { readonly uuid: string; readonly version?: string };
+  /** What the environment says of validation, for messages (`upgrade_available=1, b.nerves_fw_validated=0`). */
+  readonly validationDetail: string;
   readonly devpath: string | undefined;
 }
 
@@ -32,10 +36,24 @@ export async function readFirmwareState(config: Config): Promise<FirmwareState> 
       values,
     });
   }
+  const other = result.activeSlot === 'a' ? 'b' : 'a';
+  const revertedUuid = result.env[`${other}.nerves_fw_uuid`];
+  const revertedVersion = result.env[`${other}.nerves_fw_version`];
   return {
     firmware: result.params,
     firmwareValidated: result.firmwareValidated,
     autoRevertDetected: result.autoRevertDetected,
+    ...(result.autoRevertDetected && revertedUuid
+      ? { revertedFirmware: { uuid: revertedUuid, ...(revertedVersion ? { version: revertedVersion } : {}) } }
+      : {}),
+    validationDetail: validationDetail(result.env, result.activeSlot),
     devpath: result.devpath,
   };
+}
+
+/** The keys the validation state is read from, as they are (see the firmware package's metadata reader). */
+function validationDetail(env: Readonly<Record<string, string>>, slot: string): string {
+  const keys = ['upgrade_available', `${slot}.nerves_fw_validated`, 'nerves_fw_validated'];
+  const found = keys.filter((key) => env[key] !== undefined).map((key) => `${key}=${env[key]}`);
+  return found.length > 0 ? found.join(', ') : `none of ${keys.join(', ')} is set`;
 }

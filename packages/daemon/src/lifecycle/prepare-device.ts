@@ -28,7 +28,8 @@ export interface DeviceSetup {
   readonly connection: Connection;
   /** The proxies of the socket and the downloads (config, else environment). */
   readonly proxy: ProxySettings;
-  readFirmwareValidated(): Promise<boolean | undefined>;
+  /** Reads the firmware's validation state again, with what the environment says of it. */
+  readValidationState(): Promise<{ readonly validated: boolean | undefined; readonly detail: string }>;
   updateSteps(publicKeys: () => readonly string[], logger: Logger): UpdateSteps;
 }
 
@@ -79,8 +80,9 @@ async function resolveDevice(config: Config, logger: DaemonLogger, clock: Clock)
     devpath,
     connection,
     proxy,
-    async readFirmwareValidated() {
-      return (await readFirmwareState(config)).firmwareValidated;
+    async readValidationState() {
+      const state = await readFirmwareState(config);
+      return { validated: state.firmwareValidated, detail: state.validationDetail };
     },
     updateSteps: (publicKeys, stepLogger) =>
       firmwareSteps({

@@ -24,6 +24,8 @@ export interface DeviceSessionOptions {
   readonly onConnectionError?: (error: Error) => void;
   /** The operator's explanation of a connection error (e.g. the likely fix of a TLS failure). */
   readonly describeError?: (error: Error) => string;
+  /** The likely cause of a refused join, appended to its log line (e.g. a version NervesHub cannot parse). */
+  readonly joinHint?: (error: Error) => string | undefined;
   /** The socket opened (not joined yet) or closed, or the channel lost its join; joins go to `onJoined`. */
   readonly onConnectionState?: (state: 'connected' | 'disconnected' | 'channel-lost') => void;
 }
@@ -88,7 +90,7 @@ export class DeviceSession {
   send(
     event: string,
     payload: Record<string, unknown>,
-    options: { readonly buffer?: boolean; readonly onSent?: () => void } = {},
+    options: { readonly buffer?: boolean; readonly onSent?: () => void; readonly signal?: AbortSignal } = {},
   ): boolean {
     try {
       this.#channel.send(event, payload, options);
@@ -122,7 +124,10 @@ export class DeviceSession {
       // Servers before nerves_hub_web 6d99d21 put the update into the join reply.
       if (isNonEmptyObject(response) && 'update_available' in response) handlers.update(response);
     });
-    channel.on('join_error', (error) => logger.warn(`join failed: ${error.message}`, { code: error.code }));
+    channel.on('join_error', (error) => {
+      const hint = this.#options.joinHint?.(error);
+      logger.warn(`join failed: ${error.message}${hint ? `; ${hint}` : ''}`, { code: error.code });
+    });
     channel.on('errored', (error) => {
       logger.warn(`lost the device channel (${error.message}); rejoining`);
       this.#options.onConnectionState?.('channel-lost');
@@ -131,8 +136,16 @@ export class DeviceSession {
     channel.on('reboot', () => handlers.reboot());
     channel.on('identify', () => handlers.identify());
     channel.on('fwup_public_keys', (payload) => {
+      // Only the string entries count, as in the reference client (nerves_hub_link socket.ex, update_public_keys).
       const keys = (payload as { keys?: unknown } | null)?.keys;
-      if (Array.isArray(keys) && keys.every((key) => typeof key === 'string')) handlers.fwupPublicKeys(keys);
+      if (!Array.isArray(keys)) return;
+      const usable = keys.filter((key): key is string => typeof key === 'string');
+      if (usable.length < keys.length) {
+        logger.warn(
+          `ignoring ${keys.length - usable.length} fwup public key(s) from the server that are not strings`,
+        );
+      }
+      handlers.fwupPublicKeys(usable);
     });
     channel.onMessage((message) => this.#maybeLogUnknown(message.event));
     return channel;

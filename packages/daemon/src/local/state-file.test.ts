@@ -58,6 +58,7 @@ describe('StateFile', () => {
       last_result: null,
       next_attempt: null,
       reboot: null,
+      validation: null,
     });
   });
 

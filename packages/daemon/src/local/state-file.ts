@@ -6,6 +6,7 @@ import type { NextAttempt } from '../update/events.js';
 import type { UpdateFacts } from '../update/facts.js';
 import type { UpdateObserver } from '../update/observer.js';
 import type { ResultStatus, UpdateStage } from '../update/stage.js';
+import type { ValidationStatus } from '../validation/validator.js';
 
 /** The local status file in `data_dir`, read by `nerves-hub-link status` and by anything else on the device. */
 export const STATE_FILE = 'status.json';
@@ -55,6 +56,8 @@ export interface DaemonState {
     | null;
   /** A reboot that is due but not done: postponed by hooks.before_reboot, or left to the device. */
   readonly reboot: { readonly reason: string; readonly at: string | null } | null;
+  /** The running firmware's validation: its state, what happens next, and the last roll-back. */
+  readonly validation: ValidationStatus | null;
 }
 
 const PROGRESS_WRITE_INTERVAL_MS = 1_000;
@@ -96,6 +99,7 @@ export class StateFile implements UpdateObserver {
       last_result: previous.kind === 'ok' ? (previous.state.last_result ?? null) : null,
       next_attempt: null,
       reboot: null,
+      validation: null,
     };
   }
 
@@ -165,6 +169,17 @@ export class StateFile implements UpdateObserver {
       reboot: pending
         ? { reason: redact(pending.why), at: pending.at === undefined ? null : iso(pending.at) }
         : null,
+    });
+  }
+
+  validation(status: ValidationStatus): void {
+    const reverted = status.last_revert;
+    this.#set({
+      validation: {
+        ...status,
+        note: redact(status.note),
+        last_revert: reverted ? { ...reverted, reason: redact(reverted.reason) } : null,
+      },
     });
   }
 

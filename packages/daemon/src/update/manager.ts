@@ -5,7 +5,7 @@ import type { UpdateEvent, UpdateListener } from './events.js';
 import { describeUpdate, type UpdateFacts, updateFacts } from './facts.js';
 import type { Failure } from './failure-reason.js';
 import { parseUpdateOffer, type UpdateOffer } from './offer.js';
-import { gateOffer } from './offer-gate.js';
+import { gateOffer, type OfferVerdict } from './offer-gate.js';
 import { APPLY_EVERYTHING, type UpdatePolicy } from './policy.js';
 import { RepeatedFailures } from './repeated-failures.js';
 import { Rescheduler, type WaitingOffer } from './rescheduler.js';
@@ -30,6 +30,8 @@ export interface UpdateManagerOptions {
   readonly listeners?: readonly UpdateListener[];
   /** The operator's hooks and maintenance window. @default APPLY_EVERYTHING */
   readonly policy?: UpdatePolicy;
+  /** What the running firmware's validation says of an offer, before the operator is asked (see gateOffer). */
+  readonly firmwareGuard?: (offer: UpdateOffer, facts: UpdateFacts) => OfferVerdict | undefined;
   /** @default SERVER_KEYS_WAIT_MS */
   readonly keysWaitMs?: number;
   /** @default DEPLOYMENT_REOFFER_GRACE_MS */
@@ -138,6 +140,7 @@ export class UpdateManager {
       runningUuid: this.#options.runningUuid,
       recentFailures: this.#failures.count(offer.uuid),
       now: this.#now(),
+      firmwareGuard: () => this.#options.firmwareGuard?.(offer, facts),
     });
     if (verdict.kind === 'unanswered') {
       logger.info(`update ${offer.uuid} ignored: ${verdict.why}`);

@@ -16,6 +16,8 @@ export interface GateState {
   /** How often the offered firmware failed on this device within REPEATED_FAILURES.windowMs. */
   readonly recentFailures: number;
   readonly now: number;
+  /** What the running firmware's state says of an offer (validation): asked only of an offer that got this far. */
+  readonly firmwareGuard?: () => OfferVerdict | undefined;
 }
 
 /** What becomes of an offer before any decision of the operator's. */
@@ -36,7 +38,8 @@ export type OfferVerdict =
     };
 
 /**
- * One update at a time, never the firmware already running, and no tight loop on a firmware that keeps failing.
+ * One update at a time, never the firmware already running, nothing that would overwrite the only known-good
+ * firmware while the running one is unvalidated, and no tight loop on a firmware that keeps failing.
  * An offer while an update runs gets no status at all: it would land on the record of the update that is running.
  */
 export function gateOffer(offer: UpdateOffer, facts: UpdateFacts, state: GateState): OfferVerdict {
@@ -67,6 +70,8 @@ export function gateOffer(offer: UpdateOffer, facts: UpdateFacts, state: GateSta
       log: { level: 'info', message: `update ${offer.uuid} ignored: it is the firmware already running` },
     };
   }
+  const guarded = state.firmwareGuard?.();
+  if (guarded) return guarded;
   if (state.recentFailures >= REPEATED_FAILURES.count) {
     const { windowMs, rescheduleMs } = REPEATED_FAILURES;
     const reason =

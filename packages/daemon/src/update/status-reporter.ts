@@ -1,6 +1,7 @@
 import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
 import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
 import type { UpdateListener } from './events.js';
+import type { InflightExpiry } from './inflight-expiry.js';
 import type { ProgressStage, ResultStatus } from './stage.js';
 
 /**
@@ -10,7 +11,7 @@ import type { ProgressStage, ResultStatus } from './stage.js';
 export type SendEvent = (
   event: string,
   payload: Record<string, unknown>,
-  options?: { readonly onSent?: () => void },
+  options?: { readonly onSent?: () => void; readonly signal?: AbortSignal },
 ) => boolean;
 
 /** The `status` of a `status_update` push (nerves_hub_web device_channel.ex). */
@@ -29,29 +30,53 @@ const WIRE_PROGRESS_STAGE: Readonly<Record<ProgressStage, string>> = {
 export class StatusReporter {
   readonly #send: SendEvent;
   readonly #now: () => number;
+  readonly #expiry: InflightExpiry | undefined;
   readonly #last = new Map<ProgressStage, { value: number; at: number }>();
 
-  constructor(send: SendEvent, now: () => number = Date.now) {
+  /** With `expiry`, the frames of an update whose server record may be gone are not sent (see InflightExpiry). */
+  constructor(send: SendEvent, now: () => number = Date.now, expiry?: InflightExpiry) {
     this.#send = send;
     this.#now = now;
+    this.#expiry = expiry;
+  }
+
+  /** A new offer of `uuid` is answered: its progress starts from zero, its frames afresh. */
+  start(uuid: string): void {
+    this.#last.clear();
+    this.#expiry?.start(uuid);
   }
 
   /**
-   * `onSettled` runs once the status has left through the socket, or at once when it could not even be queued:
-   * either way nothing more of it can reach the server later.
+   * `onSettled` runs once the status has left through the socket, or when it never will: it could not even be
+   * queued, or it was dropped because the update's record may be gone. Either way nothing more of it can reach
+   * the server later.
    */
-  status(status: Status, extra: Record<string, unknown> = {}, onSettled?: () => void): void {
+  status(status: Status, extra: Record<string, unknown> = {}, onSettled?: () => void, uuid?: string): void {
     // The reason is shown to operators and stored by the server: escaped and bounded whatever built it.
     const reason = typeof extra.reason === 'string' ? { reason: shown(extra.reason, REASON_MAX_CHARS) } : {};
+    const frame = uuid === undefined ? undefined : this.#expiry?.frame(uuid, () => onSettled?.());
+    if (frame === null) {
+      onSettled?.();
+      return;
+    }
     const accepted = this.#send(
       'status_update',
       { status, ...extra, ...reason },
-      onSettled ? { onSent: onSettled } : {},
+      {
+        onSent: () => {
+          frame?.onSent();
+          onSettled?.();
+        },
+        ...(frame ? { signal: frame.signal } : {}),
+      },
     );
-    if (!accepted) onSettled?.();
+    if (!accepted) {
+      frame?.refused();
+      onSettled?.();
+    }
   }
 
-  progress(stage: ProgressStage, value: number): void {
+  progress(stage: ProgressStage, value: number, uuid?: string): void {
     const percent = Math.max(0, Math.min(100, Math.floor(value)));
     const last = this.#last.get(stage);
     const now = this.#now();
@@ -60,12 +85,14 @@ export class StatusReporter {
       if (percent < 100 && now - last.at < PROGRESS_MIN_INTERVAL_MS) return;
     }
     this.#last.set(stage, { value: percent, at: now });
-    this.#send('fwup_progress', { stage: WIRE_PROGRESS_STAGE[stage], value: percent });
-  }
-
-  /** Forget progress of the last update, so the next one starts from zero. */
-  reset(): void {
-    this.#last.clear();
+    const frame = uuid === undefined ? undefined : this.#expiry?.frame(uuid);
+    if (frame === null) return;
+    const accepted = this.#send(
+      'fwup_progress',
+      { stage: WIRE_PROGRESS_STAGE[stage], value: percent },
+      frame ? { onSent: frame.onSent, signal: frame.signal } : {},
+    );
+    if (!accepted) frame?.refused();
   }
 }
 
@@ -78,20 +105,22 @@ export function reportToServer(reporter: StatusReporter): UpdateListener {
   return (event) => {
     switch (event.type) {
       case 'received':
-        reporter.reset();
-        reporter.status('received');
+        reporter.start(event.update.uuid);
+        reporter.status('received', {}, undefined, event.update.uuid);
         return;
       case 'connection':
         reporter.status(
           'started',
           event.networkInterface ? { downloader_network_interface: event.networkInterface } : {},
+          undefined,
+          event.update.uuid,
         );
         return;
       case 'progress':
-        if (event.percent !== undefined) reporter.progress(event.stage, event.percent);
+        if (event.percent !== undefined) reporter.progress(event.stage, event.percent, event.update.uuid);
         return;
       case 'stage-done':
-        reporter.progress(event.stage, 100);
+        reporter.progress(event.stage, 100, event.update.uuid);
         return;
       case 'finished':
         reporter.status(
@@ -101,6 +130,7 @@ export function reportToServer(reporter: StatusReporter): UpdateListener {
             ...(event.reason !== undefined ? { reason: event.reason } : {}),
           },
           event.settled,
+          event.update.uuid,
         );
         return;
     }

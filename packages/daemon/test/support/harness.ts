@@ -65,6 +65,8 @@ export interface DeviceOptions {
   readonly validated?: boolean;
   /** Variables of every fwup run (`[fwup.env]`), e.g. the fake's FAKE_FWUP_DELAY_MS. */
   readonly fwupEnv?: Readonly<Record<string, string>>;
+  /** `[metadata] command` (e.g. `["fw_printenv", "-c", …]`) instead of the device's own environment file. */
+  readonly metadataCommand?: readonly string[];
   /** More config, merged over the suite's (see deviceConfig's `settings`). */
   readonly settings?: TomlTable;
 }
@@ -122,7 +124,7 @@ export async function createDevice(
       signingKeys: (options.keys ?? 'server') === 'server',
       ...(options.keys === 'configured' ? { publicKeys: [FWUP_KEY] } : {}),
       allowUnsigned: false,
-      metadataFile: envFile,
+      ...(options.metadataCommand ? { metadataCommand: options.metadataCommand } : { metadataFile: envFile }),
       settings: suiteSettings(fwupLog, options),
     }),
     { mode: 0o600 },

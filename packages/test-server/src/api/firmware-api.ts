@@ -3,14 +3,14 @@
  * deployment's release or archive.
  */
 import type { FirmwareHost } from '../firmware-host/host.js';
-import type { FirmwareMeta } from '../firmware-host/types.js';
 import type { ReleaseArchive, ReleaseFirmware } from '../hub/types.js';
 import type { FirmwareControls } from '../test-server.js';
 
 export class FirmwareCatalog {
   readonly host: FirmwareHost;
   readonly signingKeys: string[] = [];
-  readonly #byUuid = new Map<string, FirmwareMeta>();
+  /** Host file ids by firmware uuid: the product's firmware, as NervesHub looks it up by uuid. */
+  readonly #byUuid = new Map<string, string>();
   readonly #uploadedAt = new Map<string, number>();
   readonly #clock: () => number;
 
@@ -19,8 +19,9 @@ export class FirmwareCatalog {
     this.#clock = clock;
   }
 
-  byUuid(uuid: string): FirmwareMeta | undefined {
-    return this.#byUuid.get(uuid);
+  byUuid(uuid: string): ReleaseFirmware | undefined {
+    const id = this.#byUuid.get(uuid);
+    return id === undefined ? undefined : this.release(id);
   }
 
   release(firmwareId: string): ReleaseFirmware {
@@ -43,7 +44,7 @@ export class FirmwareCatalog {
       firmwareRequests: host.requests,
       addFirmware: async (filePath) => {
         const file = await host.add(filePath);
-        this.#byUuid.set(file.meta.uuid, file.meta);
+        this.#byUuid.set(file.meta.uuid, file.id);
         this.#uploadedAt.set(file.id, this.#clock());
         return file;
       },

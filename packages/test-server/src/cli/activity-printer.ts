@@ -2,6 +2,7 @@
  * One readable line per thing that happens to a device: connections, joins, statuses, progress milestones, offers
  * and records changes. Progress is reduced to 0/25/50/75/100 % per stage.
  */
+import { castBoolean } from '../hub/casts.js';
 import type { PageHistoryEntry } from '../hub/device-page.js';
 import type { ActivityEntry } from '../socket/device-registry.js';
 
@@ -63,6 +64,8 @@ export class ActivityPrinter {
       if (reached !== undefined) this.#milestones.set(key, reached);
       return `progress ${stage} ${payload.value}%${crashed}`;
     }
+    if (entry.event === 'firmware_validated')
+      return `firmware_validated (the running firmware is good)${crashed}`;
     return `${entry.event} ${JSON.stringify(entry.payload)}${crashed}`;
   }
 }
@@ -76,10 +79,11 @@ function describeJoin(params: Record<string, unknown>): string {
       : meta.firmware_validated === false
         ? 'not validated'
         : 'validation unknown';
+  const reverted = castBoolean(meta.firmware_auto_revert_detected) ? ', auto-revert detected' : '';
   const downloading = params.currently_downloading_uuid
     ? `, downloading ${short(params.currently_downloading_uuid)}`
     : '';
-  return `joined: ${firmware || 'no firmware metadata'} (${short(params.nerves_fw_uuid)}), ${validated}${downloading}`;
+  return `joined: ${firmware || 'no firmware metadata'} (${short(params.nerves_fw_uuid)}), ${validated}${reverted}${downloading}`;
 }
 
 export function describeHistory(entry: PageHistoryEntry): string {
@@ -104,15 +108,15 @@ export function describeHistory(entry: PageHistoryEntry): string {
       return `in-flight status ${entry.status}${entry.progress === null ? '' : ` ${entry.progress}%`}`;
     case 'failed':
     case 'ignored':
-      return `update ${entry.event}${entry.reason ? ` (${entry.reason})` : ''}${entry.blockedUntil ? `, penalty box until ${entry.blockedUntil}` : ''}`;
+      return `update ${entry.event}, reason: ${quotedReason(entry.reason)}${entry.blockedUntil ? `, penalty box until ${entry.blockedUntil}` : ''}`;
     case 'rescheduled':
-      return `update rescheduled until ${entry.until}${entry.blocked ? ' (device blocked until then)' : ''}${entry.reason ? ` (${entry.reason})` : ''}`;
+      return `update rescheduled until ${entry.until}${entry.blocked ? ' (device blocked until then)' : ''}, reason: ${quotedReason(entry.reason)}`;
     case 'blocked':
       return `penalty box until ${entry.until}: ${entry.reason}${entry.attemptsCleared ? ', attempts cleared' : ''}`;
     case 'expired':
       return `in-flight update expired (status was ${entry.status})`;
     case 'validated':
-      return 'firmware validated';
+      return 'firmware validated (the device and its current firmware history row)';
     case 'network-interface':
       return `network interface ${entry.networkInterface} (${entry.reported})`;
     case 'updates-enabled':
@@ -122,6 +126,11 @@ export function describeHistory(entry: PageHistoryEntry): string {
     case 'penalty-box-cleared':
       return 'penalty box cleared';
   }
+}
+
+/** A device's reason, quoted and escaped: it may hold anything. */
+export function quotedReason(text: string | null): string {
+  return text === null ? 'none given' : JSON.stringify(text);
 }
 
 function short(uuid: unknown): string {

@@ -26,6 +26,8 @@ export interface DeviceConfigInput {
    * like fw_printenv's output. @default fixed values of a firmware 1.0.0 (`[metadata.values]`)
    */
   readonly metadataFile?: string;
+  /** `[metadata] command`: a program that prints the firmware environment (e.g. `fw_printenv -c FILE`). */
+  readonly metadataCommand?: readonly string[];
   /**
    * More settings, merged into the config: top-level keys, and tables (a table inside a table is a sub-table,
    * `{ fwup: { env: {...} } }` is `[fwup.env]`). A key the writer sets itself is replaced.
@@ -97,7 +99,12 @@ export function deviceConfig(input: DeviceConfigInput): string {
       ],
     ],
   ]);
-  if (input.metadataFile === undefined) {
+  if (input.metadataCommand !== undefined) {
+    tables.set('metadata', [
+      comment('The firmware this device runs, as this command prints it.'),
+      setting('command', input.metadataCommand),
+    ]);
+  } else if (input.metadataFile === undefined) {
     tables.set('metadata.values', [
       comment(
         'The firmware this device runs. Nothing really reboots here, so every run reports 1.0.0 again.',

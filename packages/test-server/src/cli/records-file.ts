@@ -1,7 +1,8 @@
 /** DIR/records.json: every device page and deployment, rewritten atomically (temp file + rename) after changes. */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DeploymentView, DevicePage } from '../hub/device-page.js';
-import { describeHistory } from './activity-printer.js';
+import type { FirmwareMetadata } from '../hub/types.js';
+import { describeHistory, quotedReason } from './activity-printer.js';
 
 export interface RecordsSnapshot {
   readonly writtenAt: string;
@@ -42,33 +43,60 @@ export class RecordsFileWriter {
   }
 }
 
-/** The `records` subcommand: the device pages of a records file as text. */
+/** The `records` subcommand: the device pages of a records file as text, every field with its label. */
 export function formatRecords(snapshot: RecordsSnapshot, historyLines = 5): string {
   const lines = [`records written ${snapshot.writtenAt}`];
   for (const group of snapshot.deployments) {
     lines.push(
-      `deployment ${group.id}: firmware ${group.firmware.product} ${group.firmware.version} (${group.firmware.uuid})` +
-        `${group.isActive ? '' : ' inactive'}, ${group.members.length} device(s), ${group.inflightUpdates} in flight, ` +
-        `${group.currentUpdatedDevices} updated`,
+      `deployment ${group.id}: firmware: ${describeFirmware(group.firmware)}, active: ${group.isActive ? 'yes' : 'no'}, ` +
+        `devices: ${group.members.length}, in flight: ${group.inflightUpdates}, updated: ${group.currentUpdatedDevices}`,
     );
   }
-  for (const page of snapshot.devices) {
-    const firmware = page.firmware
-      ? `${page.firmware.product} ${page.firmware.version} (${page.firmware.uuid})`
-      : 'none';
-    const inflight = page.inflightUpdate
-      ? `${page.inflightUpdate.status}${page.inflightUpdate.progress === null ? '' : ` ${page.inflightUpdate.progress}%`} ` +
-        `(${page.inflightUpdate.deploymentId === null ? 'manual or unsolicited' : `deployment ${page.inflightUpdate.deploymentId}`})`
-      : 'none';
-    lines.push(
-      '',
-      `${page.identifier}  ${page.connectionStatus ?? 'never connected'}${page.networkInterface ? ` over ${page.networkInterface}` : ''}`,
-      `  firmware ${firmware}, ${page.firmwareValidation}`,
-      `  deployment ${page.deploymentId ?? 'none'}, updates ${page.updatesEnabled ? 'enabled' : 'disabled'}` +
-        `${page.inPenaltyBox ? `, penalty box until ${page.updatesBlockedUntil}` : ''}, ${page.updateAttempts.length} attempt(s)`,
-      `  in flight: ${inflight}`,
-      ...page.history.slice(-historyLines).map((entry) => `  ${entry.at} ${describeHistory(entry)}`),
-    );
-  }
+  for (const page of snapshot.devices) lines.push('', ...formatDevicePage(page, historyLines));
   return `${lines.join('\n')}\n`;
+}
+
+function formatDevicePage(page: DevicePage, historyLines: number): string[] {
+  const connection = page.connectionStatus
+    ? `${page.connectionStatus}${page.networkInterface ? ` over ${page.networkInterface}` : ''}`
+    : 'never connected';
+  const inflight = page.inflightUpdate
+    ? `${page.inflightUpdate.status}${page.inflightUpdate.progress === null ? '' : ` ${page.inflightUpdate.progress}%`} ` +
+      `(${page.inflightUpdate.deploymentId === null ? 'manual or unsolicited' : `deployment ${page.inflightUpdate.deploymentId}`})`
+    : 'none';
+  const outcome = page.lastUpdateOutcome
+    ? `${page.lastUpdateOutcome.status} at ${page.lastUpdateOutcome.at}, reason: ${quotedReason(page.lastUpdateOutcome.reason)}`
+    : 'none';
+  const history = page.history.slice(-historyLines);
+  return [
+    `device: ${page.identifier}`,
+    `  connection: ${connection}`,
+    `  firmware: ${page.firmware ? describeFirmware(page.firmware) : 'Unknown'}`,
+    `  firmware status: ${describeFirmwareStatus(page)}`,
+    `  deployment: ${page.deploymentId ?? 'none'}`,
+    `  automatic updates: ${page.updatesEnabled ? 'enabled' : 'disabled'}`,
+    `  penalty box: ${page.inPenaltyBox ? `until ${page.updatesBlockedUntil}` : 'no'}`,
+    `  update attempts: ${page.updateAttempts.length}`,
+    `  in flight: ${inflight}`,
+    `  last update outcome: ${outcome}`,
+    `  firmware history (newest first):${page.firmwareHistory.length === 0 ? ' none' : ''}`,
+    ...page.firmwareHistory.map(
+      (row) =>
+        `    reported: ${row.insertedAt}, firmware: ${describeFirmware(row.firmware)}, status: ${row.label}, ` +
+        `product firmware: ${row.firmwareId ?? 'unrecognized'}`,
+    ),
+    `  history (last ${history.length} of ${page.history.length}):${history.length === 0 ? ' none' : ''}`,
+    ...history.map((entry) => `    ${entry.at} ${describeHistory(entry)}`),
+  ];
+}
+
+function describeFirmware(firmware: FirmwareMetadata): string {
+  return `${firmware.product} ${firmware.version} (${firmware.uuid})`;
+}
+
+/** The header's Firmware box as the page says it (it shows none while the validation is unknown), then the values. */
+function describeFirmwareStatus(page: DevicePage): string {
+  const shown = page.firmwareStatus.length > 0 ? page.firmwareStatus.join(', ') : 'none shown';
+  const revert = page.firmwareAutoRevertDetected ? 'detected' : 'no';
+  return `${shown} (validation: ${page.firmwareValidation}, auto-revert: ${revert})`;
 }

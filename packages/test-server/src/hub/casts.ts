@@ -33,9 +33,3 @@ export function castInteger(value: unknown): number | null | undefined {
 export function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
-
-/** A `reason` as the audit log writes it. */
-export function reasonText(reason: unknown): string | null {
-  if (reason === undefined || reason === null) return null;
-  return typeof reason === 'string' ? reason : JSON.stringify(reason);
-}

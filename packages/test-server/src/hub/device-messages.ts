@@ -4,6 +4,7 @@
  * every other event changes nothing.
  */
 import { isMap } from './casts.js';
+import { currentDeviceFirmware } from './device-firmwares.js';
 import { audit, deviceState } from './hub.js';
 import { firmwareStatusUpdate } from './status-update.js';
 import type { Hub, MessageOutcome, NetworkInterface } from './types.js';
@@ -19,8 +20,7 @@ export function deviceMessage(
 ): MessageOutcome {
   switch (event) {
     case 'firmware_validated':
-      firmwareValidated(hub, identifier, now);
-      return OK;
+      return firmwareValidated(hub, identifier, now);
     case 'fwup_progress':
     case 'update_progress':
       return updateProgress(hub, identifier, payload, now);
@@ -91,9 +91,27 @@ export function reportNetworkInterface(hub: Hub, identifier: string, payload: un
   });
 }
 
-/** Updates.firmware_validated (lib/nerves_hub/devices/updates.ex). */
-export function firmwareValidated(hub: Hub, identifier: string, now: number): void {
+/**
+ * Updates.firmware_validated (lib/nerves_hub/devices/updates.ex lines 35-56), one transaction: the device
+ * (Device.firmware_validated, lib/nerves_hub/devices/device.ex lines 139-143) and its current history row
+ * (DeviceFirmware.firmware_validated, lib/nerves_hub/devices/device_firmware.ex lines 47-51) validated, an audit
+ * line. The auto-revert flag stays. The row is updated by the id `current_device_firmware_id` holds: on a device
+ * that never reported usable metadata it is nil, Repo.update raises Ecto.NoPrimaryKeyValueError, the transaction
+ * is rolled back and the raise crashes the channel (nothing in DeviceLink.firmware_validated, lines 480-484, rescues
+ * it). No orchestrator is told: an automatic offer waits for its next run.
+ */
+export function firmwareValidated(hub: Hub, identifier: string, now: number): MessageOutcome {
   const device = deviceState(hub, identifier);
+  const row = currentDeviceFirmware(device);
+  if (!row) {
+    return {
+      crashed: true,
+      reason:
+        'firmware_validated with no firmware history row: the update of its current row has no primary key',
+    };
+  }
   device.validation = 'validated';
+  row.validation = 'validated';
   audit(hub, device, { at: now, event: 'validated' });
+  return OK;
 }

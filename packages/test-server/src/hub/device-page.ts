@@ -4,6 +4,7 @@ import { deviceInPenaltyBox } from './orchestrator.js';
 import type {
   ConnectionStatus,
   DeploymentGroup,
+  DeviceFirmware,
   DeviceState,
   FirmwareMetadata,
   HistoryEntry,
@@ -24,6 +25,38 @@ export type PageHistoryEntry = HistoryEntry extends infer E
     : never
   : never;
 
+/**
+ * What the Firmware box of the device page's header says (nerves_hub_web lib/nerves_hub_web/live/devices/
+ * show.html.heex lines 75-83): "Validated" unless a revert was detected, "Not validated", "Revert detected".
+ */
+export type FirmwareStatusLabel = 'Validated' | 'Not validated' | 'Revert detected';
+
+/** What the Firmware History tab says of a row (lib/nerves_hub_web/components/device_page/firmware_history_tab.ex lines 61-70). */
+export type FirmwareHistoryLabel =
+  | 'Validated'
+  | 'Not validated'
+  | 'Unknown validation status'
+  | 'Revert detected';
+
+/** A row of the Firmware History tab ("Reported Installed Firmwares"). */
+export interface PageDeviceFirmware {
+  readonly firmware: FirmwareMetadata;
+  /** The product's firmware the row links to; `null`: "Firmware unrecognized". */
+  readonly firmwareId: string | null;
+  readonly validation: ValidationStatus;
+  readonly autoRevertDetected: boolean;
+  readonly label: FirmwareHistoryLabel;
+  readonly insertedAt: string;
+}
+
+/** The last `failed`, `ignored` or `rescheduled` (with `delay_for`) on record, as its audit line keeps it. */
+export interface UpdateOutcome {
+  readonly status: 'failed' | 'ignored' | 'rescheduled';
+  /** The device's reason, `null` when it gave none. */
+  readonly reason: string | null;
+  readonly at: string;
+}
+
 export interface DevicePage {
   readonly identifier: string;
   readonly connected: boolean;
@@ -33,6 +66,10 @@ export interface DevicePage {
   readonly firmware: FirmwareMetadata | null;
   readonly firmwareValidation: ValidationStatus;
   readonly firmwareAutoRevertDetected: boolean;
+  /** The header's Firmware box; empty when the page shows none (validation unknown, no revert detected). */
+  readonly firmwareStatus: readonly FirmwareStatusLabel[];
+  /** The Firmware History tab, newest first (DeviceFirmwares.paginate orders by inserted_at desc): the first is current. */
+  readonly firmwareHistory: readonly PageDeviceFirmware[];
   /** `null` until reported on the current connection. */
   readonly networkInterface: NetworkInterface | null;
   readonly deploymentId: number | null;
@@ -49,6 +86,7 @@ export interface DevicePage {
     readonly insertedAt: string;
     readonly updatedAt: string;
   } | null;
+  readonly lastUpdateOutcome: UpdateOutcome | null;
   readonly history: readonly PageHistoryEntry[];
 }
 
@@ -88,6 +126,8 @@ export function devicePage(device: DeviceState, now: number): DevicePage {
     firmware: device.firmware ? { ...device.firmware } : null,
     firmwareValidation: device.validation,
     firmwareAutoRevertDetected: device.autoRevertDetected,
+    firmwareStatus: firmwareStatusLabels(device.validation, device.autoRevertDetected),
+    firmwareHistory: device.firmwareHistory.map(historyRow).reverse(),
     networkInterface: device.networkInterface,
     deploymentId: device.deploymentId,
     updatesEnabled: device.updatesEnabled,
@@ -104,8 +144,48 @@ export function devicePage(device: DeviceState, now: number): DevicePage {
           updatedAt: iso(record.updatedAt),
         }
       : null,
+    lastUpdateOutcome: lastUpdateOutcome(device),
     history: device.history.map(historyLine),
   };
+}
+
+/** show_firmware_status_box (lib/nerves_hub_web/live/devices/show.ex lines 394-396) and the box's labels. */
+export function firmwareStatusLabels(
+  validation: ValidationStatus,
+  autoRevertDetected: boolean,
+): FirmwareStatusLabel[] {
+  const labels: FirmwareStatusLabel[] = [];
+  if (validation === 'validated' && !autoRevertDetected) labels.push('Validated');
+  if (validation === 'not_validated') labels.push('Not validated');
+  if (autoRevertDetected) labels.push('Revert detected');
+  return labels;
+}
+
+const HISTORY_LABELS: Record<ValidationStatus, FirmwareHistoryLabel> = {
+  validated: 'Validated',
+  not_validated: 'Not validated',
+  unknown: 'Unknown validation status',
+};
+
+function historyRow(row: DeviceFirmware): PageDeviceFirmware {
+  return {
+    firmware: { ...row.metadata },
+    firmwareId: row.firmwareId,
+    validation: row.validation,
+    autoRevertDetected: row.autoRevertDetected,
+    // A detected revert replaces the validation status on the row.
+    label: row.autoRevertDetected ? 'Revert detected' : HISTORY_LABELS[row.validation],
+    insertedAt: iso(row.insertedAt),
+  };
+}
+
+type OutcomeEntry = Extract<HistoryEntry, { event: UpdateOutcome['status'] }>;
+const isOutcome = (entry: HistoryEntry): entry is OutcomeEntry =>
+  entry.event === 'failed' || entry.event === 'ignored' || entry.event === 'rescheduled';
+
+function lastUpdateOutcome(device: DeviceState): UpdateOutcome | null {
+  const entry = device.history.findLast(isOutcome);
+  return entry ? { status: entry.event, reason: entry.reason, at: iso(entry.at) } : null;
 }
 
 export function historyLine(entry: HistoryEntry): PageHistoryEntry {

@@ -1,9 +1,9 @@
 /** The records store the update rules work on, and the two helpers every rule uses to change it. */
-import type { DeviceState, FirmwareMetadata, HistoryEntry, Hub, HubListener } from './types.js';
+import type { DeviceState, HistoryEntry, Hub, HubListener, ReleaseFirmware } from './types.js';
 
 export interface HubOptions {
   /** Firmware the product knows, by uuid. @default none */
-  readonly firmwareByUuid?: (uuid: string) => FirmwareMetadata | undefined;
+  readonly firmwareByUuid?: (uuid: string) => ReleaseFirmware | undefined;
   readonly listener?: Partial<HubListener>;
 }
 
@@ -17,6 +17,7 @@ export function createHub(options: HubOptions = {}): Hub {
       orchestratorEvent: options.listener?.orchestratorEvent ?? (() => {}),
     },
     nextDeploymentId: 1,
+    nextDeviceFirmwareId: 1,
   };
 }
 
@@ -29,6 +30,8 @@ export function deviceState(hub: Hub, identifier: string): DeviceState {
       firmware: null,
       validation: 'unknown',
       autoRevertDetected: false,
+      firmwareHistory: [],
+      currentDeviceFirmwareId: null,
       connection: null,
       connectedSince: null,
       networkInterface: null,

@@ -1,10 +1,12 @@
 /**
  * A device's join as NervesHub records it (nerves_hub_web lib/nerves_hub/device_link.ex `device_join` lines 44-68,
- * `join` lines 374-390): sanitize_device_api_version, update_firmware_metadata, maybe_clear_inflight_update,
- * refresh_deployment_group.
+ * `join` lines 374-390): sanitize_device_api_version, update_firmware_metadata (with the firmware history),
+ * maybe_clear_inflight_update, refresh_deployment_group. A join whose update_firmware_metadata fails stops there:
+ * an error is refused ("could not connect"), a raise crashes it, nothing is written.
  */
 import { castBoolean, isMap, type Params } from './casts.js';
 import { refreshDeploymentGroup } from './deployments.js';
+import { updateFirmwareMetadata as devicesUpdateFirmwareMetadata } from './device-firmwares.js';
 import { metadataFromDevice } from './firmware-metadata.js';
 import { audit, changed, deviceState } from './hub.js';
 import { clearInflightUpdate } from './inflight.js';
@@ -21,12 +23,12 @@ export function deviceJoin(hub: Hub, identifier: string, params: unknown, now: n
   if (problem) return { status: 'crashed', reason: problem };
   const join = params as Params;
   const meta = (join.meta ?? {}) as Params;
-  // Devices.update_firmware_metadata casts it as an Ecto boolean; an invalid changeset fails the join.
-  const autoRevert = castBoolean(meta.firmware_auto_revert_detected ?? false);
-  if (autoRevert === undefined)
-    return { status: 'error', reason: 'firmware_auto_revert_detected is not a boolean' };
   const device = deviceState(hub, identifier);
-  updateFirmwareMetadata(hub, device, join, fetchValidationStatus(meta), autoRevert, now);
+  // firmware_auto_revert_detected? (lines 681-685) defaults to false; Ecto casts it where it is written. A null
+  // is stored as null there, which every page reads as false: false here.
+  const autoRevert = castBoolean(meta.firmware_auto_revert_detected ?? false);
+  const written = updateFirmwareMetadata(hub, device, join, fetchValidationStatus(meta), autoRevert, now);
+  if (written.status !== 'ok') return written;
   maybeClearInflightUpdate(hub, device, join, now);
   const crashed = refreshDeploymentGroup(hub, device, now);
   changed(hub, device);
@@ -71,25 +73,27 @@ function fetchValidationStatus(meta: Params): ValidationStatus {
 }
 
 /**
- * DeviceLink.update_firmware_metadata (lines 644-663): the same uuid as on record only updates the validation
- * status; anything else (new firmware, or no usable metadata while some is on record) goes through
- * firmware_update_successful.
+ * DeviceLink.update_firmware_metadata (lines 644-668): the same uuid as on record (same_firmware?) goes to
+ * Devices.update_firmware_metadata with no metadata, which only updates the validation status and the auto-revert
+ * flag (of the device and of its current history row); anything else (a new firmware, or no usable metadata while
+ * some is on record) goes to it with what was reported and, when that worked, through firmware_update_successful.
  */
 function updateFirmwareMetadata(
   hub: Hub,
   device: DeviceState,
   params: Params,
   validation: ValidationStatus,
-  autoRevert: boolean,
+  autoRevert: boolean | undefined,
   now: number,
-): void {
+): JoinOutcome {
   const previous = device.firmware;
   const reported = metadataFromDevice(hub, params);
-  device.validation = validation;
-  device.autoRevertDetected = autoRevert;
-  if (previous && reported && previous.uuid === reported.uuid) return;
-  if (reported) device.firmware = reported;
-  firmwareUpdateSuccessful(hub, device, previous, now);
+  if (previous && reported && previous.uuid === reported.uuid) {
+    return devicesUpdateFirmwareMetadata(hub, device, null, validation, autoRevert, now);
+  }
+  const written = devicesUpdateFirmwareMetadata(hub, device, reported, validation, autoRevert, now);
+  if (written.status === 'ok') firmwareUpdateSuccessful(hub, device, previous, now);
+  return written;
 }
 
 /**

@@ -3,7 +3,7 @@
  * do_status_update (150-170), fetch_device (276-302) and maybe_update_update_attempts (264-274), in one transaction:
  * anything that raises rolls all of it back and crashes the device channel.
  */
-import { castInteger, type Params, reasonText } from './casts.js';
+import { castInteger, type Params } from './casts.js';
 import { audit, changed } from './hub.js';
 import {
   type DeviceState,
@@ -51,6 +51,10 @@ export function firmwareStatusUpdate(
       `${status} with no in-flight record: the callback reads the deployment group of an unloaded record`,
     );
   }
+  // The audit line of a final status keeps its reason: DeviceTemplates.truncate_reason (device_templates.ex lines
+  // 229-237) has a clause for nil and one for a string, so any other reason raises and rolls everything back.
+  const reason = typeof info.reason === 'string' ? info.reason : null;
+  if (clears && info.reason != null && reason === null) return crash('reason is not a string');
   let progress: number | null = null;
   let write = true;
   if (!clears) {
@@ -84,7 +88,6 @@ export function firmwareStatusUpdate(
   }
   if (record.status === 'requested') device.updateAttempts.push(now);
   const group = record.deploymentId === null ? undefined : hub.deployments.get(record.deploymentId);
-  const reason = reasonText(info.reason);
 
   if (status === 'failed' || status === 'ignored') {
     device.inflightUpdate = null;

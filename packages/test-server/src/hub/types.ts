@@ -1,7 +1,7 @@
 /**
  * What the fake NervesHub remembers about devices and deployment groups, in the shapes of nerves_hub_web's
- * tables (devices, inflight_updates, latest_device_connections, deployments). Times are server-clock
- * milliseconds; the device page view turns them into ISO strings.
+ * tables (devices, device_firmwares, inflight_updates, latest_device_connections, deployments). Times are
+ * server-clock milliseconds; the device page view turns them into ISO strings.
  */
 
 export type ValidationStatus = 'validated' | 'not_validated' | 'unknown';
@@ -33,6 +33,21 @@ export interface FirmwareMetadata {
   readonly product: string;
   readonly platform: string;
   readonly architecture: string;
+}
+
+/**
+ * A device_firmwares row: one firmware a device reported, as the Firmware History tab lists it (nerves_hub_web
+ * lib/nerves_hub/devices/device_firmware.ex lines 15-25; priv/repo/migrations/20260513024705_create_device_firmwares.exs).
+ */
+export interface DeviceFirmware {
+  /** A sequence number of the server (a UUIDv7 on NervesHub). */
+  readonly id: number;
+  readonly metadata: FirmwareMetadata;
+  /** The product's firmware with that uuid when the row was written (its host file id), else `null`. */
+  readonly firmwareId: string | null;
+  validation: ValidationStatus;
+  autoRevertDetected: boolean;
+  readonly insertedAt: number;
 }
 
 export interface InflightUpdate {
@@ -91,6 +106,10 @@ export interface DeviceState {
   firmware: FirmwareMetadata | null;
   validation: ValidationStatus;
   autoRevertDetected: boolean;
+  /** device_firmwares rows of this device, oldest first. */
+  readonly firmwareHistory: DeviceFirmware[];
+  /** devices.current_device_firmware_id: the row of the firmware on record, `null` until there is one. */
+  currentDeviceFirmwareId: number | null;
   connection: ConnectionStatus | null;
   /** latest_device_connections.established_at: the orchestrator serves the longest-connected first. */
   connectedSince: number | null;
@@ -179,9 +198,10 @@ export interface Hub {
   readonly devices: Map<string, DeviceState>;
   readonly deployments: Map<number, DeploymentGroup>;
   /** Firmware uploaded to the product, by uuid (metadata_from_device falls back to it). */
-  firmwareByUuid(uuid: string): FirmwareMetadata | undefined;
+  firmwareByUuid(uuid: string): ReleaseFirmware | undefined;
   listener: HubListener;
   nextDeploymentId: number;
+  nextDeviceFirmwareId: number;
 }
 
 /** What the device channel does after a device message: carry on, or crash like the real channel process. */

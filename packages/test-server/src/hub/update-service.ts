@@ -22,7 +22,6 @@ import { deviceJoin } from './join.js';
 import { triggerUpdate } from './orchestrator.js';
 import { OrchestratorScheduler } from './orchestrator-scheduler.js';
 import type {
-  FirmwareMetadata,
   Hub,
   JoinOutcome,
   MessageOutcome,
@@ -47,7 +46,7 @@ export interface UpdateServiceOptions {
   readonly orchestratorIntervalMs?: number;
   /** How often expired in-flight records are swept (a cron job every 5 minutes on NervesHub). @default 300000 */
   readonly inflightSweepIntervalMs?: number;
-  readonly firmwareByUuid: (uuid: string) => FirmwareMetadata | undefined;
+  readonly firmwareByUuid: (uuid: string) => ReleaseFirmware | undefined;
   /** Sends an orchestrator's `update` to the device. */
   readonly deliver: (offer: UpdateOffer) => void;
 }

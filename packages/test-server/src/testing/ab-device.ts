@@ -11,7 +11,7 @@ import { accessSync, constants, writeFileSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { fakeFwupPath } from '../fake-fwup-path.js';
+import { fakeFwPrintenvPath, fakeFwSetenvPath, fakeFwupPath } from '../fake-fwup-path.js';
 import { abFixtures } from '../fixtures/index.js';
 
 const run = promisify(execFile);
@@ -21,6 +21,8 @@ const DISK_BYTES = 2 * 1024 * 1024;
 export interface AbDevice {
   /** The disk image fwup writes (`-d`). */
   readonly disk: string;
+  /** The fw_printenv this device is read with (`metadata.command = [printenv, "-c", envConfig]`). */
+  readonly printenv: string;
   /** The `fw_env.config` of the disk: `fw_printenv -c <this>` reads the device's environment. */
   readonly envConfig: string;
   /** `fw_printenv -c envConfig`, parsed. */
@@ -48,13 +50,24 @@ export function abDeviceUnavailable(): string | undefined {
     : undefined;
 }
 
+export interface AbDeviceOptions {
+  /** @default the fake fwup of this package */
+  readonly fwupPath?: string;
+  /**
+   * `real`: Debian's fw_printenv/fw_setenv, which must be installed; `auto`: those when installed, else this
+   * package's fakes of them (for the demo on a machine without libubootenv-tool). @default 'real'
+   */
+  readonly envTools?: 'real' | 'auto';
+}
+
 /**
  * Makes the disk in `dir` and flashes `ab-v1.fw` with the `complete` task through `fwupPath` (the fake by
  * default), as a factory would: slot a active and validated, `bootlimit=1`.
  */
-export async function createAbDevice(dir: string, options: { fwupPath?: string } = {}): Promise<AbDevice> {
-  const printenv = requireTool('fw_printenv');
-  const setenv = requireTool('fw_setenv');
+export async function createAbDevice(dir: string, options: AbDeviceOptions = {}): Promise<AbDevice> {
+  const fallback = options.envTools === 'auto' && abDeviceUnavailable() !== undefined;
+  const printenv = fallback ? fakeFwPrintenvPath : requireTool('fw_printenv');
+  const setenv = fallback ? fakeFwSetenvPath : requireTool('fw_setenv');
   const disk = join(dir, 'disk.img');
   const envConfig = join(dir, 'fw_env.config');
   writeFileSync(disk, '');
@@ -91,7 +104,7 @@ export async function createAbDevice(dir: string, options: { fwupPath?: string }
     );
     await run(setenv, ['-c', envConfig, '-s', script]);
   };
-  return { disk, envConfig, env, setEnv, boot: async () => bootOnce(await env(), setEnv) };
+  return { disk, printenv, envConfig, env, setEnv, boot: async () => bootOnce(await env(), setEnv) };
 }
 
 /**

@@ -5,7 +5,13 @@
  * Imported as `@nerves-hub-link/test-server/testing`.
  */
 
-export { type AbDevice, abDeviceUnavailable, type BootOutcome, createAbDevice } from './ab-device.js';
+export {
+  type AbDevice,
+  type AbDeviceOptions,
+  abDeviceUnavailable,
+  type BootOutcome,
+  createAbDevice,
+} from './ab-device.js';
 export { ManualClock, type ManualClockOptions, type ManualTimer } from './manual-clock.js';
 export { runningMembers } from './process-group.js';
 export * from './raw-https-host.js';

@@ -9,10 +9,11 @@ import { prepareDevice } from '../../lifecycle/prepare-device.js';
 import type { Connection } from '../../link/connection.js';
 import { isUriProblem } from '../../link/connection-errors.js';
 import { DEVICE_TOPIC, SOCKET_MAX_REDIRECTS } from '../../link/constants.js';
+import { isJoinCrash, versionWarning } from '../../link/firmware-version.js';
 import { buildJoinParams } from '../../link/join-params.js';
 import type { DaemonLogger } from '../../log/logger.js';
 import { redact, redactedEndpoint } from '../../log/redact.js';
-import { operatorSummary } from '../operator-summary.js';
+import { operatorSummary, validationSummary } from '../operator-summary.js';
 import type { CliOptions } from '../parse-cli.js';
 
 const CHECK_JOIN_TIMEOUT_MS = 20_000;
@@ -41,6 +42,8 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
   out(
     `ok   firmware ${setup.metadata.firmware.nerves_fw_uuid} (${setup.metadata.firmware.nerves_fw_version})`,
   );
+  const versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
+  if (versionProblem) out(`warn ${versionProblem}`);
   out(`ok   fwup ${setup.fwupVersion}, writes to ${setup.devpath}`);
   if (config.fwup.allowUnsigned) {
     for (const line of [
@@ -56,6 +59,14 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
     );
   }
   for (const line of operatorSummary(config)) out(line);
+  const { metadata } = setup;
+  for (const line of validationSummary(config.validation, {
+    validated: metadata.firmwareValidated,
+    uuid: metadata.firmware.nerves_fw_uuid,
+    detail: metadata.validationDetail,
+  })) {
+    out(line);
+  }
   for (const line of networkLines(config, setup.connection)) out(line);
 
   const joinParams = buildJoinParams({
@@ -66,7 +77,7 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
     autoRevertDetected: setup.metadata.autoRevertDetected,
     requestFwupPublicKeys: config.fwup.publicKeys.length === 0,
   });
-  await joinWithClockRetry(setup.connection, joinParams, config.uri, out);
+  await joinWithClockRetry(setup.connection, joinParams, config.uri, out, versionProblem);
   out(
     `ok   joined "${DEVICE_TOPIC}" at ${redactedEndpoint(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
   );
@@ -113,6 +124,8 @@ export async function joinWithClockRetry(
   joinParams: Record<string, unknown>,
   uri: string,
   out: (line: string) => void,
+  /** Why NervesHub may crash this device's join (its firmware version), told when the join crashes. */
+  crashHint?: string,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const failure = await joinOnce(connection, joinParams);
@@ -122,7 +135,8 @@ export async function joinWithClockRetry(
       out("warn the server refused the first attempt and told its time; trying again on the server's clock");
       continue;
     }
-    const message = failure.error ? connection.describeError(failure.error) : failure.message;
+    let message = failure.error ? connection.describeError(failure.error) : failure.message;
+    if (crashHint && isJoinCrash(failure.error)) message += `; ${crashHint}`;
     // A redirect away from the server's origin is the uri's to fix, not the network's: exit as a config error.
     const uriProblem = failure.error !== undefined && isUriProblem(failure.error);
     throw new ExitError(

@@ -76,6 +76,21 @@ export function formatStatus(status: DaemonStatus, now: number): string {
     ].filter(Boolean);
     row('next', `${firmware(next)}${parts.length ? `: ${parts.join('; ')}` : ''} (${next.note})`);
   }
+  const validation = state.validation;
+  if (validation) {
+    const detail =
+      validation.state === 'validated'
+        ? ''
+        : `: ${validation.note}${validation.revert_at ? `; reverts ${when(validation.revert_at)}` : ''}`;
+    row('validation', `${VALIDATION_WORDS[validation.state]}${detail}`);
+    const reverted = validation.last_revert;
+    if (reverted) {
+      row(
+        'last revert',
+        `${firmware(reverted)} ${when(reverted.at)}${reverted.by === 'bootloader' ? ' (by the bootloader)' : ''}: ${reverted.reason}`,
+      );
+    }
+  }
   if (state.reboot) {
     row(
       'reboot',
@@ -84,6 +99,14 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+const VALIDATION_WORDS: Readonly<Record<NonNullable<DaemonState['validation']>['state'], string>> = {
+  validated: 'validated',
+  'not-validated': 'not validated',
+  unknown: 'unknown',
+  reverting: 'rolling back',
+  'revert-failed': 'roll-back failed',
+};
 
 function firmware(ref: Pick<DaemonState['firmware'], 'uuid' | 'version'>): string {
   if (!ref.uuid) return 'unknown';

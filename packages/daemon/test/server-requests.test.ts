@@ -129,7 +129,9 @@ describe('server requests', () => {
     );
     await daemon.runTimer('the validation poll', poll);
     await e2e.server.waitForEvent(device.identifier, (event) => event.event === 'firmware_validated');
-    await daemon.waitForOutput(/the running firmware is now validated/);
+    await daemon.waitForOutput(
+      /the running firmware \S+ \(\S+\) is validated \(outside the daemon\); told NervesHub/,
+    );
     expect(daemon.clock.pending().filter(poll)).toEqual([]);
     daemon.stop();
     expect((await daemon.exited).code).toBe(0);

@@ -1,13 +1,21 @@
 // Finishing an update on an A/B device: the new firmware is validated once it has proven itself, or rolled back.
 // Real parts: the fwup-ab archives written by the fake fwup (which runs their fwup.conf tasks on a disk image),
-// the U-Boot environment read and written by Debian's fw_printenv/fw_setenv, the daemon's bundle against the
-// test-server, and a boot step standing for U-Boot's boot counting (createAbDevice). Each case asserts what
-// NervesHub's device page shows.
+// the U-Boot environment read and written by Debian's fw_printenv/fw_setenv, the daemon against the test-server,
+// and a boot step standing for U-Boot's boot counting (createAbDevice). Each case asserts what NervesHub's device
+// page shows. The daemon runs in the test process on a clock the test moves (support/in-process.ts), so that a
+// deadline, a retry or a poll is over when the test says; the bundle runs where a crash (SIGKILL) or the status
+// binary is the point.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeFwupPath, type TomlTable } from '@nerves-hub-link/test-server';
 import { abFixtures } from '@nerves-hub-link/test-server/fixtures';
-import { type AbDevice, abDeviceUnavailable, createAbDevice } from '@nerves-hub-link/test-server/testing';
+import {
+  type AbDevice,
+  abDeviceUnavailable,
+  createAbDevice,
+  ManualClock,
+  type ManualTimer,
+} from '@nerves-hub-link/test-server/testing';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createDevice,
@@ -18,9 +26,11 @@ import {
   statuses,
   useTestServer,
 } from './support/harness.js';
+import { type InProcessDaemon, runInProcess } from './support/in-process.js';
 
 const unavailable = abDeviceUnavailable();
-const e2e = useTestServer('daemon-validation-', []);
+// Offers the orchestrator owes a device that joins go out at once (NervesHub's debounce is 3 s).
+const e2e = useTestServer('daemon-validation-', [], { server: { orchestratorDelayMs: 50 } });
 const V1 = '002b2a90-00ba-55a1-0d52-88211ea560c8';
 const V2 = 'b1d19973-8f5e-587e-36f6-b6b3c2eedc66';
 const AB_KEY = readFileSync(abFixtures.publicKey, 'utf8').trim();
@@ -38,6 +48,8 @@ beforeEach((context) => context.skip(unavailable !== undefined && !process.env.C
 interface AbSetup {
   readonly device: Device;
   readonly ab: AbDevice;
+  /** The clock of the device's daemons in the test process, and of its time since boot. */
+  readonly clock: ManualClock;
 }
 
 /** An A/B device running v1 from the factory, its daemon reading the real environment. */
@@ -64,13 +76,16 @@ async function abDevice(identifier: string, validation: TomlTable): Promise<AbSe
       validation: { command: ops('validate'), revert_command: ops('revert'), ...validation },
     },
   });
-  return { device, ab };
+  return { device, ab, clock: new ManualClock() };
 }
+
+/** The timer of the next validation try or poll (VALIDATION_RETRY_MS). */
+const retry = (timer: ManualTimer) => timer.delayMs === 10_000;
 
 /** The deployment offers v2; the daemon writes it and runs its reboot command (it exits); then the device boots. */
 async function updateToV2(setup: AbSetup): Promise<void> {
   const { device, ab } = setup;
-  const daemon = runDaemon(device);
+  const daemon = await runInProcess(device, { clock: setup.clock });
   e2e.server.createDeployment({ firmwareId: v2Id, devices: [device.identifier] });
   expect((await daemon.exited).code).toBe(0);
   expect(daemon.output()).toContain('would reboot now');
@@ -84,8 +99,8 @@ async function updateToV2(setup: AbSetup): Promise<void> {
 
 const joinsOf = (identifier: string) => e2e.server.device(identifier).joins as Array<Record<string, any>>;
 
-async function stopped(daemon: DaemonProcess): Promise<void> {
-  daemon.child.kill('SIGTERM');
+async function stopped(daemon: DaemonProcess | InProcessDaemon): Promise<void> {
+  daemon.stop();
   await daemon.exited;
 }
 
@@ -93,7 +108,7 @@ describe('validation on an A/B device', () => {
   it('(a) boots into the update, joins, passes its health check and is validated: NervesHub shows it', async () => {
     const setup = await abDevice('validated', { health_check: ['true'], deadline: '5m' });
     await updateToV2(setup);
-    const daemon = runDaemon(setup.device);
+    const daemon = await runInProcess(setup.device, { clock: setup.clock });
     const validated = await e2e.server.waitForEvent(
       setup.device.identifier,
       (e) => e.event === 'firmware_validated',
@@ -132,9 +147,14 @@ describe('validation on an A/B device', () => {
     const { device, ab } = setup;
     await updateToV2(setup);
     e2e.server.refuseUpgrades(503);
-    let daemon: DaemonProcess;
+    let daemon: InProcessDaemon;
     try {
-      daemon = runDaemon(device);
+      daemon = await runInProcess(device, { clock: setup.clock });
+      await daemon.waitForOutput(/connection problem: .*503/);
+      // The deadline's 3 s pass (the reconnects in them are refused too); `rebooting` cannot leave, and the
+      // reboot waits for it no longer than FLUSH_BEFORE_REBOOT_MS.
+      daemon.clock.advance(3_000);
+      await daemon.runTimer('the flush before the reboot', (timer) => timer.delayMs === 5_000);
       expect((await daemon.exited).code).toBe(0);
     } finally {
       e2e.server.refuseUpgrades(null);
@@ -151,7 +171,7 @@ describe('validation on an A/B device', () => {
     expect(await ab.boot()).toEqual({ slot: 'a', bootcount: 1, fellBack: false });
 
     const requestsBefore = e2e.server.firmwareRequests.length;
-    const back = runDaemon(device);
+    const back = await runInProcess(device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
       device.identifier,
       (p) => p.lastUpdateOutcome?.status === 'ignored',
@@ -187,7 +207,10 @@ describe('validation on an A/B device', () => {
       deadline: '3s',
     });
     await updateToV2(setup);
-    const daemon = runDaemon(setup.device);
+    const daemon = await runInProcess(setup.device, { clock: setup.clock });
+    // The check has failed once (it tries again in 10 s) when the deadline comes.
+    await daemon.clock.whenPending('the next health check', retry);
+    daemon.clock.advance(3_000);
     expect((await daemon.exited).code).toBe(0);
     const output = daemon.output();
     const reason = /rolling back firmware \S+ \(2\.0\.0\): (.*)\n/.exec(output)?.[1] ?? '';
@@ -202,7 +225,7 @@ describe('validation on an A/B device', () => {
       last_revert: { uuid: V2, by: 'daemon', reason },
     });
     expect(await setup.ab.boot()).toMatchObject({ slot: 'a' });
-    const back = runDaemon(setup.device);
+    const back = await runInProcess(setup.device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
       setup.device.identifier,
       (p) => p.lastUpdateOutcome?.status === 'ignored',
@@ -220,7 +243,7 @@ describe('validation on an A/B device', () => {
     onB.child.kill('SIGKILL');
     await onB.exited;
     expect(await ab.boot()).toEqual({ slot: 'a', bootcount: 2, fellBack: true });
-    const back = runDaemon(device);
+    const back = await runInProcess(device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
       device.identifier,
       (p) => p.lastUpdateOutcome?.status === 'ignored',
@@ -299,16 +322,15 @@ describe('validation on an A/B device', () => {
   it('(g) `validate` by hand under when = "manual": exit 0, and the running daemon tells NervesHub within its poll', async () => {
     const setup = await abDevice('by-hand', { when: 'manual' });
     await updateToV2(setup);
-    const daemon = runDaemon(setup.device);
+    const daemon = await runInProcess(setup.device, { clock: setup.clock });
     await e2e.server.waitForJoin(setup.device.identifier, { count: 2 });
     const validate = startDaemon(['validate', '--config', setup.device.configFile]);
     expect((await validate.exited).code).toBe(0);
     expect(validate.output()).toBe(
       `firmware ${V2} (2.0.0) is validated (upgrade_available=0, b.nerves_fw_validated=1, nerves_fw_validated=1); the running daemon tells NervesHub\n`,
     );
-    await e2e.server.waitForEvent(setup.device.identifier, (e) => e.event === 'firmware_validated', {
-      timeoutMs: 15_000,
-    });
+    await daemon.runTimer('the validation poll', retry);
+    await e2e.server.waitForEvent(setup.device.identifier, (e) => e.event === 'firmware_validated');
     await e2e.server.waitForRecords(setup.device.identifier, (p) => p.firmwareValidation === 'validated');
     const again = startDaemon(['validate', '--config', setup.device.configFile]);
     expect((await again.exited).code).toBe(0);

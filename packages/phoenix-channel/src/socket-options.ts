@@ -41,8 +41,8 @@ export interface SocketOptions {
    */
   readonly reconnectAfterMs?: (attempt: number) => number;
   /**
-   * Where the waits of `reconnectAfterMs` and of the channels' `rejoinAfterMs` are scheduled; a test passes a
-   * clock it moves, so that it does not wait the backoff out.
+   * Where the waits of `reconnectAfterMs`, of the channels' `rejoinAfterMs` and of `flush()` are scheduled; a test
+   * passes a clock it moves, so that it does not wait a backoff or a flush out.
    * @default the global setTimeout and clearTimeout
    */
   readonly timers?: Timers;

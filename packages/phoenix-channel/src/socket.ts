@@ -75,13 +75,14 @@ export class Socket extends EventEmitter<SocketEvents> {
   #hops: { clientOptions: WebSocket.ClientOptions; followed: number; visited: Set<string> } | null = null;
   #localAddress: string | undefined;
   #pendingWrites = 0;
-  readonly #flushWaiters = new FlushWaiters(() => this.#isDrained());
+  readonly #flushWaiters: FlushWaiters;
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(endpointUrl: string, options: SocketOptions = {}) {
     super();
     this.#endpoint = parseEndpoint(endpointUrl);
     this.#options = socketSettings(options);
+    this.#flushWaiters = new FlushWaiters(() => this.#isDrained(), this.#options.timers);
     this.#heartbeat = new Heartbeat({
       intervalMs: this.#options.heartbeatIntervalMs,
       timeoutMs: this.#options.heartbeatTimeoutMs,

@@ -7,8 +7,8 @@ export interface TimerHandle {
 }
 
 /**
- * Where the waits between attempts are scheduled: the global timers, or a clock the caller moves (tests).
- * Only the waits of the backoff schedules go through it; heartbeats and connect timeouts keep the global timers.
+ * Where the waits between attempts (and of `flush()`) are scheduled: the global timers, or a clock the caller
+ * moves (tests). Heartbeats, connect and push timeouts keep the global timers.
  */
 export interface Timers {
   setTimeout(callback: () => void, delayMs: number): TimerHandle;

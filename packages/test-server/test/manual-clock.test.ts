@@ -12,6 +12,7 @@ describe('ManualClock', () => {
     const frozen = new ManualClock({ startAt: 1_000, frozen: true });
     frozen.advance(30);
     expect(frozen.now()).toBe(1_030);
+    expect(frozen.movedMs).toBe(30);
   });
 
   it('fires a timer only when the clock is moved past it, in due order, with the timers those set', () => {

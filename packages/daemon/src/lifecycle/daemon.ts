@@ -18,6 +18,7 @@ import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import type { BootClock } from '../validation/boot-clock.js';
 import { ValidationFile } from '../validation/validation-file.js';
 import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
@@ -31,6 +32,8 @@ const FLUSH_BEFORE_REBOOT_MS = 5_000;
 export interface DaemonOptions {
   /** What every wait of the daemon runs on (see Clock). @default SYSTEM_CLOCK */
   readonly clock?: Clock;
+  /** The time since boot that counts how long a firmware stays unvalidated. @default systemBootClock */
+  readonly bootClock?: BootClock;
 }
 
 export type DaemonExit = {
@@ -158,7 +161,8 @@ export class Daemon {
       reboot: (why) => this.#rebootPlanner.request(why),
       onChange: (status) => this.#state.validation(status),
       now,
-      // Its polls, retries and deadline wait on the daemon's clock (its count of unvalidated time keeps the boot clock).
+      ...(options.bootClock ? { clock: options.bootClock } : {}),
+      // Its polls, retries and deadline wait on the daemon's clock; it counts unvalidated time on the boot clock.
       setTimer: (callback, ms) => {
         const timer = clock.setTimeout(callback, ms);
         timer.unref();

@@ -1,8 +1,8 @@
 // The daemon in the test process: the same steps as the CLI's `run` (config, data_dir, lock, stale downloads,
 // device setup, the Daemon) against the real test-server over real TLS, with the real fake fwup and hooks as
-// child processes, but on a ManualClock: every wait of the daemon (the validation poll, the reconnect backoff,
-// windows, reschedules, reboot postponements, the wait for keys) is over when the test moves the clock, never by
-// itself. What it logs is kept, as a process's output would be.
+// child processes, but on a ManualClock: every wait of the daemon (the validation poll and deadline, the
+// reconnect backoff, windows, reschedules, reboot postponements, the wait for keys, the wait between download
+// attempts) is over when the test moves the clock, never by itself. What it logs is kept, as a process's output would be.
 import { mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { ManualClock, type ManualTimer } from '@nerves-hub-link/test-server/testing';
@@ -12,6 +12,7 @@ import { prepareDevice } from '../../src/lifecycle/prepare-device.js';
 import { acquireLock } from '../../src/local/lock.js';
 import { createLogger, type LogLevel } from '../../src/log/logger.js';
 import { removeStaleDownloads } from '../../src/update/download-folder.js';
+import { type BootClock, systemBootClock } from '../../src/validation/boot-clock.js';
 import { beforeServersClose, type DaemonEnd, type Device, type RunningDaemon } from './harness.js';
 import { Output } from './output.js';
 
@@ -66,7 +67,7 @@ export async function runInProcess(device: Device, options: InProcessOptions = {
   try {
     await removeStaleDownloads(config.dataDir, logger);
     const setup = await prepareDevice(config, logger, { clock });
-    daemon = new Daemon(config, setup, logger, { clock });
+    daemon = new Daemon(config, setup, logger, { clock, bootClock: bootClockOf(clock) });
   } catch (error) {
     lock.release();
     throw error;
@@ -93,4 +94,12 @@ export async function runInProcess(device: Device, options: InProcessOptions = {
   };
   running.add(handle);
   return handle;
+}
+
+/** The time since boot, moved forward with `clock`: a deadline on it passes when the test moves the clock. */
+function bootClockOf(clock: ManualClock): BootClock {
+  return {
+    uptimeMs: () => systemBootClock.uptimeMs() + clock.movedMs,
+    bootId: () => systemBootClock.bootId(),
+  };
 }

@@ -31,6 +31,7 @@ interface Entry extends ManualTimer {
 export class ManualClock {
   readonly #frozenAt: number | undefined;
   #offsetMs: number;
+  #movedMs = 0;
   #order = 0;
   readonly #pending = new Set<Entry>();
   readonly #watchers = new Set<() => void>();
@@ -61,6 +62,11 @@ export class ManualClock {
 
   clearTimeout(timer: unknown): void {
     this.#pending.delete(timer as Entry);
+  }
+
+  /** How far the test has moved the clock in all (`advance`, `runNext`), in ms. */
+  get movedMs(): number {
+    return this.#movedMs;
   }
 
   /** The timers waiting to fire, earliest first. */
@@ -135,7 +141,9 @@ export class ManualClock {
   /** Never backwards: a timer already overdue runs at the time it is now. */
   #moveTo(at: number): void {
     const now = this.now();
-    if (at > now) this.#offsetMs += at - now;
+    if (at <= now) return;
+    this.#offsetMs += at - now;
+    this.#movedMs += at - now;
   }
 
   #sorted(): Entry[] {

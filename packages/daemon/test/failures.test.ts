@@ -63,7 +63,7 @@ describe('download failures', () => {
       expect(device.downloads()).toEqual([]);
       expect(e2e.server.device(device.identifier).connected).toBe(true);
       daemon.stop();
-      expect((await daemon.exited).code).toBe(0);
+      expect((await daemon.waitForExit()).code).toBe(0);
     });
   }
 
@@ -77,7 +77,7 @@ describe('download failures', () => {
           retryWait(timer.delayMs),
         );
       }
-      expect((await daemon.exited).code).toBe(0);
+      expect((await daemon.waitForExit()).code).toBe(0);
       const connections = e2e.server.firmwareRequests.length - requestsBefore;
       expect(statuses(e2e.server, device.identifier)).toEqual([
         'received',
@@ -97,7 +97,7 @@ describe('download failures', () => {
     expect(failed.payload.reason).toMatch(/^Download failed : not enough free space/);
     expect(device.downloads()).toEqual([]);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('a refused firmware URL (403): failed, naming the status and the URL without its query; no rejoin', async () => {
@@ -115,7 +115,7 @@ describe('download failures', () => {
     // sent since the failure.
     expect(daemon.clock.pending()).toEqual([]);
     e2e.server.push(device.identifier, 'reboot', {});
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(e2e.server.device(device.identifier).events.at(-1)?.event).toBe('rebooting');
     expect(e2e.server.device(device.identifier).joins).toHaveLength(1);
   });
@@ -152,7 +152,7 @@ describe('download failures', () => {
     const third = await e2e.server.waitForJoin(device.identifier, { count: 3 });
     expect(third.currently_downloading_uuid).toBeNull();
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });
 
@@ -165,7 +165,7 @@ describe('firmware that fwup refuses', () => {
     expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V']);
     expect(device.downloads()).toEqual([]);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('the same firmware failing 3 times: each offer tried at once, the next answered with rescheduled', async () => {
@@ -197,6 +197,6 @@ describe('firmware that fwup refuses', () => {
     expect(statuses(e2e.server, device.identifier).slice(-2)).toEqual(['received', 'rescheduled']);
     expect(device.fwupRuns().filter((argv) => argv[0] === '-V')).toHaveLength(3);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });

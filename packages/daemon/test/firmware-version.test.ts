@@ -23,13 +23,13 @@ describe('a firmware version that is not SemVer', () => {
   it('is a warning in `check` and at start; the join works while no group has a version condition', async () => {
     const device = await deviceOnVersion('loose-version', '1.0');
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(0);
+    expect((await check.waitForExit()).code).toBe(0);
     expect(check.output()).toContain(`warn ${WARNING}`);
     const daemon = runDaemon(device);
     // The first join was the check's.
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
     daemon.child.kill('SIGTERM');
-    await daemon.exited;
+    await daemon.waitForExit();
     expect(daemon.output()).toContain(`WARN  ${WARNING}`);
   });
 
@@ -41,14 +41,14 @@ describe('a firmware version that is not SemVer', () => {
       versionCondition: '>= 0.1.0',
     });
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(69);
+    expect((await check.waitForExit()).code).toBe(69);
     expect(check.output()).toMatch(
       /could not join at .*: join of "device" refused with status "error"; nerves_fw_version "1\.0" is not a SemVer/,
     );
     const daemon = runDaemon(device);
     await daemon.waitForOutput(/join failed/);
     daemon.child.kill('SIGTERM');
-    await daemon.exited;
+    await daemon.waitForExit();
     expect(daemon.output()).toContain(
       `join failed: join of "device" refused with status "error"; ${WARNING}`,
     );

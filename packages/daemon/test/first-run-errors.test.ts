@@ -17,7 +17,7 @@ describe('a first run with a wrong setup', () => {
     const daemon = await runInProcess(device);
     await daemon.waitForOutput(/connection problem/);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toContain(
       `WARN  connection problem: NervesHub refused the shared-secret signature (HTTP 401): check auth.key and auth.secret_file (${device.dir}/secret)`,
     );
@@ -27,7 +27,7 @@ describe('a first run with a wrong setup', () => {
     const otherPath = e2e.server.mtlsUrl.replace('/socket/', '/device-socket/');
     const { daemon } = await startJoinedDevice(e2e, 'other-path', { settings: { uri: otherPath } });
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).not.toContain('connection problem');
   });
 
@@ -40,7 +40,7 @@ describe('a first run with a wrong setup', () => {
     const daemon = await runInProcess(device);
     await daemon.waitForOutput(/connection problem/);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toContain(
       'connection problem: NervesHub has no device socket at /websocket (HTTP 404): shared-secret devices connect ' +
         `to /device-socket/websocket; set uri = "${webHost}/device-socket/websocket"`,
@@ -54,7 +54,7 @@ describe('a first run with a wrong setup', () => {
     });
     for (const command of ['run', 'check']) {
       const daemon = startDaemon([command, '--config', device.configFile]);
-      expect((await daemon.exited).code).toBe(78);
+      expect((await daemon.waitForExit()).code).toBe(78);
       expect(daemon.output()).toContain(
         `ERROR cannot read the device certificate ${missing} (auth.cert_file): no such file (check the path) ` +
           `(config file ${device.configFile}) code=CONFIG_INVALID`,
@@ -69,7 +69,7 @@ describe('a first run with a wrong setup', () => {
       args: ['--log-format', 'json'],
     });
     daemon.stop('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const records = daemon
       .output()
       .trim()
@@ -82,7 +82,7 @@ describe('a first run with a wrong setup', () => {
 
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     const printed = startDaemon(['--version']);
-    await printed.exited;
+    await printed.waitForExit();
     expect(printed.output()).toBe(`${version}\n`);
     expect(records[0]!.msg).toBe(
       `nerves-hub-link ${version === '0.0.0' ? '0.0.0 (unreleased development build)' : version} starting`,

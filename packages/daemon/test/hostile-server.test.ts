@@ -100,7 +100,7 @@ async function offerThatFails(device: Device, daemon: InProcessDaemon, payload: 
 /** The daemon is still ready: a good offer is downloaded, applied and completed (then it reboots, i.e. exits). */
 async function nextOfferCompletes(device: Device, daemon: RunningDaemon) {
   e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-  expect((await daemon.exited).code).toBe(0);
+  expect((await daemon.waitForExit()).code).toBe(0);
   expect(statuses(e2e.server, device.identifier).at(-1)).toBe('completed');
   expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
 }
@@ -216,7 +216,7 @@ describe('strings from the server', () => {
 
     await daemon.waitForOutput(/failed: Download failed/);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const lines = daemon.output().split('\n');
     expect(lines.some((line) => line.includes('forged line'))).toBe(true);
     expect(lines.filter((line) => /^12:00:00\.000 INFO {2}forged/.test(line))).toEqual([]);
@@ -247,6 +247,6 @@ describe('identify requests', () => {
     expect(daemon.output()).toMatch(/command "sh -c echo \$\$ >> .*" failed: timed out after 0\.5 s/);
     expect(e2e.server.device(device.identifier).connected).toBe(true);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });

@@ -20,7 +20,7 @@ describe('connection', () => {
     expect(backoff.delayMs).toBeLessThanOrEqual(1_500);
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('finishes an update when the server restarts during the download', async () => {
@@ -31,7 +31,7 @@ describe('connection', () => {
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     await e2e.server.restart();
     await daemon.runTimer('the reconnect backoff');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(readFileSync(device.disk).length).toBe(262144);
     // The rejoin told the server which update was in flight.
     const rejoin = e2e.server.device(device.identifier).joins[1];
@@ -49,7 +49,7 @@ describe('connection', () => {
     await daemon.runTimer('the reconnect backoff');
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });
 
@@ -75,7 +75,7 @@ describe('signals', () => {
     });
     expect(partial).toMatch(/\.part$/);
     daemon.stop('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(device.downloads()).toEqual([]);
     expect(device.fwupRuns()).toEqual([]);
     // `failed` would put the device in the penalty box for a stop that was nobody's fault.
@@ -89,7 +89,7 @@ describe('signals', () => {
     const restarted = runDaemon(device);
     const join2 = await e2e.server.waitForJoin(device.identifier, { count: 2 });
     expect(join2.currently_downloading_uuid).toBeNull();
-    expect((await restarted.exited).code).toBe(0);
+    expect((await restarted.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier).slice(2)).toEqual(['received', 'started', 'completed']);
     expect(readFileSync(device.disk).length).toBe(262144);
     const page = e2e.server.records(device.identifier);
@@ -108,7 +108,7 @@ describe('signals', () => {
       (event) => event.event === 'fwup_progress' && event.payload.stage === 'updating',
     );
     daemon.stop('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toMatch(/waiting for fwup/);
     expect(readFileSync(device.disk).length).toBe(262144);
     expect(statuses(e2e.server, device.identifier)).toContain('completed');
@@ -119,17 +119,17 @@ describe('single instance and check', () => {
   it('refuses a second daemon on the same data_dir', async () => {
     const { device, daemon: first } = await startJoinedDevice(e2e, 'twice', { process: true });
     const second = runDaemon(device);
-    const exit = await second.exited;
+    const exit = await second.waitForExit();
     expect(exit.code).not.toBe(0);
     expect(second.output()).toMatch(/another nerves-hub-link \(pid \d+\) is running/);
     first.stop();
-    expect((await first.exited).code).toBe(0);
+    expect((await first.waitForExit()).code).toBe(0);
   });
 
   it('check: validates everything, joins once, prints the join payload, exits 0', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'checked');
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(0);
+    expect((await check.waitForExit()).code).toBe(0);
     expect(check.output()).toMatch(/ok {3}certificate CN=checked, key matches/);
     expect(check.output()).toMatch(/ok {3}joined "device"/);
     expect(check.output()).toContain('"fwup_version": "1.16.0"');
@@ -140,7 +140,7 @@ describe('single instance and check', () => {
     const config = readFileSync(device.configFile, 'utf8').replace(/ca_file = ".*"\n/, '');
     writeFileSync(device.configFile, config);
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(69);
+    expect((await check.waitForExit()).code).toBe(69);
     expect(check.output()).toMatch(/not signed by a trusted CA/);
   });
 
@@ -150,7 +150,7 @@ describe('single instance and check', () => {
       settings: { auth: { key_file: other.keyFile } },
     });
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(78);
+    expect((await check.waitForExit()).code).toBe(78);
     expect(check.output()).toMatch(/does not belong to the certificate/);
   });
 });

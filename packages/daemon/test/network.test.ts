@@ -74,7 +74,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     const daemon = runDaemon(device, { ...cleanEnv, HTTPS_PROXY: open.url });
     await e2e.server.waitForJoin(device.identifier);
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     // The socket's tunnel first, then the download's; nothing reached the server without the proxy.
     expect(open.connects().slice(before)).toEqual([
@@ -105,7 +105,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     ]);
     await e2e.server.waitForJoin(device.identifier);
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(guarded.connects().slice(before)).toEqual([
       `127.0.0.1:${portOf(e2e.server.sharedSecretUrl)}`,
@@ -121,7 +121,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
       settings: { network: { proxy: guarded.urlWith('fleet', 'Pr0xy-Pass') } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     const output = run.output();
     expect(output).toContain(
       `ok   device socket through proxy ${guarded.url} (network.proxy, with credentials)`,
@@ -140,7 +140,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
       settings: { network: { proxy: guarded.url } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(69);
+    expect((await run.waitForExit()).code).toBe(69);
     expect(run.output()).toContain(
       `proxy ${guarded.url} (network.proxy): requires credentials (HTTP 407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port`,
     );
@@ -151,7 +151,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
       settings: { network: { proxy: guarded.urlWith('fleet', 'Wrong-Pass') } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(69);
+    expect((await run.waitForExit()).code).toBe(69);
     expect(run.output()).toMatch(
       new RegExp(
         `proxy ${guarded.url} \\(network\\.proxy\\): refused the credentials in its URL \\(HTTP 40[17]`,
@@ -164,7 +164,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     const device = await createDevice(e2e.server, e2e.root, 'bypassed');
     const before = open.connects().length;
     const run = check(device, { HTTPS_PROXY: open.url, NO_PROXY: 'localhost,127.0.0.0/8' });
-    expect((await run.exited).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     expect(run.output()).toContain(
       `ok   device socket direct: 127.0.0.1:${portOf(e2e.server.mtlsUrl)} matches "127.0.0.0/8" in NO_PROXY (the proxy of HTTPS_PROXY is not used for it)`,
     );
@@ -179,7 +179,7 @@ describe('proxy and pin failures without a proxy process', () => {
       settings: { network: { proxy: `http://127.0.0.1:${port}` } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(69);
+    expect((await run.waitForExit()).code).toBe(69);
     expect(run.output()).toContain(
       `proxy http://127.0.0.1:${port} (network.proxy): connection refused: nothing listens there; check that the proxy runs and that network.proxy names it`,
     );
@@ -188,7 +188,7 @@ describe('proxy and pin failures without a proxy process', () => {
   it('a proxy variable that cannot be used stops the daemon with exit 78, naming it', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'proxy-socks');
     const run = check(device, { HTTPS_PROXY: 'socks5://user:hidden@127.0.0.1:1080' });
-    expect((await run.exited).code).toBe(78);
+    expect((await run.waitForExit()).code).toBe(78);
     expect(run.output()).toContain('the HTTPS_PROXY environment variable is not a usable proxy');
     expect(run.output()).not.toContain('hidden');
   });
@@ -198,7 +198,7 @@ describe('proxy and pin failures without a proxy process', () => {
       settings: { auth: { server_pins: [`sha256/${Buffer.alloc(32, 1).toString('base64')}`] } },
     });
     const wrong = check(device);
-    expect((await wrong.exited).code).toBe(69);
+    expect((await wrong.waitForExit()).code).toBe(69);
     const serverPin = opensslPin(join(dirname(e2e.server.ca.certFile), 'server.crt'));
     expect(wrong.output()).toContain(
       'certificate pin mismatch: the chain of 127.0.0.1 matches none of the 1 pin(s) in auth.server_pins',
@@ -213,7 +213,7 @@ describe('proxy and pin failures without a proxy process', () => {
       settings: { auth: { server_pins: [serverPin] } },
     });
     const run = check(right);
-    expect((await run.exited).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     expect(run.output()).toContain(
       `ok   server key pinned (auth.server_pins): ${serverPin} (localhost) matched`,
     );
@@ -248,7 +248,7 @@ describe('proxy and pin failures without a proxy process', () => {
     expect(page.inflightUpdate).toBeNull();
     expect(page.inPenaltyBox).toBe(false);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('config problems name the keys', async () => {
@@ -259,7 +259,7 @@ describe('proxy and pin failures without a proxy process', () => {
       },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(78);
+    expect((await run.waitForExit()).code).toBe(78);
     const output = run.output();
     expect(output).toContain('network.proxy: only http:// proxies are supported');
     expect(output).toContain('network.no_proxy[1]: "bad host" is not a host name');

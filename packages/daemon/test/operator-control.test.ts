@@ -204,7 +204,7 @@ describe('hooks.update_available, as NervesHub records it', () => {
       reason: 'pinned to 1.0 until the field trial ends',
     });
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('reschedule <ms>: blocked until now + delay_for; when NervesHub offers it again the hook is asked again and it applies', async () => {
@@ -244,7 +244,7 @@ describe('hooks.update_available, as NervesHub records it', () => {
     hook.answer('apply');
     daemon.clock.advance(600_000 + 1_000);
     e2e.server.advanceClock(600_000 + 1_000);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.clock.now()).toBeLessThan(reask.dueAt);
     expect(hook.calls()).toHaveLength(2);
     expect(statuses(e2e.server, device.identifier)).toEqual([
@@ -277,7 +277,7 @@ describe('hooks.update_available, as NervesHub records it', () => {
     expect(hook.calls()).toHaveLength(1);
     hook.answer('apply');
     await daemon.runTimer('the re-ask of the manual push', after(1_500));
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(hook.calls()).toHaveLength(2);
     expect(statuses(e2e.server, device.identifier)).toEqual([
       'received',
@@ -312,7 +312,7 @@ describe('hooks.update_available, as NervesHub records it', () => {
     await reschedules(3);
     hook.answer('apply');
     await daemon.runTimer('the re-ask after the garbage', after(1_000));
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(rescheduledReasons()).toEqual([
       'hooks.update_available timed out after 500 ms and was killed; rescheduled for 1 s by hooks.on_hook_failure',
       'hooks.update_available exited with status 3: cannot reach the line controller; rescheduled for 1 s by hooks.on_hook_failure',
@@ -332,7 +332,7 @@ describe('hooks.update_available, as NervesHub records it', () => {
       settings: { hooks: { update_available: ['sh', '-c', 'exit 2'], on_hook_failure: 'apply' } },
     });
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(daemon.output()).toMatch(/hooks\.update_available exited with status 2; applying the update/);
   });
@@ -375,7 +375,7 @@ describe('hooks around the update', () => {
     expect(local.state.last_result).toMatchObject({ status: 'failed', reason });
     expect(local.text).toMatch(/last result failed .*only 2 MB free on \/data/);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('reboot_policy = "hook": before_reboot postpones the reboot, then allows it; after_apply runs before it', async () => {
@@ -398,7 +398,7 @@ describe('hooks around the update', () => {
     expect(beforeReboot.calls()).toHaveLength(1);
     beforeReboot.answer('');
     await daemon.runTimer('the postponed reboot', after(1_500));
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toContain('would reboot now');
     expect(beforeReboot.calls().map((call) => call.reason)).toEqual([
       'the new firmware is written',
@@ -444,7 +444,7 @@ describe('updates.window', () => {
     // clock passes the block) offers it again.
     clock.advance(delay + 500);
     e2e.server.advanceClock(delay + 500);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual([
       'received',
       'rescheduled',
@@ -500,7 +500,7 @@ describe('nerves-hub-link status', () => {
       reason: null,
     });
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('the binary: running and connected when idle, after a failure and after success (reboot left to the device), 3 once stopped, 78 for a broken config', async () => {
@@ -562,7 +562,7 @@ describe('nerves-hub-link status', () => {
     expect(device.fwupRuns().filter((argv) => argv[0] === '-a')).toHaveLength(1);
 
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const stopped = await statusOf(device);
     expect(stopped.code).toBe(3);
     expect(stopped.json).toMatchObject({

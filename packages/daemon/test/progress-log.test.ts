@@ -11,7 +11,7 @@ describe('progress in JSON logs', () => {
     const { device, daemon } = await startJoinedDevice(e2e, 'progress-json', { logFormat: 'json' });
     const firmware = e2e.firmware('small-signed.fw');
     e2e.server.sendUpdate(device.identifier, firmware.id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const records = daemon
       .output()
       .trim()

@@ -49,9 +49,9 @@ describe.each(['mtls', 'shared_secret'] as const)(
 
       // `run` in the test process; `check` as the binary.
       const daemon = await runInProcess(device);
-      expect((await daemon.exited).code).toBe(78);
+      expect((await daemon.waitForExit()).code).toBe(78);
       const check = startDaemon(['check', '--config', device.configFile]);
-      expect((await check.exited).code).toBe(78);
+      expect((await check.waitForExit()).code).toBe(78);
 
       expect(docs.requests).toEqual([]);
       const explanation =

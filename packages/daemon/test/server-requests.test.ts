@@ -17,7 +17,7 @@ describe('server requests', () => {
   it('reboot: sends rebooting, runs the reboot command, exits 0', async () => {
     const { device, daemon } = await startJoinedDevice(e2e, 'rebooted');
     e2e.server.push(device.identifier, 'reboot', {});
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const events = e2e.server.device(device.identifier).events.map((event) => event.event);
     expect(events.filter((event) => event !== 'report_network_interface')).toEqual(['rebooting']);
     expect(daemon.output()).toContain('would reboot now');
@@ -32,7 +32,7 @@ describe('server requests', () => {
     await daemon.waitForOutput(/identifying the device/);
     await until('the identify command to touch its marker', () => existsSync(marker));
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('uses fwup keys sent by the server, the string entries of a list with a bad one: signed firmware passes, and the keys reach fwup', async () => {
@@ -42,7 +42,7 @@ describe('server requests', () => {
     await daemon.waitForOutput(/received 1 fwup public key/);
     expect(daemon.output()).toContain('ignoring 1 fwup public key(s) from the server that are not strings');
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().every((argv) => argv.includes('--public-key') && argv.includes(key))).toBe(true);
   });
@@ -56,7 +56,7 @@ describe('server requests', () => {
       (timer) => timer.delayMs === KEYS_WAIT_MS,
     );
     e2e.server.push(device.identifier, 'fwup_public_keys', { keys: [key] });
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.clock.pending()).not.toContain(wait);
     expect(daemon.clock.now()).toBeLessThan(wait.dueAt);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
@@ -79,7 +79,7 @@ describe('server requests', () => {
     expect(device.fwupRuns()).toEqual([]);
     expect(device.downloads()).toEqual([]);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('fwup.allow_unsigned = true: applies unsigned firmware, with a loud warning from run and check', async () => {
@@ -87,12 +87,12 @@ describe('server requests', () => {
       settings: { fwup: { allow_unsigned: true } },
     });
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(daemon.output()).toMatch(/fwup.allow_unsigned is set/);
     expect(device.fwupRuns().some((argv) => argv.includes('--public-key'))).toBe(false);
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(0);
+    expect((await check.waitForExit()).code).toBe(0);
     expect(check.output()).toMatch(/WARNING: fwup.allow_unsigned = true/);
     expect(check.output()).toMatch(/NO signature check/);
   });
@@ -111,7 +111,7 @@ describe('server requests', () => {
     expect(failed.payload.reason).toMatch(/^FWUP error : /);
     expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toEqual([]);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('reports an unvalidated firmware, checks it again every 10 s, then sends firmware_validated once it is', async () => {
@@ -134,6 +134,6 @@ describe('server requests', () => {
     );
     expect(daemon.clock.pending().filter(poll)).toEqual([]);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });

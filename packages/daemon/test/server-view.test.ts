@@ -7,7 +7,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE, type Device, RUNNING_UUID, statuses, useTestServer } from './support/harness.js';
+import {
+  BUNDLE,
+  type Device,
+  RUNNING_UUID,
+  type RunningDaemon,
+  statuses,
+  useTestServer,
+} from './support/harness.js';
 import { runInProcess } from './support/in-process.js';
 import { startJoinedDevice } from './support/joined-device.js';
 
@@ -28,9 +35,9 @@ function bootInto(device: Device, uuid: string): void {
  * The server's reboot request, which the daemon answers with `rebooting` on the join it has: everything the daemon
  * sent before has reached the server by then (a rejoin would come first).
  */
-async function rebootAndExit(identifier: string, daemon: { exited: Promise<{ code: number | null }> }) {
+async function rebootAndExit(identifier: string, daemon: RunningDaemon) {
   e2e.server.push(identifier, 'reboot', {});
-  expect((await daemon.exited).code).toBe(0);
+  expect((await daemon.waitForExit()).code).toBe(0);
   expect(e2e.server.device(identifier).events.at(-1)?.event).toBe('rebooting');
 }
 
@@ -43,7 +50,7 @@ describe('a deployment update, as NervesHub records it', () => {
     const { device, daemon } = await startJoinedDevice(e2e, 'view-success');
     const firmware = e2e.firmware('small-signed.fw');
     const deployment = e2e.server.createDeployment({ firmwareId: firmware.id, devices: [device.identifier] });
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const applied = e2e.server.records(device.identifier)!;
     expect(applied.inflightUpdate).toMatchObject({
       firmwareUuid: firmware.meta.uuid,
@@ -68,7 +75,7 @@ describe('a deployment update, as NervesHub records it', () => {
     // Up to date: nothing more to offer.
     expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
     rebooted.stop();
-    expect((await rebooted.exited).code).toBe(0);
+    expect((await rebooted.waitForExit()).code).toBe(0);
   });
 
   it('a firmware fwup refuses: one attempt, the penalty box with the reason; after 3 the failure threshold', async () => {
@@ -182,7 +189,7 @@ describe('no fwup public key, as NervesHub records it', () => {
     expect(unkeyed.server.firmwareRequests.length).toBe(requestsBefore);
     expect(device.fwupRuns()).toEqual([]);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });
 
@@ -200,7 +207,7 @@ describe('a reboot the server asks for during an update', () => {
     });
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     e2e.server.push(device.identifier, 'reboot', {});
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toMatch(/dropping the download/);
     expect(daemon.output()).toContain('would reboot now');
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started']);
@@ -213,7 +220,7 @@ describe('a reboot the server asks for during an update', () => {
     // time from a host that sends it all.
     e2e.server.updateDeployment(deployment.id, { urlOptions: {} });
     const booted = await runInProcess(device);
-    expect((await booted.exited).code).toBe(0);
+    expect((await booted.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier).slice(2)).toEqual(['received', 'started', 'completed']);
     page = e2e.server.records(device.identifier)!;
     expect(page.inflightUpdate?.status).toBe('completed');
@@ -228,7 +235,7 @@ describe('a reboot the server asks for during an update', () => {
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     await daemon.waitForOutput(/: verifying/);
     e2e.server.push(device.identifier, 'reboot', {});
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toContain('would reboot now');
     // The daemon waited for `fwup -V` before it rebooted; nothing of the update ran after.
     expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V']);
@@ -271,7 +278,7 @@ describe('the network interface, as NervesHub records it', () => {
 
     // Any interface: offered, and `started` says which interface the download uses.
     e2e.server.updateDeployment(ethernetOnly.id, { releaseNetworkInterfaces: [] });
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const started = e2e.server
       .device(device.identifier)
       .events.filter((event) => event.payload?.status === 'started');
@@ -294,7 +301,7 @@ describe('the device socket behind a redirect', () => {
       const page = await e2e.server.waitForRecords(device.identifier, (each) => each.connected);
       expect(page.connectionStatus).toBe('connected');
       daemon.stop();
-      expect((await daemon.exited).code).toBe(0);
+      expect((await daemon.waitForExit()).code).toBe(0);
     } finally {
       e2e.server.redirectUpgrades(null);
     }

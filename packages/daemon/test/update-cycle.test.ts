@@ -43,7 +43,7 @@ describe('a full update cycle', () => {
       );
       expect(report.payload).toEqual({ interface: 'lo' });
       e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-      const exit = await daemon.exited;
+      const exit = await daemon.waitForExit();
       expect(exit.code).toBe(0);
       expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
       const started = e2e.server
@@ -90,7 +90,7 @@ describe('a full update cycle', () => {
       settings: { fwup: { extra_options: ['--unsafe'] } },
     });
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const runs = readFileSync(record, 'utf8')
       .trim()
       .split('\n')
@@ -123,7 +123,7 @@ describe('offers the daemon does not act on', () => {
     e2e.server.push(device.identifier, 'archive', { url: 'https://example.invalid/a' });
     await daemon.waitForOutput(/ignoring "archive"/);
     daemon.stop();
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(device.fwupRuns()).toEqual([]);
   });
 
@@ -138,7 +138,7 @@ describe('offers the daemon does not act on', () => {
       'update',
       e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small-signed.fw').id),
     );
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
     expect(daemon.output()).toMatch(/ignored: update .* is in progress/);

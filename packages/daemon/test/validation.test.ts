@@ -87,7 +87,7 @@ async function updateToV2(setup: AbSetup): Promise<void> {
   const { device, ab } = setup;
   const daemon = await runInProcess(device, { clock: setup.clock });
   e2e.server.createDeployment({ firmwareId: v2Id, devices: [device.identifier] });
-  expect((await daemon.exited).code).toBe(0);
+  expect((await daemon.waitForExit()).code).toBe(0);
   expect(daemon.output()).toContain('would reboot now');
   expect(await ab.boot()).toEqual({ slot: 'b', bootcount: 1, fellBack: false });
   expect(await ab.env()).toMatchObject({
@@ -101,7 +101,7 @@ const joinsOf = (identifier: string) => e2e.server.device(identifier).joins as A
 
 async function stopped(daemon: DaemonProcess | InProcessDaemon): Promise<void> {
   daemon.stop();
-  await daemon.exited;
+  await daemon.waitForExit();
 }
 
 describe('validation on an A/B device', () => {
@@ -155,7 +155,7 @@ describe('validation on an A/B device', () => {
       // reboot waits for it no longer than FLUSH_BEFORE_REBOOT_MS.
       daemon.clock.advance(3_000);
       await daemon.runTimer('the flush before the reboot', (timer) => timer.delayMs === 5_000);
-      expect((await daemon.exited).code).toBe(0);
+      expect((await daemon.waitForExit()).code).toBe(0);
     } finally {
       e2e.server.refuseUpgrades(null);
     }
@@ -197,7 +197,7 @@ describe('validation on an A/B device', () => {
     // The operator fixed what was wrong: once the penalty box is cleared, the next offer is taken.
     expect(e2e.server.clearPenaltyBox(device.identifier)).toBe(true);
     e2e.server.runOrchestrator();
-    expect((await back.exited).code).toBe(0);
+    expect((await back.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier).slice(-3)).toEqual(['received', 'started', 'completed']);
   });
 
@@ -211,7 +211,7 @@ describe('validation on an A/B device', () => {
     // The check has failed once (it tries again in 10 s) when the deadline comes.
     await daemon.clock.whenPending('the next health check', retry);
     daemon.clock.advance(3_000);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const output = daemon.output();
     const reason = /rolling back firmware \S+ \(2\.0\.0\): (.*)\n/.exec(output)?.[1] ?? '';
     expect(reason).toMatch(
@@ -241,7 +241,7 @@ describe('validation on an A/B device', () => {
     const onB = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
     onB.child.kill('SIGKILL');
-    await onB.exited;
+    await onB.waitForExit();
     expect(await ab.boot()).toEqual({ slot: 'a', bootcount: 2, fellBack: true });
     const back = await runInProcess(device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
@@ -271,10 +271,10 @@ describe('validation on an A/B device', () => {
       await daemon.waitForOutput(/is not validated/);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       daemon.child.kill('SIGKILL');
-      await daemon.exited;
+      await daemon.waitForExit();
     }
     const last = runDaemon(setup.device);
-    expect((await last.exited).code).toBe(0);
+    expect((await last.waitForExit()).code).toBe(0);
     const elapsed = Date.now() - started;
     expect(last.output()).toContain(`rolling back firmware ${V2} (2.0.0)`);
     // Restarted twice after 1.5 s each: the roll-back still comes about 5 s after the first start, not 5 s after
@@ -305,13 +305,13 @@ describe('validation on an A/B device', () => {
     expect(page.inflightUpdate).toBeNull();
     expect(e2e.server.firmwareRequests.length).toBe(requestsBefore);
     const status = startDaemon(['status', '--config', setup.device.configFile]);
-    expect((await status.exited).code).toBe(0);
+    expect((await status.waitForExit()).code).toBe(0);
     expect(status.output()).toMatch(
       /\n {2}validation {2}not validated: validates with `nerves-hub-link validate` \(validation\.when = "manual"\); reverts \S+Z \(in 10 min\)\n/,
     );
     await stopped(daemon);
     const check = startDaemon(['check', '--config', setup.device.configFile]);
-    await check.exited;
+    await check.waitForExit();
     expect(check.output()).toContain(
       `ok   validation: firmware ${V2} is not validated (upgrade_available=1, b.nerves_fw_validated=0, nerves_fw_validated=0): ` +
         '`nerves-hub-link validate` validates it (validation.when = "manual"); not validated 10 min after the daemon\'s first ' +
@@ -325,7 +325,7 @@ describe('validation on an A/B device', () => {
     const daemon = await runInProcess(setup.device, { clock: setup.clock });
     await e2e.server.waitForJoin(setup.device.identifier, { count: 2 });
     const validate = startDaemon(['validate', '--config', setup.device.configFile]);
-    expect((await validate.exited).code).toBe(0);
+    expect((await validate.waitForExit()).code).toBe(0);
     expect(validate.output()).toBe(
       `firmware ${V2} (2.0.0) is validated (upgrade_available=0, b.nerves_fw_validated=1, nerves_fw_validated=1); the running daemon tells NervesHub\n`,
     );
@@ -333,7 +333,7 @@ describe('validation on an A/B device', () => {
     await e2e.server.waitForEvent(setup.device.identifier, (e) => e.event === 'firmware_validated');
     await e2e.server.waitForRecords(setup.device.identifier, (p) => p.firmwareValidation === 'validated');
     const again = startDaemon(['validate', '--config', setup.device.configFile]);
-    expect((await again.exited).code).toBe(0);
+    expect((await again.waitForExit()).code).toBe(0);
     expect(again.output()).toContain('is already validated');
     await stopped(daemon);
     expect(daemon.output()).toContain('is validated (outside the daemon); told NervesHub');

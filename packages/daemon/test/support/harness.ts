@@ -174,6 +174,8 @@ export interface RunningDaemon {
   output(): string;
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   readonly exited: Promise<DaemonEnd>;
+  /** `exited`, failing after `timeoutMs` with what the daemon printed. @default 15000 */
+  waitForExit(timeoutMs?: number): Promise<DaemonEnd>;
   /** SIGTERM or SIGINT: sent to the process, or given to the daemon's own handler in-process. */
   stop(signal?: 'SIGTERM' | 'SIGINT'): void;
 }
@@ -203,8 +205,25 @@ export function startDaemon(args: string[], env: Record<string, string> = {}): D
     output: () => output.text(),
     exited,
     waitForOutput: (pattern, timeoutMs) => output.waitFor(pattern, timeoutMs),
+    waitForExit: (timeoutMs) => untilExit(exited, output, timeoutMs),
     stop: (signal = 'SIGTERM') => void child.kill(signal),
   };
+}
+
+/** `exited`, or a failure after `timeoutMs` that says so and shows the output. */
+export function untilExit(
+  exited: Promise<DaemonEnd>,
+  output: Output,
+  timeoutMs = 15_000,
+): Promise<DaemonEnd> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the daemon did not exit within ${timeoutMs} ms; output:\n${output.text()}`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
 }
 
 export function runDaemon(

@@ -13,7 +13,7 @@ import { acquireLock } from '../../src/local/lock.js';
 import { createLogger, type LogLevel } from '../../src/log/logger.js';
 import { removeStaleDownloads } from '../../src/update/download-folder.js';
 import { type BootClock, systemBootClock } from '../../src/validation/boot-clock.js';
-import { beforeServersClose, type DaemonEnd, type Device, type RunningDaemon } from './harness.js';
+import { beforeServersClose, type DaemonEnd, type Device, type RunningDaemon, untilExit } from './harness.js';
 import { Output } from './output.js';
 
 export interface InProcessOptions {
@@ -85,6 +85,7 @@ export async function runInProcess(device: Device, options: InProcessOptions = {
     output: () => output.text(),
     waitForOutput: (pattern, timeoutMs) => output.waitFor(pattern, timeoutMs),
     exited,
+    waitForExit: (timeoutMs) => untilExit(exited, output, timeoutMs),
     stop: (signal = 'SIGTERM') => void daemon.stop(signal),
     async runTimer(what, matches) {
       const timer = await clock.whenPending(what, matches);

@@ -61,6 +61,8 @@ export interface DeviceOptions {
    * `fwup.public_keys` holds FWUP_KEY. @default 'server'
    */
   readonly keys?: 'server' | 'configured';
+  /** The version of the running firmware (`a.nerves_fw_version`). @default "1.0.0" */
+  readonly version?: string;
   /** Whether the running firmware is validated (`a.nerves_fw_validated`). @default true */
   readonly validated?: boolean;
   /** Variables of every fwup run (`[fwup.env]`), e.g. the fake's FAKE_FWUP_DELAY_MS. */
@@ -97,7 +99,12 @@ export async function createDevice(
   const fwupLog = join(dir, 'fwup.log');
   writeFileSync(
     envFile,
-    firmwareEnvironment({ devpath: disk, uuid: RUNNING_UUID, validated: options.validated ?? true }),
+    firmwareEnvironment({
+      devpath: disk,
+      uuid: RUNNING_UUID,
+      validated: options.validated ?? true,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+    }),
   );
   const shared = (options.auth ?? 'mtls') === 'shared_secret';
   let auth: Parameters<typeof deviceConfig>[0]['auth'];

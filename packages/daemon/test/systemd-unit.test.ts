@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { isNervesHubLinkCommand } from '../src/local/lock.js';
+import { isNervesHubLinkCommand } from '../src/local/lock-holder.js';
 
 const systemdFile = (name: string) => fileURLToPath(new URL(`../systemd/${name}`, import.meta.url));
 const UNIT = systemdFile('nerves-hub-link.service');

@@ -97,7 +97,7 @@ async function updateToV2(setup: AbSetup): Promise<void> {
   });
 }
 
-const joinsOf = (identifier: string) => e2e.server.device(identifier).joins as Array<Record<string, any>>;
+const joinsOf = (identifier: string) => e2e.server.device(identifier).joins;
 
 async function stopped(daemon: DaemonProcess | InProcessDaemon): Promise<void> {
   daemon.stop();

@@ -37,4 +37,15 @@ reboot_policy = "never"
       /open now, until 2026-08-27 05:00/,
     );
   });
+
+  it('a window that a clock change skips: when the next one opens, not an unexpected error', () => {
+    const { config } = parseConfig(
+      `${MTLS}[updates]\nwindow = ["Sun 02:00-03:00"]\ntimezone = "Europe/Berlin"\n`,
+      '/c.toml',
+    );
+    // Monday 2026-03-23: that Sunday's 02:00-03:00 is the hour the clocks skip.
+    expect(operatorSummary(config, Date.parse('2026-03-23T12:00:00Z'))[0]).toBe(
+      'ok   updates: window "Sun 02:00-03:00" (Europe/Berlin), opens 2026-04-05 02:00, spread 5 min; reboot_policy immediate',
+    );
+  });
 });

@@ -268,7 +268,8 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
     [
       'an fwup.env value that is not a string',
       `${MTLS}[fwup.env]\nSLOT = 2\n`,
-      /^fwup.env.SLOT: expected a string, got 2/,
+      // An environment variable may carry a credential: named by its kind only.
+      /^fwup.env.SLOT: expected a string, got a number$/,
     ],
     [
       'an fwup.env name that is not a variable name',
@@ -342,6 +343,34 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
       ).toBe(true);
     });
   }
+
+  it('never echoes the value of a key that may hold a secret, only its kind', () => {
+    const sharedSecret =
+      'uri = "wss://h/device-socket/websocket"\n[identity]\nserial = "d"\n[auth]\nmethod = "shared_secret"\nkey = "nhp_k"\n';
+    const cases: Array<[string, string, RegExp]> = [
+      [`${sharedSecret}secret = 98765432109\n`, '98765432109', /^auth.secret: expected .*, got a number$/],
+      [`${sharedSecret}secret = ["hunter2"]\n`, 'hunter2', /^auth.secret: expected .*, got an array$/],
+      [`${sharedSecret}secret = 1979-05-27T07:32:00Z\n`, '1979', /^auth.secret: expected .*, got a date$/],
+      [
+        'uri = "wss://h/socket/websocket"\n[auth]\nmethod = "mtls"\ncert_file = "c"\nkey_engine = "pkcs11"\nkey_id = 271828\n',
+        '271828',
+        /^auth.key_id: expected .*, got a number$/,
+      ],
+      [
+        `${MTLS}[fwup.env]\nTOKEN = 31415926\n`,
+        '31415926',
+        /^fwup.env.TOKEN: expected a string, got a number$/,
+      ],
+    ];
+    for (const [text, secret, expected] of cases) {
+      const problems = problemsOf(text);
+      expect(problems.join('\n')).not.toContain(secret);
+      expect(
+        problems.some((problem) => expected.test(problem)),
+        problems.join('\n'),
+      ).toBe(true);
+    }
+  });
 
   it('reports every problem of a file at once', () => {
     const problems = problemsOf('uri = 1\n[auth]\nmethod = "mtls"\ncert_file = 2\nkey_file = "k"\nfoo = 1\n');

@@ -1,3 +1,4 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import type { Config } from '../config/config.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { OperatorPolicy } from '../hooks/operator-policy.js';
@@ -9,8 +10,8 @@ import { InterfaceReporter } from '../link/interface-reporter.js';
 import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
+import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
-import { redactedEndpoint } from '../log/redact.js';
 import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { runningFirmware } from '../update/facts.js';
 import { InflightExpiry } from '../update/inflight-expiry.js';
@@ -56,6 +57,8 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  /** A firmware written before this start, waiting for its reboot. */
+  readonly #written: boolean;
   readonly #validator: FirmwareValidator;
   #serverKeys: readonly string[] = [];
   #stopping = false;
@@ -73,7 +76,7 @@ export class Daemon {
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
-      { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
+      { identifier: setup.identifier, server: redactUrl(config.uri), firmware: running },
       { logger, now },
     );
     this.#policy = new OperatorPolicy({
@@ -117,6 +120,9 @@ export class Daemon {
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
       },
     });
+    const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
+    const written = writtenFirmware.pending(setup.metadata.firmware.nerves_fw_uuid);
+    this.#written = written !== undefined;
     const expiry = new InflightExpiry({
       onExpired: (uuid, silentForMs) =>
         logger.warn(
@@ -144,7 +150,9 @@ export class Daemon {
         reportToServer(reporter),
         showProgress(new ProgressDisplay({ logger, now })),
         recordUpdates(this.#state),
+        rememberWritten(writtenFirmware),
       ],
+      ...(written ? { written } : {}),
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
       clock,
     });
@@ -189,6 +197,8 @@ export class Daemon {
     this.#state.open();
     this.#validator.start();
     this.#state.validation(this.#validator.status());
+    // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
+    if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
     return this.#exit.promise;
   }

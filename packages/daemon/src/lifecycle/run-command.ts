@@ -1,6 +1,6 @@
 import { CommandError, runGroupedCommand } from '@nerves-hub-link/firmware';
+import { shown } from '@nerves-hub-link/message-text';
 import { DaemonError } from '../errors/daemon-errors.js';
-import { shown } from '../log/untrusted-text.js';
 
 export interface CommandResult {
   readonly stdout: string;

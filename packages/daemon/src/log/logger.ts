@@ -1,5 +1,6 @@
+import { boundLength, shown } from '@nerves-hub-link/message-text';
+import { LOG_FIELDS_MAX_CHARS, LOG_MESSAGE_MAX_CHARS } from './log-bounds.js';
 import { redact } from './redact.js';
-import { boundLength, LOG_FIELDS_MAX_CHARS, LOG_MESSAGE_MAX_CHARS, shown } from './untrusted-text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;

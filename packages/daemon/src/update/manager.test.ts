@@ -1,5 +1,6 @@
 import { ManualClock } from '@nerves-hub-link/test-server/testing';
 import { describe, expect, it } from 'vitest';
+import type { Clock } from '../runtime/clock.js';
 import { REPEATED_FAILURES } from './constants.js';
 import type { UpdateFacts } from './facts.js';
 import { UpdateManager, type UpdateManagerOptions } from './manager.js';
@@ -42,6 +43,13 @@ function setup(options: SetupOptions = {}) {
   const applied: string[] = [];
   let downloads = 0;
   const clock = new ManualClock({ startAt: 1_000_000, frozen: true });
+  // A wall clock that NTP (or a bad RTC) steps, either way; timers are not moved by a step.
+  let wallStepMs = 0;
+  const managerClock: Clock = {
+    now: () => clock.now() + wallStepMs,
+    setTimeout: (callback, delayMs) => clock.setTimeout(callback, delayMs),
+    clearTimeout: (timer) => clock.clearTimeout(timer),
+  };
   const idleWaiters = new Set<() => void>();
   const runEnded = () => {
     for (const waiter of [...idleWaiters]) waiter();
@@ -110,7 +118,7 @@ function setup(options: SetupOptions = {}) {
       applied.push(offer.uuid);
       runEnded();
     },
-    clock,
+    clock: managerClock,
     ...(policy ? { policy } : {}),
     ...(graceMs !== undefined ? { deploymentReofferGraceMs: graceMs } : {}),
   };
@@ -152,6 +160,9 @@ function setup(options: SetupOptions = {}) {
     whenIdle,
     untilPhase,
     clock,
+    stepWallClock: (ms: number) => {
+      wallStepMs += ms;
+    },
     downloads: () => downloads,
     releaseHeld: () => {
       for (const onSent of held.splice(0)) onSent();
@@ -479,6 +490,28 @@ describe('UpdateManager', () => {
       t.manager.offer(OFFER);
       await t.whenIdle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 2);
+    });
+
+    it('failures while the clock was years ahead do not count once it is set back (NTP after a bad RTC)', async () => {
+      const t = failing();
+      const fourYears = 4 * 365 * 86_400_000;
+      t.stepWallClock(fourYears);
+      for (let i = 0; i < REPEATED_FAILURES.count; i++) {
+        t.manager.offer(OFFER);
+        await t.whenIdle();
+        t.clock.advance(1_000);
+      }
+      t.stepWallClock(-fourYears);
+      const before = t.statuses().length;
+      t.manager.offer(OFFER);
+      await t.whenIdle();
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count + 1);
+      expect(
+        t
+          .statuses()
+          .slice(before)
+          .map((payload) => payload.status),
+      ).toEqual(['received', 'failed']);
     });
   });
 });

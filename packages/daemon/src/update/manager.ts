@@ -36,6 +36,8 @@ export interface UpdateManagerOptions {
   readonly keysWaitMs?: number;
   /** @default DEPLOYMENT_REOFFER_GRACE_MS */
   readonly deploymentReofferGraceMs?: number;
+  /** A firmware written before a restart that still waits for its reboot: the manager starts there. */
+  readonly written?: UpdateFacts;
   /** The time of offers and failures, and the timers of the keys wait and of re-asks. @default SYSTEM_CLOCK */
   readonly clock?: Clock;
 }
@@ -81,6 +83,10 @@ export class UpdateManager {
       emit: (event) => this.#emit(event),
       askAgain: (waiting) => this.#askAgain(waiting),
     });
+    if (options.written) {
+      this.#facts = options.written;
+      this.#enter('awaiting-reboot');
+    }
   }
 
   get phase(): 'idle' | UpdateStage {
@@ -88,12 +94,13 @@ export class UpdateManager {
   }
 
   /**
-   * For the join: the uuid of the update running now, else of one whose final status is still waiting to be
-   * sent. Either way the server must keep that update's record, so the status lands on it instead of on an empty
+   * For the join: the uuid of the update running now (or written and waiting for its reboot, also after a
+   * restart), else of one whose final status is still waiting to be sent. Either way the server must keep that update's record, so the status lands on it instead of on an empty
    * one (a join without the uuid deletes the record, nerves_hub_web device_link.ex maybe_clear_inflight_update).
    */
   get currentlyDownloadingUuid(): string | null {
     if (this.#phase !== 'idle' && this.#current) return this.#current.uuid;
+    if (this.#phase === 'awaiting-reboot' && this.#facts) return this.#facts.uuid;
     return this.#unsent.newest;
   }
 
@@ -136,7 +143,7 @@ export class UpdateManager {
     const verdict = gateOffer(offer, facts, {
       closed: this.#closed,
       phase: this.#phase,
-      currentUuid: this.#current?.uuid,
+      currentUuid: this.#current?.uuid ?? this.#facts?.uuid,
       runningUuid: this.#options.runningUuid,
       recentFailures: this.#failures.count(offer.uuid),
       now: this.#now(),

@@ -1,4 +1,4 @@
-import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
+import { REASON_MAX_CHARS, shown } from '@nerves-hub-link/message-text';
 import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
 import type { UpdateListener } from './events.js';
 import type { InflightExpiry } from './inflight-expiry.js';

@@ -5,10 +5,11 @@
  * leaves both to the application (nerves_hub_link only reports `firmware_validated` and polls every 10 s,
  * lib/nerves_hub_link/socket.ex); on a device without one, nothing else would.
  */
+
+import { REASON_MAX_CHARS, shown } from '@nerves-hub-link/message-text';
 import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
 import type { Logger } from '../log/logger.js';
-import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
 import type { UpdateFacts } from '../update/facts.js';
 import type { UpdateOffer } from '../update/offer.js';
 import type { OfferVerdict } from '../update/offer-gate.js';

@@ -1,3 +1,4 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import { Socket } from '@nerves-hub-link/phoenix-channel';
 import type { Config } from '../../config/config.js';
 import { CONFIG_DEFAULTS } from '../../config/defaults.js';
@@ -12,7 +13,7 @@ import { DEVICE_TOPIC, SOCKET_MAX_REDIRECTS } from '../../link/constants.js';
 import { isJoinCrash, versionWarning } from '../../link/firmware-version.js';
 import { buildJoinParams } from '../../link/join-params.js';
 import type { DaemonLogger } from '../../log/logger.js';
-import { redact, redactedEndpoint } from '../../log/redact.js';
+import { redact } from '../../log/redact.js';
 import { operatorSummary, validationSummary } from '../operator-summary.js';
 import type { CliOptions } from '../parse-cli.js';
 
@@ -79,7 +80,7 @@ export async function checkCommand(options: CliOptions, logger: DaemonLogger): P
   });
   await joinWithClockRetry(setup.connection, joinParams, config.uri, out, versionProblem);
   out(
-    `ok   joined "${DEVICE_TOPIC}" at ${redactedEndpoint(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
+    `ok   joined "${DEVICE_TOPIC}" at ${redactUrl(config.uri)} (device_api_version ${CONFIG_DEFAULTS.deviceApiVersion})`,
   );
   for (const line of serverPinLines(config, setup.connection)) out(line);
   out('join payload:');
@@ -141,7 +142,7 @@ export async function joinWithClockRetry(
     const uriProblem = failure.error !== undefined && isUriProblem(failure.error);
     throw new ExitError(
       uriProblem ? EXIT.config : EXIT.unavailable,
-      `could not join at ${redactedEndpoint(uri)}: ${message}`,
+      `could not join at ${redactUrl(uri)}: ${message}`,
       { cause: failure.error, ...(uriProblem ? { code: 'CONFIG_INVALID' as const } : {}) },
     );
   }

@@ -14,7 +14,7 @@ export function statusCommand(
   now: number = Date.now(),
 ): number {
   const { config } = loadConfig(configPath(options.configFlag));
-  const status = readDaemonStatus(config.dataDir);
+  const status = readDaemonStatus(config.dataDir, now);
   write(options.json ? `${JSON.stringify(statusJson(status), null, 2)}\n` : formatStatus(status, now));
   return status.exitCode;
 }
@@ -23,6 +23,7 @@ export function statusJson(status: DaemonStatus): Record<string, unknown> {
   return {
     running: status.running,
     pid: status.pid,
+    responding: status.responding,
     connected: status.connected,
     current: status.current,
     note: status.note,
@@ -37,6 +38,8 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   const { state } = status;
   if (!status.running) {
     lines.push(`nerves-hub-link is not running${status.note ? ` (${status.note})` : ''}`);
+  } else if (!status.responding) {
+    lines.push(`nerves-hub-link is not responding (pid ${status.pid}): ${status.note}`);
   } else if (status.connected) {
     lines.push(`nerves-hub-link is running (pid ${status.pid}) and connected to NervesHub`);
   } else {
@@ -47,7 +50,8 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   if (!state) return `${lines.join('\n')}\n`;
   const when = (iso: string | null) => (iso ? at(iso, now) : 'unknown');
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${value}`);
-  if (!status.current) lines.push(`  last known state, written ${when(state.updated_at)}:`);
+  if (!status.current || !status.responding)
+    lines.push(`  last known state, written ${when(state.updated_at)}:`);
   row('device', state.identifier);
   row(
     'server',

@@ -1,0 +1,94 @@
+// A written firmware waits for its reboot across restarts of the daemon: with reboot_policy = "never", v2 is
+// written, the daemon restarts (systemctl restart, a crash), and NervesHub pushes v3. v3 must not be downloaded
+// nor written (on an A/B layout it would overwrite the slot the next boot starts), NervesHub records why, and
+// the status file still shows v2 waiting. Once the device runs v2 the record is gone.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { abFixtures } from '@nerves-hub-link/test-server/fixtures';
+import { describe, expect, it } from 'vitest';
+import type { DaemonState } from '../src/local/state-file.js';
+import {
+  createDevice,
+  type Device,
+  RUNNING_UUID,
+  runDaemon,
+  statuses,
+  useTestServer,
+} from './support/harness.js';
+
+const e2e = useTestServer('daemon-written-', ['small-signed.fw']);
+
+const stateOf = (device: Device) =>
+  JSON.parse(readFileSync(join(device.dataDir, 'status.json'), 'utf8')) as DaemonState;
+const applies = (device: Device) => device.fwupRuns().filter((argv) => argv[0] === '-a').length;
+
+function bootInto(device: Device, uuid: string): void {
+  const envFile = join(device.dir, 'uboot.env');
+  writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(RUNNING_UUID, uuid));
+}
+
+describe('a written firmware across restarts of the daemon', () => {
+  it('after a restart another offer is not written over it; NervesHub records why; the status still shows it', async () => {
+    const device = await createDevice(e2e.server, e2e.root, 'written-restart');
+    appendFileSync(device.configFile, '[updates]\nreboot_policy = "never"\n');
+    const v2 = e2e.firmware('small-signed.fw');
+    // Another firmware (of another device type, which does not matter: it must never be downloaded).
+    const v3 = await e2e.server.addFirmware(abFixtures.v2Firmware);
+    expect(v3.meta.uuid).not.toBe(v2.meta.uuid);
+
+    const first = runDaemon(device);
+    await e2e.server.waitForJoin(device.identifier);
+    e2e.server.sendUpdate(device.identifier, v2.id);
+    await first.waitForOutput(/not rebooting \(updates\.reboot_policy = "never"\)/, 20_000);
+    expect(applies(device)).toBe(1);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+
+    // The same boot: the daemon starts again and still waits for the reboot into v2.
+    const second = runDaemon(device);
+    const rejoin = await e2e.server.waitForJoin(device.identifier, { count: 2 });
+    // As before the restart, the join names it, so NervesHub keeps its record.
+    expect(rejoin.currently_downloading_uuid).toBe(v2.meta.uuid);
+    expect(e2e.server.records(device.identifier)?.inflightUpdate).toMatchObject({
+      firmwareUuid: v2.meta.uuid,
+      status: 'completed',
+    });
+    await second.waitForOutput(/not rebooting \(updates\.reboot_policy = "never"\)/);
+    const state = stateOf(device);
+    expect(state.update).toMatchObject({ uuid: v2.meta.uuid, stage: 'awaiting-reboot' });
+    expect(state.reboot).toEqual({ reason: 'the new firmware is written', at: null });
+
+    const requestsBefore = e2e.server.firmwareRequests.filter((request) => request.id === v3.id).length;
+    // NervesHub refuses a push while the record is there; once it expires (30 minutes unchanged), the daemon
+    // refuses the offer itself.
+    expect(e2e.server.sendUpdate(device.identifier, v3.id)).toBe(false);
+    e2e.server.advanceClock(31 * 60_000);
+    expect(e2e.server.records(device.identifier)?.inflightUpdate).toBeNull();
+    expect(e2e.server.sendUpdate(device.identifier, v3.id)).toBe(true);
+    await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'ignored');
+    expect(statuses(e2e.server, device.identifier).slice(-2)).toEqual(['received', 'ignored']);
+    const page = e2e.server.records(device.identifier)!;
+    expect(page.history.at(-1)).toMatchObject({
+      event: 'ignored',
+      reason: `firmware ${v2.meta.uuid} is written and runs after the next reboot; no other update until then`,
+    });
+    expect(e2e.server.firmwareRequests.filter((request) => request.id === v3.id)).toHaveLength(
+      requestsBefore,
+    );
+    expect(applies(device)).toBe(1);
+    expect(stateOf(device).update).toMatchObject({ uuid: v2.meta.uuid, stage: 'awaiting-reboot' });
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+
+    // The reboot came: the device runs v2, and nothing waits any more.
+    bootInto(device, v2.meta.uuid);
+    const third = runDaemon(device);
+    await e2e.server.waitForRecords(device.identifier, (each) => each.firmware?.uuid === v2.meta.uuid);
+    await third.waitForOutput(/joined the device channel/);
+    expect(existsSync(join(device.dataDir, 'written-firmware.json'))).toBe(false);
+    expect(stateOf(device).update).toBeNull();
+    expect(stateOf(device).reboot).toBeNull();
+    third.child.kill('SIGTERM');
+    expect((await third.exited).code).toBe(0);
+  }, 60_000);
+});

@@ -52,15 +52,18 @@ describe('a first run with a wrong setup', () => {
     const device = await createDevice(e2e.server, e2e.root, 'no-cert', {
       settings: { auth: { cert_file: missing } },
     });
-    for (const command of ['run', 'check']) {
-      const daemon = startDaemon([command, '--config', device.configFile]);
-      expect((await daemon.waitForExit()).code).toBe(78);
-      expect(daemon.output()).toContain(
-        `ERROR cannot read the device certificate ${missing} (auth.cert_file): no such file (check the path) ` +
-          `(config file ${device.configFile}) code=CONFIG_INVALID`,
-      );
-      expect(daemon.output()).not.toContain('certFile');
-    }
+    const run = startDaemon(['run', '--config', device.configFile]);
+    expect((await run.waitForExit()).code).toBe(78);
+    expect(run.output()).toContain(
+      `ERROR cannot read the device certificate ${missing} (auth.cert_file): no such file (check the path) ` +
+        `(config file ${device.configFile}) code=CONFIG_INVALID`,
+    );
+    const check = startDaemon(['check', '--config', device.configFile]);
+    expect((await check.waitForExit()).code).toBe(78);
+    expect(check.output()).toContain(
+      `\nfail cannot read the device certificate ${missing} (auth.cert_file): no such file (check the path)\n`,
+    );
+    for (const daemon of [run, check]) expect(daemon.output()).not.toContain('certFile');
   });
 
   it('a clean stop is logged at info level, and the version is the package version', async () => {

@@ -84,6 +84,12 @@ describe('README: Try it by hand', () => {
         expect(run.code, run.output).toBe(0);
         expect(run.output).toContain('would reboot now');
         expect(run.output).toMatch(/download finished .*percent=100/);
+        // The printed config's download.max_rate keeps the live progress line on screen for a few seconds, and
+        // the rate shown never goes above it.
+        const finished = /download finished .* rate=(\d+)(?: capped=true)? seconds=([\d.]+)/.exec(run.output);
+        expect(finished, run.output).not.toBeNull();
+        expect(Number(finished![1])).toBeLessThanOrEqual(64 * 1024);
+        expect(Number(finished![2])).toBeGreaterThanOrEqual(2);
         expect(run.output).toMatch(/apply finished .*percent=100/);
         const config = readFileSync(/--config (\S+)/.exec(local(line))![1]!, 'utf8');
         expect(config).toContain(index === 0 ? 'method = "mtls"' : 'method = "shared_secret"');

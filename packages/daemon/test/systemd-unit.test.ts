@@ -101,6 +101,19 @@ describe('systemd/nerves-hub-link.service', () => {
     expect(values('Environment')).toContain('MALLOC_ARENA_MAX=1');
   });
 
+  it('is told when the daemon is ready, what it does, and that its event loop runs; its docs are installed ones', () => {
+    expect(values('Type')).toEqual(['notify']);
+    // systemd-notify, a child of the daemon, sends the messages.
+    expect(values('NotifyAccess')).toEqual(['all']);
+    expect(values('WatchdogSec')).toEqual(['2min']);
+    // The daemon pushes the stop timeout out while fwup writes (EXTEND_TIMEOUT_USEC).
+    expect(values('TimeoutStopSec')).toEqual(['1min']);
+    // The Debian package's man page and README.
+    expect(text).toMatch(
+      /^Documentation=man:nerves-hub-link\(1\) file:\/usr\/share\/doc\/nerves-hub-link\/README\.Debian$/m,
+    );
+  });
+
   it('starts the single executable with a command line the single-instance lock recognises', () => {
     const [execStart] = values('ExecStart');
     expect(execStart).toBe('/usr/bin/nerves-hub-link run --log-format json');

@@ -136,7 +136,7 @@ describe('validation on an A/B device', () => {
       `the running firmware ${V2} (2.0.0) is not validated: validates after the first join of NervesHub and a passing health check; reverts at`,
     );
     expect(daemon.output()).toContain(
-      `INFO  the running firmware ${V2} (2.0.0) is validated (validation.command (`,
+      `INFO  the running firmware ${V2} (2.0.0) is validated (validation.command); told NervesHub`,
     );
     // The next boot counts nothing: the bootloader keeps b.
     expect(await setup.ab.boot()).toEqual({ slot: 'b', bootcount: 0, fellBack: false });

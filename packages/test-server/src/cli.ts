@@ -153,7 +153,7 @@ async function serve(options: Options): Promise<void> {
     deployments: server.deployments(),
   }));
   server.onRecordsChange(() => records.changed());
-  const printer = new ActivityPrinter();
+  const printer = new ActivityPrinter((identifier) => server.records(identifier));
   server.onActivity((entry) => {
     const line = printer.line(entry);
     if (line) process.stdout.write(`${line}\n`);

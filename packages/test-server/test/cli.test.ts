@@ -16,6 +16,7 @@ import { smallFixtures } from '../src/fixtures/index.js';
 import { deviceConnecting, deviceOnline } from '../src/hub/connection.js';
 import { createDeploymentGroup } from '../src/hub/deployments.js';
 import { statusUpdate } from '../src/hub/device-messages.js';
+import type { DevicePage } from '../src/hub/device-page.js';
 import { deploymentView, devicePage } from '../src/hub/device-page.js';
 import { createHub, deviceState } from '../src/hub/hub.js';
 import { deviceJoin } from '../src/hub/join.js';
@@ -173,6 +174,15 @@ describe('activity lines', () => {
         entry: { at, event: 'ignored', reason: ROLLED_BACK, blockedUntil: null },
       }),
     ).toBe(`15:40:00 d  records: update ignored, reason: "${ROLLED_BACK}"`);
+    const offer = { at, type: 'offer', identifier: 'd', firmwareId: '2284cb452495fdf8', deploymentId: 1 };
+    expect(
+      printer.line({
+        ...offer,
+        updateAvailable: true,
+        firmwareUuid: 'd53074ae-a7ac',
+        firmwareVersion: '1.0.1',
+      }),
+    ).toBe('15:40:00 d  <- update offered: firmware d53074ae-a7ac (1.0.1) (deployment 1)');
     const validated = (crashed: boolean) =>
       printer.line({ at, type: 'event', identifier: 'd', event: 'firmware_validated', payload: {}, crashed });
     expect(validated(false)).toBe('15:40:00 d  firmware_validated (the running firmware is good)');
@@ -229,6 +239,34 @@ function rolledBackRecords(): RecordsSnapshot {
   };
 }
 
+describe('a join while NervesHub holds the device back', () => {
+  it('says that no update will come, until when and why', () => {
+    const until = '2026-12-08T15:40:00.000Z';
+    const page = {
+      inPenaltyBox: true,
+      updatesBlockedUntil: until,
+      history: [
+        { at: '', event: 'blocked', until, reason: 'exceeded failure threshold', attemptsCleared: false },
+      ],
+    } as unknown as DevicePage;
+    const printer = new ActivityPrinter(() => page);
+    const line = printer.line({
+      at: '2026-12-07T15:40:00.000Z',
+      type: 'join',
+      identifier: 'd',
+      params: {
+        nerves_fw_uuid: '002b2a90-00ba',
+        nerves_fw_product: 'Acme',
+        nerves_fw_version: '1.0.0',
+        meta: {},
+      },
+    });
+    expect(line).toBe(
+      `15:40:00 d  joined: Acme 1.0.0 (002b2a90…), validation unknown; no update will be offered: the device is in the penalty box until ${until} (exceeded failure threshold)`,
+    );
+  });
+});
+
 describe('records output', () => {
   it('every field labelled: the Firmware box, the firmware history, the last outcome and its reason', () => {
     expect(formatRecords(rolledBackRecords(), 2).split('\n')).toEqual([
@@ -242,7 +280,7 @@ describe('records output', () => {
       '  firmware status: Revert detected (validation: validated, auto-revert: detected)',
       '  deployment: 1',
       '  automatic updates: enabled',
-      '  penalty box: until 2026-12-08T15:02:00.000Z',
+      '  penalty box: until 2026-12-08T15:02:00.000Z: NervesHub offers this device no update until then',
       '  update attempts: 1',
       '  in flight: none',
       `  last update outcome: ignored at 2026-12-07T15:02:00.000Z, reason: "${ROLLED_BACK}"`,
@@ -340,7 +378,10 @@ describe('nerves-hub-test-server', () => {
       await until(() => /cli-device {2}status "received"/.test(output), child);
       expect(output).toMatch(/cli-device {2}connected\n/);
       expect(output).toMatch(/cli-device {2}joined: demo 1\.0\.0 \(00000000…\)/);
-      expect(output).toMatch(/cli-device {2}<- update offered: firmware \w+ \(deployment 1\)/);
+      // The firmware as the device names it: its uuid, as in the daemon's log.
+      expect(output).toMatch(
+        /cli-device {2}<- update offered: firmware [0-9a-f-]{36} \(\S+\) \(deployment 1\)/,
+      );
       expect(output).toMatch(/cli-device {2}records: in-flight status received/);
       const printed = execFileSync(process.execPath, [bin, 'records', '--dir', dir], { encoding: 'utf8' });
       expect(printed).toMatch(/device: cli-device\n {2}connection: connected\n/);

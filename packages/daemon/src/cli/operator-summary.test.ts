@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
+import { missingPrograms } from '../lifecycle/configured-programs.js';
 import { operatorSummary } from './operator-summary.js';
 
 const MTLS = `uri = "wss://devices.example.com/socket/websocket"
@@ -15,7 +16,7 @@ describe('operatorSummary (check)', () => {
     expect(operatorSummary(config)).toEqual(['ok   updates: any time, reboot_policy immediate']);
   });
 
-  it('the window and when it opens, the hooks, and a warning for a hook that cannot run', () => {
+  it('the window and when it opens, the hooks; a hook that cannot run is a problem naming its key', () => {
     const { config } = parseConfig(
       `${MTLS}[hooks]
 update_available = ["sh", "-c", "echo apply"]
@@ -31,7 +32,11 @@ reboot_policy = "never"
     expect(operatorSummary(config, Date.parse('2026-08-26T12:00:00Z'))).toEqual([
       'ok   updates: window "Mon-Fri 02:00-05:00" (Europe/Berlin), opens 2026-08-27 02:00, spread 5 min; reboot_policy never',
       'ok   hooks: update_available, before_apply (timeout 60 s)',
-      'warn hooks.before_apply: /nonexistent/stop-services is not an executable file',
+    ]);
+    expect(missingPrograms(config, '/nonexistent')).toEqual([
+      'commands.reboot: "reboot" is not found on PATH (install it, or give its absolute path)',
+      'hooks.update_available: "sh" is not found on PATH (install it, or give its absolute path)',
+      'hooks.before_apply: "/nonexistent/stop-services" is not an executable file (check the path, or install it)',
     ]);
     expect(operatorSummary(config, Date.parse('2026-08-27T01:00:00Z'))[0]).toMatch(
       /open now, until 2026-08-27 05:00/,

@@ -1,9 +1,8 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
+import { runnable } from '../lifecycle/configured-programs.js';
 
 const HOOK_KEYS = [
   ['updateAvailable', 'update_available'],
@@ -16,7 +15,7 @@ const HOOK_KEYS = [
 
 /**
  * What `check` says about operator control: the window (open now or when it opens), the reboot policy, the
- * configured hooks, and a warning for each hook whose program cannot be found or run.
+ * configured hooks. (A hook whose program cannot be found is a problem of its own: lifecycle/configured-programs.ts.)
  */
 export function operatorSummary(config: Config, now: number = Date.now()): string[] {
   const lines: string[] = [];
@@ -39,32 +38,7 @@ export function operatorSummary(config: Config, now: number = Date.now()): strin
       `ok   hooks: ${configured.map(([, name]) => name).join(', ')} (timeout ${formatDuration(config.hooks.timeoutMs)})`,
     );
   }
-  for (const [key, name] of configured) {
-    const program = config.hooks[key]![0]!;
-    if (!runnable(program))
-      lines.push(
-        `warn hooks.${name}: ${program} is not an executable file${program.includes('/') ? '' : ' on PATH'}`,
-      );
-  }
   return lines;
-}
-
-/** True for a program that runs: an executable path, or a name found on PATH. */
-export function runnable(program: string): boolean {
-  const candidates = program.includes('/')
-    ? [program]
-    : (process.env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, program));
-  return candidates.some((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /**

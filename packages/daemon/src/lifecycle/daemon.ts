@@ -13,6 +13,8 @@ import { StateFile } from '../local/state-file.js';
 import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
 import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
+import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
+import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
 import { InflightExpiry } from '../update/inflight-expiry.js';
 import { UpdateManager } from '../update/manager.js';
@@ -26,11 +28,20 @@ import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
 import { runConfiguredCommand } from './run-command.js';
+import { extendStopWhile, ServiceStatus } from './service-status.js';
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
 
-export interface DaemonOptions {
+/** The service manager the daemon reports to (systemd's `Type=notify`); none by default. */
+export interface DaemonServiceOptions {
+  readonly notifier?: ServiceNotifier;
+  /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
+  readonly watchdogPeriodMs?: number;
+}
+
+/** How the daemon is run: its service manager, and the clock every wait runs on. */
+export interface DaemonOptions extends DaemonServiceOptions {
   /** What every wait of the daemon runs on (see Clock). @default SYSTEM_CLOCK */
   readonly clock?: Clock;
   /** The time since boot that counts how long a firmware stays unvalidated. @default systemBootClock */
@@ -60,6 +71,10 @@ export class Daemon {
   /** A firmware written before this start, waiting for its reboot. */
   readonly #written: boolean;
   readonly #validator: FirmwareValidator;
+  readonly #notifier: ServiceNotifier;
+  readonly #service: ServiceStatus;
+  readonly #watchdogPeriodMs: number | undefined;
+  #watchdog: Watchdog | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
@@ -72,6 +87,11 @@ export class Daemon {
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
+    this.#notifier = options.notifier ?? createServiceNotifier({ socket: undefined });
+    this.#watchdogPeriodMs = options.watchdogPeriodMs;
+    this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
+      firmwareValidated: setup.metadata.firmwareValidated,
+    });
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
@@ -118,6 +138,7 @@ export class Daemon {
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+        this.#service.connection(this.#state.state.connection.state);
       },
     });
     const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
@@ -148,8 +169,11 @@ export class Daemon {
       firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
         reportToServer(reporter),
-        showProgress(new ProgressDisplay({ logger, now })),
+        showProgress(
+          new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond, now }),
+        ),
         recordUpdates(this.#state),
+        recordUpdates(this.#service),
         rememberWritten(writtenFirmware),
       ],
       ...(written ? { written } : {}),
@@ -167,7 +191,10 @@ export class Daemon {
       runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
       reportValidated: () => this.#session.send('firmware_validated', {}),
       reboot: (why) => this.#rebootPlanner.request(why),
-      onChange: (status) => this.#state.validation(status),
+      onChange: (status) => {
+        this.#state.validation(status);
+        this.#service.validation(status.state);
+      },
       now,
       ...(options.bootClock ? { clock: options.bootClock } : {}),
       // Its polls, retries and deadline wait on the daemon's clock; it counts unvalidated time on the boot clock.
@@ -200,6 +227,9 @@ export class Daemon {
     // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
     if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
+    // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
+    this.#service.ready();
+    this.#watchdog = startWatchdog(this.#notifier, this.#watchdogPeriodMs);
     return this.#exit.promise;
   }
 
@@ -209,14 +239,24 @@ export class Daemon {
    */
   async stop(signal: string): Promise<void> {
     if (this.#stopping) return;
-    this.#logger.info(
-      this.#updates.isApplying
-        ? `${signal}: waiting for fwup to finish before exiting`
-        : this.#updates.isPreparing
-          ? `${signal}: stopping the download and shutting down`
-          : `${signal}: shutting down`,
+    const why = this.#updates.isApplying
+      ? `${signal}: waiting for fwup to finish before exiting`
+      : this.#updates.isPreparing
+        ? `${signal}: stopping the download and shutting down`
+        : `${signal}: shutting down`;
+    this.#logger.info(why);
+    this.#service.stopping(why);
+    // The stop timeout (TimeoutStopSec=) must not kill fwup half way: extended while it writes, up to fwup.timeout_ms.
+    const extending = extendStopWhile(
+      (fields) => this.#notifier.send(fields),
+      () => this.#updates.isApplying,
+      this.#config.fwup.timeoutMs,
     );
-    await this.#shutdown('signal', 0);
+    try {
+      await this.#shutdown('signal', 0);
+    } finally {
+      extending.stop();
+    }
   }
 
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
@@ -229,7 +269,14 @@ export class Daemon {
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
-    this.#exit.resolve({ reason, exitCode });
+    await this.#end({ reason, exitCode });
+  }
+
+  /** The last step of every way out: the service manager has heard all there was to say. */
+  async #end(exit: DaemonExit): Promise<void> {
+    this.#watchdog?.stop();
+    await this.#notifier.flush();
+    this.#exit.resolve(exit);
   }
 
   /**
@@ -272,6 +319,7 @@ export class Daemon {
   #afterJoin(): void {
     this.#everJoined = true;
     this.#state.connection('joined');
+    this.#service.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
     this.#validator.joined();
@@ -328,6 +376,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
+    this.#service.stopping(`rebooting: ${why}`);
     this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
@@ -340,11 +389,11 @@ export class Daemon {
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+      await this.#end({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
       this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+      await this.#end({ reason: 'rebooting', exitCode: 1 });
     }
   }
 }

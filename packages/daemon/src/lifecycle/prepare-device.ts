@@ -14,6 +14,7 @@ import type { DaemonLogger, Logger } from '../log/logger.js';
 import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { firmwareSteps } from '../update/firmware-steps.js';
 import type { UpdateSteps } from '../update/steps.js';
+import { missingPrograms } from './configured-programs.js';
 import { type FirmwareState, readFirmwareState } from './firmware-state.js';
 import { asConfigProblem } from './setup-errors.js';
 
@@ -51,6 +52,8 @@ export async function prepareDevice(
 }
 
 async function resolveDevice(config: Config, logger: DaemonLogger, clock: Clock): Promise<DeviceSetup> {
+  const missing = missingPrograms(config);
+  if (missing.length > 0) throw new ConfigError('CONFIG_INVALID', config.file, missing);
   const tls = await loadDeviceTls(config);
   for (const warning of tls.warnings) logger.warn(warning);
   const identifier = await resolveIdentifier(identitySource(config));
@@ -98,7 +101,7 @@ async function resolveDevice(config: Config, logger: DaemonLogger, clock: Clock)
   };
 }
 
-function identitySource(config: Config): IdentifierSource {
+export function identitySource(config: Config): IdentifierSource {
   const { identity, auth } = config;
   if (identity.kind === 'command') return { command: identity.command, timeoutMs: identity.timeoutMs };
   if (identity.kind === 'value') return { value: identity.value };

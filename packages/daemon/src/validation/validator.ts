@@ -312,7 +312,7 @@ export class FirmwareValidator {
       }
       const state = await readState();
       if (state.validated !== false) {
-        this.#markValidated(`validation.command (${config.command.join(' ')})`);
+        this.#markValidated('validation.command');
         return;
       }
       this.#lastProblem = {

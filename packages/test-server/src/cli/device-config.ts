@@ -151,6 +151,11 @@ export function firmwareEnvironment(input: FirmwareEnvironmentInput): string {
     'a.nerves_fw_architecture=x86_64',
     `a.nerves_fw_validated=${input.validated === false ? 0 : 1}`,
     '',
+    '# Slow enough that the download takes a few seconds (the example firmware is 257 KiB), so that the live',
+    '# progress line shows on a terminal. Remove it to download at full speed.',
+    '[download]',
+    'max_rate = "64 KiB/s"',
+    '',
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { configPath, loadConfig } from '../../config/load.js';
 import { formatDuration } from '../../config/values/duration.js';
-import { type DaemonStatus, readDaemonStatus } from '../../local/daemon-status.js';
+import { type DaemonStatus, readDaemonStatus, STATUS_EXIT } from '../../local/daemon-status.js';
 import type { DaemonState } from '../../local/state-file.js';
 import type { CliOptions } from '../parse-cli.js';
 
@@ -36,7 +36,14 @@ export function statusJson(status: DaemonStatus): Record<string, unknown> {
 export function formatStatus(status: DaemonStatus, now: number): string {
   const lines: string[] = [];
   const { state } = status;
-  if (!status.running) {
+  const note = status.note ? ` (${status.note})` : '';
+  if (status.exitCode === STATUS_EXIT.unknown) {
+    lines.push(
+      status.running
+        ? `nerves-hub-link is running (pid ${status.pid}), but cannot tell what it is doing${note}`
+        : `cannot tell whether nerves-hub-link is running${note}`,
+    );
+  } else if (!status.running) {
     lines.push(`nerves-hub-link is not running${status.note ? ` (${status.note})` : ''}`);
   } else if (!status.responding) {
     lines.push(`nerves-hub-link is not responding (pid ${status.pid}): ${status.note}`);

@@ -43,6 +43,19 @@ reboot_policy = "never"
     );
   });
 
+  it("names validation's programs that cannot run, with their keys", () => {
+    const { config } = parseConfig(
+      `${MTLS}[validation]\ncommand = ["/nonexistent/fwup", "-t", "validate"]\nhealth_check = ["healthy-or-not"]\n` +
+        'deadline = "10m"\nrevert_command = ["/nonexistent/fwup", "-t", "revert"]\n',
+      '/c.toml',
+    );
+    expect(missingPrograms(config, '/nonexistent').filter((line) => line.startsWith('validation.'))).toEqual([
+      'validation.command: "/nonexistent/fwup" is not an executable file (check the path, or install it)',
+      'validation.health_check: "healthy-or-not" is not found on PATH (install it, or give its absolute path)',
+      'validation.revert_command: "/nonexistent/fwup" is not an executable file (check the path, or install it)',
+    ]);
+  });
+
   it('a window that a clock change skips: when the next one opens, not an unexpected error', () => {
     const { config } = parseConfig(
       `${MTLS}[updates]\nwindow = ["Sun 02:00-03:00"]\ntimezone = "Europe/Berlin"\n`,

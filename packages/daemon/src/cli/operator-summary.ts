@@ -2,7 +2,6 @@ import type { Config } from '../config/config.js';
 import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
-import { runnable } from '../lifecycle/configured-programs.js';
 
 const HOOK_KEYS = [
   ['updateAvailable', 'update_available'],
@@ -42,8 +41,8 @@ export function operatorSummary(config: Config, now: number = Date.now()): strin
 }
 
 /**
- * What `[validation]` will do on the running firmware, and whether its commands can run (check's lines; exit 78
- * for a missing program comes from the caller).
+ * What `[validation]` will do on the running firmware (a missing program of it is a problem of its own:
+ * lifecycle/configured-programs.ts).
  */
 export function validationSummary(
   validation: ValidationConfig,
@@ -54,18 +53,7 @@ export function validationSummary(
   },
 ): string[] {
   const lines: string[] = [];
-  const { command, when, healthCheck, deadlineMs, revertCommand } = validation;
-  for (const [key, argv] of [
-    ['command', command],
-    ['health_check', healthCheck],
-    ['revert_command', revertCommand],
-  ] as const) {
-    if (argv && !runnable(argv[0]!)) {
-      lines.push(
-        `warn validation.${key}: ${argv[0]} is not an executable file${argv[0]!.includes('/') ? '' : ' on PATH'}`,
-      );
-    }
-  }
+  const { command, when, healthCheck, deadlineMs } = validation;
   const validates = !command
     ? 'the device validates it itself (no validation.command): the daemon reports it'
     : when === 'manual'

@@ -1,7 +1,7 @@
 /**
- * The programs the config names that run later (the reboot and identify commands, the hooks), looked up at start:
- * a program that is not there is the config's to fix (exit 78, naming the key), not a failure to retry in the
- * middle of an update or at the reboot. The metadata and identifier commands run at start anyway and say so
+ * The programs the config names that run later (the reboot and identify commands, the hooks, validation's), looked
+ * up at start: a program that is not there is the config's to fix (exit 78, naming the key), not a failure to retry
+ * in the middle of an update, at the reboot or at the validation deadline. The metadata and identifier commands run at start anyway and say so
  * themselves.
  */
 import { accessSync, constants } from 'node:fs';
@@ -31,6 +31,14 @@ export function configuredPrograms(config: Config): ConfiguredProgram[] {
   for (const [field, name] of HOOK_KEYS) {
     const command = config.hooks[field];
     if (command) programs.push({ key: `hooks.${name}`, program: command[0]! });
+  }
+  const { command, healthCheck, revertCommand } = config.validation;
+  for (const [key, argv] of [
+    ['validation.command', command],
+    ['validation.health_check', healthCheck],
+    ['validation.revert_command', revertCommand],
+  ] as const) {
+    if (argv) programs.push({ key, program: argv[0]! });
   }
   return programs;
 }

@@ -90,6 +90,11 @@ describe('device config for tests, benchmarks and the demo', () => {
     expect(deviceConfig({ ...configInput, signingKeys: false, allowUnsigned: false })).not.toContain(
       'allow_unsigned',
     );
+    // Full speed, unless the download is to be watched (the configs this CLI prints).
+    expect(text).not.toContain('max_rate');
+    expect(deviceConfig({ ...configInput, signingKeys: true, slowDownload: true })).toMatch(
+      /\n\[download\]\n# Slow enough .*\n# .*\nmax_rate = "64 KiB\/s"\n$/,
+    );
   });
 
   it('writes the firmware environment of slot a, validated unless told otherwise', () => {

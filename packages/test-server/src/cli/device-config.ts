@@ -29,6 +29,11 @@ export interface DeviceConfigInput {
   /** `[metadata] command`: a program that prints the firmware environment (e.g. `fw_printenv -c FILE`). */
   readonly metadataCommand?: readonly string[];
   /**
+   * `download.max_rate = "64 KiB/s"`, saying why: a download that takes a few seconds, so that a person trying it
+   * by hand sees the live progress line. @default false
+   */
+  readonly slowDownload?: boolean;
+  /**
    * More settings, merged into the config: top-level keys, and tables (a table inside a table is a sub-table,
    * `{ fwup: { env: {...} } }` is `[fwup.env]`). A key the writer sets itself is replaced.
    */
@@ -122,6 +127,15 @@ export function deviceConfig(input: DeviceConfigInput): string {
     ]);
   }
   tables.set('commands', [setting('reboot', ['echo', 'would reboot now'])]);
+  if (input.slowDownload) {
+    tables.set('download', [
+      comment(
+        'Slow enough that the download takes a few seconds (the example firmware is 257 KiB), so that the live',
+      ),
+      comment('progress line shows on a terminal. Remove it to download at full speed.'),
+      setting('max_rate', '64 KiB/s'),
+    ]);
+  }
   merge(tables, '', input.settings ?? {});
   return render(tables);
 }
@@ -150,11 +164,6 @@ export function firmwareEnvironment(input: FirmwareEnvironmentInput): string {
     'a.nerves_fw_platform=host',
     'a.nerves_fw_architecture=x86_64',
     `a.nerves_fw_validated=${input.validated === false ? 0 : 1}`,
-    '',
-    '# Slow enough that the download takes a few seconds (the example firmware is 257 KiB), so that the live',
-    '# progress line shows on a terminal. Remove it to download at full speed.',
-    '[download]',
-    'max_rate = "64 KiB/s"',
     '',
   ].join('\n');
 }

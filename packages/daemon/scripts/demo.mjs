@@ -10,7 +10,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeFwPrintenvPath, fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
+import {
+  deviceConfig,
+  fakeFwPrintenvPath,
+  fakeFwupPath,
+  startTestServer,
+} from '@nerves-hub-link/test-server';
 import { abFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { createAbDevice } from '@nerves-hub-link/test-server/testing';
 
@@ -67,47 +72,42 @@ try {
     `device flashed at the factory: slot ${factory.nerves_fw_active} runs ${factory['a.nerves_fw_version']}, ` +
       `validated (upgrade_available=${factory.upgrade_available})`,
   );
-  const ops = (task) =>
-    JSON.stringify([fwupPath, '-a', '-d', ab.disk, '-i', abFixtures.opsFirmware, '-t', task, '-q', '-U']);
+  const ops = (task) => [fwupPath, '-a', '-d', ab.disk, '-i', abFixtures.opsFirmware, '-t', task, '-q', '-U'];
   const configFile = join(dir, 'config.toml');
-  writeFileSync(
-    configFile,
-    [
-      `uri = "${server.mtlsUrl}"`,
-      `data_dir = "${join(dir, 'data')}"`,
-      '[identity]',
-      `serial = "${IDENTIFIER}"`,
-      '[auth]',
-      'method = "mtls"',
-      `cert_file = "${device.certFile}"`,
-      `key_file = "${device.keyFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-      '[fwup]',
-      `path = "${fwupPath}"`,
-      `devpath = "${ab.disk}"`,
-      '[hooks]',
+  const busyOnce = join(dir, 'busy-once');
+  const config = deviceConfig({
+    uri: server.mtlsUrl,
+    deviceDir: dir,
+    identifier: IDENTIFIER,
+    auth: { method: 'mtls', certFile: device.certFile, keyFile: device.keyFile },
+    caFile: server.ca.certFile,
+    fwupPath,
+    signingKeys: true,
+    metadataCommand: [ab.printenv, '-c', ab.envConfig],
+    settings: {
+      fwup: { devpath: ab.disk },
       // The application says "not now" to the first offer, as a device busy with its real work would.
-      `update_available = ["sh", "-c", "if [ -e ${join(dir, 'busy-once')} ]; then echo apply; else touch ${join(dir, 'busy-once')}; echo 'reschedule 2000 the demo application is busy for 2 s'; fi"]`,
-      '[metadata]',
-      `command = ["${ab.printenv}", "-c", "${ab.envConfig}"]`,
-      '[commands]',
-      'reboot = ["echo", "would reboot now"]',
-      '[validation]',
+      hooks: {
+        update_available: [
+          'sh',
+          '-c',
+          `if [ -e ${busyOnce} ]; then echo apply; else touch ${busyOnce}; echo 'reschedule 2000 the demo application is busy for 2 s'; fi`,
+        ],
+      },
       // After the reboot: validated once the device has joined NervesHub and its health check passes, else
       // rolled back after 5 minutes.
-      `command = ${ops('validate')}`,
-      'health_check = ["sh", "-c", "echo the demo application answers"]',
-      'deadline = "5m"',
-      `revert_command = ${ops('revert')}`,
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  // Not its path: the folder is removed when the demo ends.
-  say(
-    "device config written: mTLS, the server's CA, the update hook below, a reboot command that only echoes, " +
-      'and [validation] with the ops.fw tasks',
-  );
+      validation: {
+        command: ops('validate'),
+        health_check: ['sh', '-c', 'echo the demo application answers'],
+        deadline: '5m',
+        revert_command: ops('revert'),
+      },
+    },
+  });
+  writeFileSync(configFile, config, { mode: 0o600 });
+  // What a device's config holds, to read (the folder is removed when the demo ends).
+  say('device config written (mTLS, the update hook, a reboot command that only echoes, [validation]):');
+  process.stdout.write(`${config.replace(/^(?=.)/gm, '    ')}\n`);
 
   server.onDeviceEvent?.(IDENTIFIER, (event, payload) => {
     if (event === 'status_update') say(`server received status_update ${JSON.stringify(payload)}`);

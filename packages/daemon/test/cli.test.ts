@@ -58,7 +58,7 @@ describe('nerves-hub-link with a bad config', () => {
       const file = join(dir, `${label.replace(/\W+/g, '-')}.toml`);
       writeFileSync(file, `${lines.join('\n')}\n`);
       const run = startDaemon(['check', '--config', file]);
-      const exit = await run.exited;
+      const exit = await run.waitForExit();
       expect(exit.code).toBe(78);
       expect(run.output()).toMatch(pattern);
     });
@@ -66,7 +66,7 @@ describe('nerves-hub-link with a bad config', () => {
 
   it('a missing config file says where it looked and how to choose another', async () => {
     const run = startDaemon(['run', '--config', join(dir, 'nope.toml')]);
-    expect((await run.exited).code).toBe(78);
+    expect((await run.waitForExit()).code).toBe(78);
     expect(run.output()).toMatch(/nope\.toml/);
   });
 
@@ -163,12 +163,12 @@ describe('nerves-hub-link with a bad config', () => {
 
   it('--version, --help and a usage error', async () => {
     const version = startDaemon(['--version']);
-    expect((await version.exited).code).toBe(0);
+    expect((await version.waitForExit()).code).toBe(0);
     expect(version.output()).toMatch(/^\d+\.\d+\.\d+/);
     const help = startDaemon(['--help']);
-    expect((await help.exited).code).toBe(0);
+    expect((await help.waitForExit()).code).toBe(0);
     expect(help.output()).toMatch(/run|check/);
     const usage = startDaemon(['frobnicate']);
-    expect((await usage.exited).code).toBe(64);
+    expect((await usage.waitForExit()).code).toBe(64);
   });
 });

@@ -6,13 +6,13 @@ import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fakeFwupPath } from '@nerves-hub-link/test-server';
-import { runningMembers } from '@nerves-hub-link/test-server/testing';
+import { ManualClock, runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OBSERVER_STOP_WAIT_MS } from '../src/hooks/operator-policy.js';
-import { ManualClock } from '../src/runtime/manual-clock.js';
 import { STATUS_BOUND } from '../src/update/constants.js';
 import { createDevice, type Device, useTestServer } from './support/harness.js';
-import { type InProcessDaemon, OFFER_OUTCOME, startInProcess, until } from './support/in-process.js';
+import { type InProcessDaemon, OFFER_OUTCOME, runInProcess } from './support/in-process.js';
+import { until } from './support/output.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -20,17 +20,17 @@ const DAY = 24 * 60 * MINUTE;
 
 // One clock per test, each starting where the last one ended: the server's records never go back in time, and
 // no daemon of another test has anything scheduled on it.
-let clock = new ManualClock(Date.now());
+let clock = new ManualClock({ startAt: Date.now(), frozen: true });
 const e2e = useTestServer('daemon-hostile-operators-', ['small-signed.fw', 'small-signed-tampered.fw'], {
   server: { now: () => clock.now() },
 });
 
 const running: InProcessDaemon[] = [];
 beforeEach(() => {
-  clock = new ManualClock(clock.now());
+  clock = new ManualClock({ startAt: clock.now(), frozen: true });
 });
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((each) => each.stop().catch(() => {})));
+  await Promise.all(running.splice(0).map((each) => each.stopAndWait()));
 });
 
 /** Waits until the statuses the device sent have all reached the server: none came for a while. */
@@ -43,7 +43,7 @@ async function delivered(identifier: string): Promise<void> {
 }
 
 async function start(device: Device): Promise<InProcessDaemon> {
-  const daemon = await startInProcess(device, clock);
+  const daemon = await runInProcess(device, { clock, logFormat: 'json', logLevel: 'debug' });
   running.push(daemon);
   await e2e.server.waitForJoin(device.identifier);
   return daemon;
@@ -127,9 +127,9 @@ const DUE_OUTCOME = new RegExp(`${OFFER_OUTCOME.source}|reboot postponed by |^re
 async function runFor(daemon: InProcessDaemon, totalMs: number, stepMs: number): Promise<void> {
   for (let moved = 0; moved < totalMs; moved += stepMs) {
     const outcomes = daemon.messages(DUE_OUTCOME).length;
-    const pending = clock.pending;
+    const pending = clock.pending().length;
     clock.advance(stepMs);
-    const fell = pending - clock.pending;
+    const fell = pending - clock.pending().length;
     if (fell > 0) {
       await until(
         'what fell due to be answered',
@@ -147,7 +147,7 @@ describe('a hook that answers "reschedule 1" to a manual push', () => {
     const daemon = await start(device);
     const pushedAt = clock.now();
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
-    await until('the first answer', () => clock.pending === 1);
+    await until('the first answer', () => clock.pending().length === 1);
 
     await runFor(daemon, 10 * MINUTE, 10 * SECOND);
     await delivered(device.identifier);
@@ -168,7 +168,7 @@ describe('a hook that answers "reschedule 1" to a manual push', () => {
         /the delay of a rescheduled offer, 1 ms, was raised to 5 min \(the shortest reschedule the device sends NervesHub and asks again after\)$/,
       ),
     ).toHaveLength(3);
-    await daemon.stop();
+    await daemon.stopAndWait();
   });
 });
 
@@ -188,7 +188,7 @@ describe('a before_reboot that answers "reschedule 25d" (updates.reboot_policy =
       ]);
       const daemon = await start(device);
       expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
-      await until('the reboot to be postponed', () => clock.pending === 1, 30_000);
+      await until('the reboot to be postponed', () => clock.pending().length === 1, 30_000);
       const attemptsBefore = deviceCaused(device.identifier).attempts.length;
 
       await runFor(daemon, 2 * 60 * MINUTE, MINUTE);
@@ -211,7 +211,7 @@ describe('a before_reboot that answers "reschedule 25d" (updates.reboot_policy =
       const { attempts, history } = deviceCaused(device.identifier);
       expect(attempts).toHaveLength(attemptsBefore);
       expect(history.map((entry) => entry.event)).not.toContain('ignored');
-      await daemon.stop();
+      await daemon.stopAndWait();
     } finally {
       process.off('warning', onWarning);
     }
@@ -225,7 +225,7 @@ describe('a before_reboot that always fails (updates.reboot_policy = "hook")', (
     configure(device, ['[hooks]', 'before_reboot = ["false"]', '[updates]', 'reboot_policy = "hook"']);
     const daemon = await start(device);
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
-    await until('the first failure', () => clock.pending === 1, 30_000);
+    await until('the first failure', () => clock.pending().length === 1, 30_000);
     for (let i = 0; i < 5; i++) {
       e2e.server.push(
         device.identifier,
@@ -238,10 +238,10 @@ describe('a before_reboot that always fails (updates.reboot_policy = "hook")', (
       () => daemon.messages(/not answered: firmware .* is written/).length === 5,
     );
     clock.advance(5 * MINUTE);
-    await until('the second failure', () => clock.pending === 1);
+    await until('the second failure', () => clock.pending().length === 1);
     clock.advance(5 * MINUTE);
     const exit = await daemon.exited;
-    expect(exit).toEqual({ reason: 'rebooting', exitCode: 0 });
+    expect(exit).toEqual({ code: 0, signal: null });
     await delivered(device.identifier);
     expect(daemon.messages(/^would reboot now$/)).toHaveLength(1);
     expect(
@@ -282,7 +282,7 @@ describe('a burst of 100 failing offers, each telling on_error (which takes 20 s
     expect(
       daemon.messages(/^hooks\.on_error not told about the failure of update/).length,
     ).toBeGreaterThanOrEqual(98);
-    const stopMs = await daemon.stop();
+    const stopMs = await daemon.stopAndWait();
     // The running on_error gets OBSERVER_STOP_WAIT_MS, then SIGTERM (it ends at once); 17 s before the bound.
     expect(stopMs).toBeLessThan(OBSERVER_STOP_WAIT_MS + 3_000);
     expect(alive()).toBe(0);
@@ -325,7 +325,7 @@ describe('a server that offers a broken firmware again and again', () => {
       },
     ]);
     expect(daemon.messages(/^update \S+: verifying$/)).toHaveLength(3);
-    await daemon.stop();
+    await daemon.stopAndWait();
   });
 });
 
@@ -430,7 +430,7 @@ describe('a minute of hostile pushes and answers', () => {
       expect(event.payload.delay_for).toBeLessThanOrEqual(30 * DAY);
     }
     expect(after.page.inflightUpdate).toBeNull();
-    await daemon.stop();
+    await daemon.stopAndWait();
   }, 60_000);
 });
 
@@ -446,10 +446,10 @@ describe("hooks that misbehave, on the daemon's clock", () => {
     configure(device, ['[hooks]', `update_available = ${hook.command}`, 'timeout_ms = 500']);
     const daemon = await start(device);
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
-    await until('the hang to be rescheduled', () => clock.pending === 1);
+    await until('the hang to be rescheduled', () => clock.pending().length === 1);
     await runFor(daemon, 10 * MINUTE, 30 * SECOND);
     clock.advance(5 * MINUTE);
-    expect(await daemon.exited).toEqual({ reason: 'rebooting', exitCode: 0 });
+    expect(await daemon.exited).toEqual({ code: 0, signal: null });
     await delivered(device.identifier);
     const events = e2e.server.device(device.identifier).events;
     const rescheduled = events.filter((event) => event.payload?.status === 'rescheduled');
@@ -481,7 +481,7 @@ describe("hooks that misbehave, on the daemon's clock", () => {
     ]);
     const daemon = await start(device);
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
-    await until('the reboot to be postponed', () => clock.pending === 1, 30_000);
+    await until('the reboot to be postponed', () => clock.pending().length === 1, 30_000);
     expect(existsSync(marker)).toBe(true);
     expect(
       daemon.messages(/^hooks\.before_reboot asked to wait 2 s \(1500 ms\): operator on site$/),
@@ -494,7 +494,7 @@ describe("hooks that misbehave, on the daemon's clock", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(hook.calls()).toBe(1);
     clock.advance(SECOND);
-    expect(await daemon.exited).toEqual({ reason: 'rebooting', exitCode: 0 });
+    expect(await daemon.exited).toEqual({ code: 0, signal: null });
     expect(daemon.messages(/^would reboot now$/)).toHaveLength(1);
     expect(hook.reasons()).toEqual(['the new firmware is written', 'the new firmware is written']);
   }, 30_000);
@@ -534,7 +534,7 @@ describe('a stop ends everything the daemon started', () => {
     const daemon = await start(device);
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id)).toBe(true);
     const pgid = await groupOf(pidFile);
-    const stopMs = await daemon.stop();
+    const stopMs = await daemon.stopAndWait();
     expect(stopMs).toBeLessThan(2_500);
     expect(runningMembers(pgid)).toEqual([]);
     await delivered(device.identifier);
@@ -568,7 +568,7 @@ describe('a stop ends everything the daemon started', () => {
     const identify = await groupOf(identifyPid);
     e2e.server.push(device.identifier, 'reboot', {});
     const beforeReboot = await groupOf(rebootPid);
-    const stopMs = await daemon.stop();
+    const stopMs = await daemon.stopAndWait();
     expect(stopMs).toBeLessThan(2_500);
     expect(runningMembers(identify)).toEqual([]);
     expect(runningMembers(beforeReboot)).toEqual([]);

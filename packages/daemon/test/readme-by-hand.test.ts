@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Output } from './support/output.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -68,21 +69,15 @@ describe('README: Try it by hand', () => {
     expect(daemonBlock.every((line) => line.includes(dirOption!))).toBe(true);
 
     let server: ChildProcess | undefined;
-    let printed = '';
+    const printed = new Output();
     const serverExit = sh(local(serverBlock[0]!), (child) => {
       server = child;
-      child.stdout!.on('data', (chunk: Buffer) => {
-        printed += chunk;
-      });
+      child.stdout!.on('data', (chunk: Buffer) => printed.append(chunk.toString()));
     });
     try {
-      const deadline = Date.now() + 15_000;
-      while (!printed.includes('device pages are kept in')) {
-        if (Date.now() > deadline) throw new Error(`the server printed no config:\n${printed}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await printed.waitFor(/device pages are kept in/);
       // The commands the server prints are the README's.
-      for (const line of daemonBlock) expect(printed).toContain(`  ${local(line)}\n`);
+      for (const line of daemonBlock) expect(printed.text()).toContain(`  ${local(line)}\n`);
 
       for (const [index, line] of daemonBlock.entries()) {
         const run = await sh(local(line));

@@ -101,6 +101,6 @@ describe('nerves-hub-link status', () => {
     }
     expect((await status(device)).code).toBe(0);
     daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
   }, 60_000);
 });

@@ -1,20 +1,16 @@
 // A written firmware waits for its reboot across restarts of the daemon: with reboot_policy = "never", v2 is
 // written, the daemon restarts (systemctl restart, a crash), and NervesHub pushes v3. v3 must not be downloaded
 // nor written (on an A/B layout it would overwrite the slot the next boot starts), NervesHub records why, and
-// the status file still shows v2 waiting. Once the device runs v2 the record is gone.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+// the status file still shows v2 waiting. Once the device runs v2 the record is gone. The daemon runs in the test
+// process (support/in-process.ts); a restart is a new Daemon on the same data_dir.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { describe, expect, it } from 'vitest';
 import type { DaemonState } from '../src/local/state-file.js';
-import {
-  createDevice,
-  type Device,
-  RUNNING_UUID,
-  runDaemon,
-  statuses,
-  useTestServer,
-} from './support/harness.js';
+import { type Device, RUNNING_UUID, statuses, useTestServer } from './support/harness.js';
+import { runInProcess } from './support/in-process.js';
+import { startJoinedDevice } from './support/joined-device.js';
 
 const e2e = useTestServer('daemon-written-', ['small-signed.fw']);
 
@@ -23,29 +19,27 @@ const stateOf = (device: Device) =>
 const applies = (device: Device) => device.fwupRuns().filter((argv) => argv[0] === '-a').length;
 
 function bootInto(device: Device, uuid: string): void {
-  const envFile = join(device.dir, 'uboot.env');
-  writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(RUNNING_UUID, uuid));
+  writeFileSync(device.envFile, readFileSync(device.envFile, 'utf8').replace(RUNNING_UUID, uuid));
 }
 
 describe('a written firmware across restarts of the daemon', () => {
   it('after a restart another offer is not written over it, and gets no status; the status still shows it', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'written-restart');
-    appendFileSync(device.configFile, '[updates]\nreboot_policy = "never"\n');
     const v2 = e2e.firmware('small-signed.fw');
     // Another firmware (of another device type, which does not matter: it must never be downloaded).
     const v3 = await e2e.server.addFirmware(abFixtures.v2Firmware);
     expect(v3.meta.uuid).not.toBe(v2.meta.uuid);
 
-    const first = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon: first } = await startJoinedDevice(e2e, 'written-restart', {
+      settings: { updates: { reboot_policy: 'never' } },
+    });
     e2e.server.sendUpdate(device.identifier, v2.id);
     await first.waitForOutput(/not rebooting \(updates\.reboot_policy = "never"\)/, 20_000);
     expect(applies(device)).toBe(1);
-    first.child.kill('SIGTERM');
-    expect((await first.exited).code).toBe(0);
+    first.stop();
+    expect((await first.waitForExit()).code).toBe(0);
 
     // The same boot: the daemon starts again and still waits for the reboot into v2.
-    const second = runDaemon(device);
+    const second = await runInProcess(device);
     const rejoin = await e2e.server.waitForJoin(device.identifier, { count: 2 });
     // As before the restart, the join names it, so NervesHub keeps its record.
     expect(rejoin.currently_downloading_uuid).toBe(v2.meta.uuid);
@@ -81,18 +75,18 @@ describe('a written firmware across restarts of the daemon', () => {
     );
     expect(applies(device)).toBe(1);
     expect(stateOf(device).update).toMatchObject({ uuid: v2.meta.uuid, stage: 'awaiting-reboot' });
-    second.child.kill('SIGTERM');
-    expect((await second.exited).code).toBe(0);
+    second.stop();
+    expect((await second.waitForExit()).code).toBe(0);
 
     // The reboot came: the device runs v2, and nothing waits any more.
     bootInto(device, v2.meta.uuid);
-    const third = runDaemon(device);
+    const third = await runInProcess(device);
     await e2e.server.waitForRecords(device.identifier, (each) => each.firmware?.uuid === v2.meta.uuid);
     await third.waitForOutput(/joined the device channel/);
     expect(existsSync(join(device.dataDir, 'written-firmware.json'))).toBe(false);
     expect(stateOf(device).update).toBeNull();
     expect(stateOf(device).reboot).toBeNull();
-    third.child.kill('SIGTERM');
-    expect((await third.exited).code).toBe(0);
+    third.stop();
+    expect((await third.waitForExit()).code).toBe(0);
   }, 60_000);
 });

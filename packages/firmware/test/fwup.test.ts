@@ -3,13 +3,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { fakeFwupPath } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyFirmware, fwupVersion, verifyFirmware } from '../src/index.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => join(smallFixtures.dir, name);
 const key = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
 const wrongKey = readFileSync(fixture('wrong-key.pub'), 'utf8').trim();
 const dir = mkdtempSync(join(tmpdir(), 'fwup-test-'));

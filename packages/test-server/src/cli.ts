@@ -165,7 +165,12 @@ async function serve(options: Options): Promise<void> {
       : undefined;
   records.flush();
 
-  const common = { caFile: server.ca.certFile, fwupPath: fakeFwupPath, signingKeys: keys.length > 0 };
+  const common = {
+    caFile: server.ca.certFile,
+    fwupPath: fakeFwupPath,
+    signingKeys: keys.length > 0,
+    slowDownload: true,
+  };
   const configs = [
     {
       file: join(dir, 'device.toml'),

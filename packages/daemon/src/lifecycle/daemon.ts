@@ -12,7 +12,7 @@ import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
 import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
-import { type Clock, systemClock } from '../runtime/clock.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
 import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
@@ -21,6 +21,7 @@ import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import type { BootClock } from '../validation/boot-clock.js';
 import { ValidationFile } from '../validation/validation-file.js';
 import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
@@ -32,16 +33,19 @@ import { extendStopWhile, ServiceStatus } from './service-status.js';
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
 
-/** The service manager the daemon reports to (systemd's `Type=notify`; none by default), and its clock. */
+/** The service manager the daemon reports to (systemd's `Type=notify`; none by default). */
 export interface DaemonServiceOptions {
   readonly notifier?: ServiceNotifier;
   /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
   readonly watchdogPeriodMs?: number;
-  /**
-   * The time and the timers of the daemon's own decisions: an offer asked about again, a reboot asked about
-   * again, the status bound's minute. A test moves them by hand. @default systemClock
-   */
+}
+
+/** How the daemon is run: its service manager, and the clock every wait runs on. */
+export interface DaemonOptions extends DaemonServiceOptions {
+  /** What every wait and time of the daemon runs on (see Clock). @default SYSTEM_CLOCK */
   readonly clock?: Clock;
+  /** The time since boot that counts how long a firmware stays unvalidated. @default systemBootClock */
+  readonly bootClock?: BootClock;
 }
 
 export type DaemonExit = {
@@ -79,13 +83,14 @@ export class Daemon {
   readonly #versionProblem: string | undefined;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, service: DaemonServiceOptions = {}) {
-    const clock = service.clock ?? systemClock;
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
+    const clock = options.clock ?? SYSTEM_CLOCK;
+    const now = () => clock.now();
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
-    this.#notifier = service.notifier ?? createServiceNotifier({ socket: undefined });
-    this.#watchdogPeriodMs = service.watchdogPeriodMs;
+    this.#notifier = options.notifier ?? createServiceNotifier({ socket: undefined });
+    this.#watchdogPeriodMs = options.watchdogPeriodMs;
     this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
       firmwareValidated: setup.metadata.firmwareValidated,
     });
@@ -94,7 +99,7 @@ export class Daemon {
     this.#state = new StateFile(
       config.dataDir,
       { identifier: setup.identifier, server: redactUrl(config.uri), firmware: running },
-      { logger },
+      { logger, now },
     );
     this.#policy = new OperatorPolicy({
       hooks: config.hooks,
@@ -102,7 +107,7 @@ export class Daemon {
       identifier: setup.identifier,
       running,
       logger,
-      now: () => clock.now(),
+      now,
     });
     this.#rebootPlanner = new RebootPlanner({
       policy: config.updates.rebootPolicy,
@@ -118,6 +123,7 @@ export class Daemon {
         ...setup.connection.socketOptions,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxRedirects: SOCKET_MAX_REDIRECTS,
+        timers: clock,
       },
       joinParams: () => this.#joinParams(),
       logger,
@@ -149,10 +155,10 @@ export class Daemon {
         ),
     });
     const reporter = new StatusReporter(
-      (event, payload, options) =>
+      (event, payload, sendOptions) =>
         // Progress is worthless later; statuses wait for the next join (bounded buffer).
-        this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
-      Date.now,
+        this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...sendOptions }),
+      now,
       expiry,
     );
     this.#updates = new UpdateManager({
@@ -165,8 +171,10 @@ export class Daemon {
       clock,
       firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
-        reportToServer(reporter, { now: () => clock.now() }),
-        showProgress(new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond })),
+        reportToServer(reporter, { now }),
+        showProgress(
+          new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond, now }),
+        ),
         recordUpdates(this.#state),
         recordUpdates(this.#service),
         rememberWritten(writtenFirmware),
@@ -189,12 +197,21 @@ export class Daemon {
         this.#state.validation(status);
         this.#service.validation(status.state);
       },
+      now,
+      ...(options.bootClock ? { clock: options.bootClock } : {}),
+      // Its polls, retries and deadline wait on the daemon's clock; it counts unvalidated time on the boot clock.
+      setTimer: (callback, ms) => {
+        const timer = clock.setTimeout(callback, ms);
+        timer.unref();
+        return () => clock.clearTimeout(timer);
+      },
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
       interfaceForAddress,
       send: (payload) => this.#session.send('report_network_interface', payload, { buffer: false }),
       logger,
+      clock,
     });
   }
 

@@ -1,7 +1,7 @@
+import { ManualClock } from '@nerves-hub-link/test-server/testing';
 import { describe, expect, it } from 'vitest';
 import type { RebootPolicy } from '../config/sections/updates.js';
 import type { RebootDecision } from '../hooks/hook-protocol.js';
-import { ManualClock } from '../runtime/manual-clock.js';
 import { RebootPlanner } from './reboot-planner.js';
 
 const MINUTE = 60_000;
@@ -13,7 +13,7 @@ function planner(policy: RebootPolicy, answers: RebootDecision[], always?: Reboo
   const executed: string[] = [];
   const pending: Array<{ why: string; at?: number } | undefined> = [];
   const warnings: string[] = [];
-  const clock = new ManualClock(1_000);
+  const clock = new ManualClock({ startAt: 1_000, frozen: true });
   const instance = new RebootPlanner({
     policy,
     ask: async (why, signal) => {
@@ -126,6 +126,6 @@ describe('RebootPlanner', () => {
     await tick();
     expect(t.asked).toHaveLength(1);
     expect(t.executed).toEqual([]);
-    expect(t.clock.pending).toBe(0);
+    expect(t.clock.pending().length).toBe(0);
   });
 });

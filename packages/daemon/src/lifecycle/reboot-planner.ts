@@ -3,7 +3,7 @@ import { boundDelay, DELAY_USES, describeBound } from '../config/values/delay-bo
 import { formatDuration } from '../config/values/duration.js';
 import type { RebootDecision } from '../hooks/hook-protocol.js';
 import type { Logger } from '../log/logger.js';
-import { type Clock, systemClock } from '../runtime/clock.js';
+import { type Clock, type ClockTimer, SYSTEM_CLOCK } from '../runtime/clock.js';
 
 export interface RebootPlannerOptions {
   readonly policy: RebootPolicy;
@@ -14,7 +14,7 @@ export interface RebootPlannerOptions {
   readonly logger: Logger;
   /** A reboot is waiting: at `at` (ms since the epoch), or undefined for "not by the daemon" (policy "never"). */
   readonly onPending?: (pending: { readonly why: string; readonly at?: number } | undefined) => void;
-  /** @default systemClock */
+  /** When a postponed reboot is due, and its timer. @default SYSTEM_CLOCK */
   readonly clock?: Clock;
 }
 
@@ -29,7 +29,7 @@ export class RebootPlanner {
   readonly #options: RebootPlannerOptions;
   readonly #clock: Clock;
   readonly #stopping = new AbortController();
-  #cancelTimer: (() => void) | undefined;
+  #timer: ClockTimer | undefined;
   /** When the timer is due, while one is set. */
   #dueAt: number | undefined;
   /** When before_reboot was last asked. */
@@ -39,7 +39,7 @@ export class RebootPlanner {
 
   constructor(options: RebootPlannerOptions) {
     this.#options = options;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
   get rebooting(): boolean {
@@ -85,16 +85,17 @@ export class RebootPlanner {
   #askAt(why: string, at: number): void {
     this.#clearTimer();
     this.#dueAt = at;
-    this.#cancelTimer = this.#clock.schedule(at - this.#clock.now(), () => {
-      this.#cancelTimer = undefined;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
       this.#dueAt = undefined;
       this.request(why);
-    });
+    }, at - this.#clock.now());
+    this.#timer.unref();
   }
 
   #clearTimer(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#dueAt = undefined;
   }
 

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { readDaemonStatus, STATUS_EXIT } from './daemon-status.js';
 import { LOCK_FILE } from './lock.js';
 import { readStateFile, STATE_FILE, StateFile } from './state-file.js';
@@ -72,6 +72,11 @@ describe('StateFile', () => {
   });
 
   it('follows an update: stages, throttled progress, result; a rescheduled one keeps its next attempt', async () => {
+    // The throttled write waits on a timer: the test moves it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const dir = freshDir();
     const clock = { now: Date.parse('2026-08-26T10:00:00Z') };
     const file = open(dir, clock);
@@ -96,7 +101,7 @@ describe('StateFile', () => {
     file.stage(UPDATE, 'downloading', 20);
     expect(state().update?.percent).toBe(0);
     clock.now += 1_000;
-    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    vi.advanceTimersByTime(1_000);
     expect(state().update?.percent).toBe(20);
     // A new stage is written at once.
     file.stage(UPDATE, 'applying', 0);

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_MS, systemClock } from './clock.js';
-import { ManualClock } from './manual-clock.js';
+import { MAX_TIMER_MS, SYSTEM_CLOCK } from './clock.js';
 
 const DAY = 86_400_000;
 
-describe('systemClock.schedule', () => {
+describe('SYSTEM_CLOCK.setTimeout', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -17,7 +16,7 @@ describe('systemClock.schedule', () => {
     try {
       const fired: number[] = [];
       const start = Date.now();
-      systemClock.schedule(25 * DAY, () => fired.push(Date.now() - start));
+      SYSTEM_CLOCK.setTimeout(() => fired.push(Date.now() - start), 25 * DAY);
       vi.advanceTimersByTime(MAX_TIMER_MS + 1);
       expect(fired).toEqual([]);
       vi.advanceTimersByTime(25 * DAY - MAX_TIMER_MS - 2);
@@ -30,38 +29,26 @@ describe('systemClock.schedule', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('cancels, also between steps; a negative delay is no delay; a non-finite one is a programming error', () => {
+  it('clears, also between steps; a negative delay is no delay; a non-finite one is a programming error', () => {
     vi.useFakeTimers();
     const fired: string[] = [];
-    const cancelLong = systemClock.schedule(30 * DAY, () => fired.push('long'));
+    const long = SYSTEM_CLOCK.setTimeout(() => fired.push('long'), 30 * DAY);
     vi.advanceTimersByTime(MAX_TIMER_MS + 10);
-    cancelLong();
-    systemClock.schedule(-5, () => fired.push('now'));
+    SYSTEM_CLOCK.clearTimeout(long);
+    SYSTEM_CLOCK.setTimeout(() => fired.push('now'), -5);
     vi.advanceTimersByTime(30 * DAY);
     expect(fired).toEqual(['now']);
-    expect(() => systemClock.schedule(Number.POSITIVE_INFINITY, () => {})).toThrow(RangeError);
+    expect(() => SYSTEM_CLOCK.setTimeout(() => {}, Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
-});
 
-describe('ManualClock', () => {
-  it('calls what falls due in time order, each at its own time', () => {
-    const clock = new ManualClock(1_000);
-    const seen: Array<[string, number]> = [];
-    clock.schedule(300, () => seen.push(['b', clock.now()]));
-    clock.schedule(100, () => {
-      seen.push(['a', clock.now()]);
-      clock.schedule(100, () => seen.push(['a again', clock.now()]));
-    });
-    const cancel = clock.schedule(200, () => seen.push(['cancelled', clock.now()]));
-    cancel();
-    clock.advance(250);
-    expect(seen).toEqual([
-      ['a', 1_100],
-      ['a again', 1_200],
-    ]);
-    expect(clock.now()).toBe(1_250);
-    clock.advance(50);
-    expect(seen.at(-1)).toEqual(['b', 1_300]);
-    expect(clock.pending).toBe(0);
+  it('an unref-ed timer stays unref-ed in its later steps', () => {
+    vi.useFakeTimers();
+    const timer = SYSTEM_CLOCK.setTimeout(() => {}, 26 * DAY);
+    timer.unref();
+    vi.advanceTimersByTime(MAX_TIMER_MS + 1);
+    // The second step is the only timer pending, and it does not hold the process.
+    expect(vi.getTimerCount()).toBe(1);
+    SYSTEM_CLOCK.clearTimeout(timer);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

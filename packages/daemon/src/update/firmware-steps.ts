@@ -7,6 +7,7 @@ import { childEnvironment } from '../link/child-environment.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import type { ProxySettings } from '../link/proxy-route.js';
 import type { Logger } from '../log/logger.js';
+import { type Clock, SYSTEM_CLOCK, waitOn } from '../runtime/clock.js';
 import { favouringSpeed } from '../runtime/memory-mode.js';
 import { downloadFolder } from './download-folder.js';
 import type { UpdateSteps } from './steps.js';
@@ -23,6 +24,8 @@ export interface FirmwareStepsOptions {
   /** The fwup public keys known when a step runs: the configured ones, else those the server sent. */
   readonly publicKeys: () => readonly string[];
   readonly logger: Logger;
+  /** The wait between download attempts. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface FirmwareStepsOptions {
  */
 export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
   const { config, devpath, ca, proxy, checkServerIdentity, publicKeys, logger } = options;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   const { maxBytesPerSecond } = config.download;
   const directory = downloadFolder(config.dataDir);
   const fwupEnv = () => ({ ...childEnvironment(process.env), ...config.fwup.env });
@@ -59,6 +63,8 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
             maxAttempts: config.download.maxAttempts,
             idleTimeoutMs: config.download.idleTimeoutMs,
           },
+          waitBeforeRetry: (delayMs: number, waitSignal: AbortSignal | undefined) =>
+            waitOn(clock, delayMs, waitSignal),
           proxy: proxy.routeFor,
           ...(checkServerIdentity ? { checkServerIdentity } : {}),
           ...(maxBytesPerSecond !== undefined ? { maxBytesPerSecond } : {}),

@@ -1,6 +1,6 @@
 import { boundDelay, DELAY_USES, describeBound } from '../config/values/delay-bounds.js';
 import type { Logger } from '../log/logger.js';
-import { type Clock, systemClock } from '../runtime/clock.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import {
   DEPLOYMENT_REOFFER_GRACE_MS,
   SERVER_KEYS_WAIT_MS,
@@ -45,7 +45,7 @@ export interface UpdateManagerOptions {
   readonly deploymentReofferGraceMs?: number;
   /** A firmware written before a restart that still waits for its reboot: the manager starts there. */
   readonly written?: UpdateFacts;
-  /** The time and the timers of re-asks. @default systemClock */
+  /** The time of offers and failures, and the timers of the keys wait and of re-asks. @default SYSTEM_CLOCK */
   readonly clock?: Clock;
 }
 
@@ -87,10 +87,10 @@ export class UpdateManager {
 
   constructor(options: UpdateManagerOptions) {
     this.#options = options;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#now = () => this.#clock.now();
     this.#policy = options.policy ?? APPLY_EVERYTHING;
-    this.#keys = new SigningKeys(options.publicKeys);
+    this.#keys = new SigningKeys(options.publicKeys, this.#clock);
     this.#failures = new RepeatedFailures(this.#now);
     const counts = { windowMs: STATUS_BOUND.windowMs, maxKeys: STATUS_BOUND_MAX_UPDATES, now: this.#now };
     this.#answered = new RecentCounts(counts);

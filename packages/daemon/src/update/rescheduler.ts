@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/values/duration.js';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock, ClockTimer } from '../runtime/clock.js';
 import { OFFER_REUSE_LIMIT_MS } from './constants.js';
 import type { UpdateListener } from './events.js';
 import { describeUpdate, type UpdateFacts } from './facts.js';
@@ -34,7 +34,7 @@ export interface ReschedulerOptions {
  */
 export class Rescheduler {
   readonly #options: ReschedulerOptions;
-  #waiting: { readonly offer: WaitingOffer; readonly cancel: () => void } | undefined;
+  #waiting: { readonly offer: WaitingOffer; readonly timer: ClockTimer } | undefined;
 
   constructor(options: ReschedulerOptions) {
     this.#options = options;
@@ -44,7 +44,8 @@ export class Rescheduler {
   plan(waiting: WaitingOffer, delayMs: number, reason: string): void {
     const { logger, emit } = this.#options;
     const { facts, receivedAt } = waiting;
-    const now = this.#options.clock.now();
+    const { clock } = this.#options;
+    const now = clock.now();
     const deployment = facts.deploymentId !== undefined;
     const graceMs = deployment ? this.#options.deploymentReofferGraceMs : 0;
     const localRetryAt = now + delayMs + graceMs;
@@ -59,8 +60,9 @@ export class Rescheduler {
       );
       return;
     }
-    const cancel = this.#options.clock.schedule(localRetryAt - now, () => this.#due());
-    this.#waiting = { offer: waiting, cancel };
+    const timer = clock.setTimeout(() => this.#due(), localRetryAt - now);
+    timer.unref();
+    this.#waiting = { offer: waiting, timer };
     const note = deployment
       ? `NervesHub offers it again once the block ends; the device asks again itself ${formatDuration(graceMs)} later if it has not`
       : 'the device asks again itself (NervesHub does not offer a manual push again)';
@@ -71,7 +73,7 @@ export class Rescheduler {
   /** The offer waiting is not asked about again (another offer came, or the daemon stops). */
   cancel(): void {
     if (!this.#waiting) return;
-    this.#waiting.cancel();
+    this.#options.clock.clearTimeout(this.#waiting.timer);
     this.#waiting = undefined;
     this.#options.emit({ type: 'next-attempt', attempt: undefined });
   }

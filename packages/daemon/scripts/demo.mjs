@@ -91,7 +91,7 @@ try {
         update_available: [
           'sh',
           '-c',
-          `if [ -e ${busyOnce} ]; then echo apply; else touch ${busyOnce}; echo 'reschedule 2000 the demo application is busy for 2 s'; fi`,
+          `if [ -e ${busyOnce} ]; then echo apply; else touch ${busyOnce}; echo 'reschedule 5m the demo application is busy'; fi`,
         ],
       },
       // After the reboot: validated once the device has joined NervesHub and its health check passes, else
@@ -115,6 +115,9 @@ try {
       say(
         'the update hook deferred the offer: NervesHub blocks the device until then and offers it again after',
       );
+      // A deferral lasts at least 5 minutes; the demo moves NervesHub's clock past it instead of waiting.
+      say(`moving NervesHub's clock ${payload.delay_for / 60_000} minutes on, to the end of the block`);
+      setImmediate(() => server.advanceClock(payload.delay_for + 1_000));
     }
   });
   daemon = spawn(process.execPath, [bundle, 'run', '--config', configFile], {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
+import { isSea } from 'node:sea';
 
 /**
  * Who holds a lock: whether the process a lock file names is a running nerves-hub-link, or the lock is stale
@@ -8,6 +9,8 @@ import { basename, extname } from 'node:path';
 
 /** The program name the daemon is shipped under: the SEA binary, the bundle `.mjs` and the package's bin `.js`. */
 const PROGRAM_NAME = 'nerves-hub-link';
+/** The single executables as `pnpm sea` names them (dist/sea/nerves-hub-link-linux-<arch>), copied as they are. */
+const BUILD_NAME = /^nerves-hub-link-linux-[a-z0-9]+$/;
 const SCRIPT_EXTENSIONS = new Set(['', '.mjs', '.cjs', '.js']);
 /** Interpreters that run the bundle: `node` and Debian's old `nodejs` name. */
 const NODE_NAMES = new Set(['node', 'nodejs']);
@@ -54,17 +57,20 @@ export function staleReason(pid: number | undefined, lockOwnerUid?: number): Sta
  * True when a command line (argv, as in /proc/PID/cmdline) runs nerves-hub-link: the program itself is named
  * `nerves-hub-link` (the single executable), or node/nodejs runs a script named `nerves-hub-link`,
  * `nerves-hub-link.mjs`, `.cjs` or `.js` (the bundle, the package's bin), or the same script file name this
- * process runs (a renamed copy of the bundle). node is `node`, `nodejs` or this process's own interpreter's
- * name. The script is node's first argument that is not an option, so node options must be written
+ * process runs (a renamed copy of the bundle). A single executable also counts under its build name
+ * (`nerves-hub-link-linux-arm64`) and, when this process is one, under this process's own file name (a renamed
+ * copy). node is `node`, `nodejs` or this process's own interpreter's name. The script is node's first argument that is not an option, so node options must be written
  * `--name=value` (as the shipped unit does). Merely being node is not enough.
  */
 export function isNervesHubLinkCommand(
   argv: readonly string[],
   ownScript: string | undefined = process.argv[1],
+  ownExecutable: string | undefined = isSea() ? process.execPath : undefined,
 ): boolean {
   const [program, ...args] = argv;
   if (!program) return false;
-  if (isProgramName(program)) return true;
+  if (isProgramName(program) || BUILD_NAME.test(basename(program))) return true;
+  if (ownExecutable !== undefined && basename(program) === basename(ownExecutable)) return true;
   const interpreter = basename(program);
   if (!NODE_NAMES.has(interpreter) && interpreter !== basename(process.execPath)) return false;
   const script = args.find((arg) => !arg.startsWith('-'));

@@ -155,8 +155,16 @@ describe('isNervesHubLinkCommand', () => {
     [['/usr/bin/nerves-hub-link', 'run', '--config', '/etc/nerves-hub-link/config.toml']],
     [['nodejs', './nerves-hub-link.cjs']],
     [['node', '/opt/renamed/agent.mjs', 'run']],
+    [['/usr/local/bin/nerves-hub-link-linux-arm64', 'run']],
   ])('recognises %j', (argv) => {
-    expect(isNervesHubLinkCommand(argv, '/usr/lib/x/agent.mjs')).toBe(true);
+    expect(isNervesHubLinkCommand(argv, '/usr/lib/x/agent.mjs', undefined)).toBe(true);
+  });
+
+  it('a single executable under another name: another process of that name, when this one is it', () => {
+    // A single executable's argv[1] is its own path again, so the script rule cannot tell.
+    const argv = ['/opt/acme/updater', 'run', '--config', '/etc/acme/updater.toml'];
+    expect(isNervesHubLinkCommand(argv, '/opt/acme/updater', '/opt/acme/updater')).toBe(true);
+    expect(isNervesHubLinkCommand(argv, '/opt/acme/updater', undefined)).toBe(false);
   });
 
   it.each([
@@ -167,7 +175,8 @@ describe('isNervesHubLinkCommand', () => {
     [['vi', '/usr/lib/nerves-hub-link/nerves-hub-link.mjs']],
     [['/usr/bin/node', '/etc/nerves-hub-link/other.mjs']],
     [['nerves-hub-link-helper']],
+    [['/opt/acme/other', 'run']],
   ])('does not take %j for nerves-hub-link', (argv) => {
-    expect(isNervesHubLinkCommand(argv, '/usr/lib/x/agent.mjs')).toBe(false);
+    expect(isNervesHubLinkCommand(argv, '/usr/lib/x/agent.mjs', '/opt/acme/updater')).toBe(false);
   });
 });

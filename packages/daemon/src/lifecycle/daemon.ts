@@ -99,7 +99,7 @@ export class Daemon {
     this.#state = new StateFile(
       config.dataDir,
       { identifier: setup.identifier, server: redactUrl(config.uri), firmware: running },
-      { logger, now, clock },
+      { logger, now },
     );
     this.#policy = new OperatorPolicy({
       hooks: config.hooks,

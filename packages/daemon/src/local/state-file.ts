@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { REASON_MAX_CHARS, shown, VALUE_MAX_CHARS } from '@nerves-hub-link/message-text';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import { type Clock, type ClockTimer, SYSTEM_CLOCK } from '../runtime/clock.js';
 import type { NextAttempt } from '../update/events.js';
 import type { UpdateFacts } from '../update/facts.js';
 import type { UpdateObserver } from '../update/observer.js';
@@ -87,8 +86,7 @@ export class StateFile implements UpdateObserver {
   #state: DaemonState;
   #lastWrite = 0;
   readonly #heartbeatMs: number;
-  readonly #clock: Clock;
-  #pendingWrite: ClockTimer | undefined;
+  #pendingWrite: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   /** What was written last, but for `updated_at`. */
   #written: string | undefined;
@@ -97,17 +95,10 @@ export class StateFile implements UpdateObserver {
   constructor(
     dataDir: string,
     initial: { identifier: string; server: string; firmware: { uuid?: string; version?: string } },
-    options: {
-      logger: Logger;
-      now?: () => number;
-      /** What the throttled progress write waits on. @default SYSTEM_CLOCK */
-      clock?: Clock;
-      heartbeatMs?: number;
-    },
+    options: { logger: Logger; now?: () => number; heartbeatMs?: number },
   ) {
     this.#path = join(dataDir, STATE_FILE);
     this.#now = options.now ?? Date.now;
-    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#logger = options.logger;
     this.#heartbeatMs = options.heartbeatMs ?? STATE_HEARTBEAT_MS;
     const now = this.#iso();
@@ -238,12 +229,12 @@ export class StateFile implements UpdateObserver {
     }
     if (this.#pendingWrite) return;
     const wait = PROGRESS_WRITE_INTERVAL_MS - (this.#now() - this.#lastWrite);
-    this.#pendingWrite = this.#clock.setTimeout(() => this.#write(), Math.max(0, wait));
+    this.#pendingWrite = setTimeout(() => this.#write(), Math.max(0, wait));
     this.#pendingWrite.unref();
   }
 
   #write(): void {
-    this.#clock.clearTimeout(this.#pendingWrite);
+    clearTimeout(this.#pendingWrite);
     this.#pendingWrite = undefined;
     const content = JSON.stringify({ ...this.#state, updated_at: undefined });
     if (content === this.#written) return;

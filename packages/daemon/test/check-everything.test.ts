@@ -1,6 +1,8 @@
 // `check` says everything at once: every independent problem in one run, one line each, exit 78 when any is the
 // config's; whether the signing keys it asked for came; an offer reported and not taken; `--json`; quiet on a
 // closed pipe. And the exit codes of `run` for a program that is not there (78, naming the key) or that fails (1).
+// Each test has its own device and processes: they run side by side, so that one's waits (check staying joined a
+// moment, the keys it asked for) pass while another works.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +36,7 @@ async function check(device: Device, ...args: string[]): Promise<{ code: number 
   return { code, lines: run.output().trimEnd().split('\n') };
 }
 
-describe('check with several faults at once', () => {
+describe.concurrent('check with several faults at once', () => {
   it('says every one, one line each, and exits 78', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'many-faults');
     writeFileSync(`${device.dir}/a-file`, 'not a folder');
@@ -112,7 +114,7 @@ describe('check with several faults at once', () => {
   });
 });
 
-describe('check joined', () => {
+describe.concurrent('check joined', () => {
   it('says that the join is real, that the keys it asked for came, and reports an offer without taking it', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'offered');
     const firmware = e2e.firmware('small-signed.fw');
@@ -147,7 +149,7 @@ describe('check joined', () => {
   });
 });
 
-describe('one wording per problem', () => {
+describe.concurrent('one wording per problem', () => {
   it('a shared-secret file others can read: one warning, naming the key, in check and in run', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'open-secret', { auth: 'shared_secret' });
     chmodSync(`${device.dir}/secret`, 0o644);
@@ -172,7 +174,7 @@ describe('one wording per problem', () => {
   });
 });
 
-describe('a closed pipe', () => {
+describe.concurrent('a closed pipe', () => {
   /** Runs the bundle with its stdout's reader closed after `keep` bytes (0: before anything is written). */
   async function closedPipe(args: string[], keep: number) {
     const child = spawn(process.execPath, [BUNDLE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -209,7 +211,7 @@ describe('a closed pipe', () => {
   });
 });
 
-describe('run with a program that is not there', () => {
+describe.concurrent('run with a program that is not there', () => {
   for (const [label, change, key] of [
     [
       'a hook',

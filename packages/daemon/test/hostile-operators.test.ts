@@ -282,8 +282,16 @@ describe('a burst of 100 failing offers, each telling on_error (which takes 20 s
     expect(
       daemon.messages(/^hooks\.on_error not told about the failure of update/).length,
     ).toBeGreaterThanOrEqual(98);
-    const stopMs = await daemon.stopAndWait();
-    // The running on_error gets OBSERVER_STOP_WAIT_MS, then SIGTERM (it ends at once); 17 s before the bound.
+    const stopping = daemon.stopAndWait();
+    // The running on_error gets OBSERVER_STOP_WAIT_MS on the daemon's clock, then SIGTERM (it ends at once): the
+    // stop is over when the clock passes that wait, 17 s before the hook's own end.
+    const wait = await daemon.clock.whenPending(
+      'the wait on_error gets at the stop',
+      (timer) => timer.delayMs === OBSERVER_STOP_WAIT_MS,
+    );
+    expect(alive()).toBe(1);
+    daemon.clock.advance(wait.dueAt - daemon.clock.now());
+    const stopMs = await stopping;
     expect(stopMs).toBeLessThan(OBSERVER_STOP_WAIT_MS + 3_000);
     expect(alive()).toBe(0);
   }, 60_000);

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runningMembers } from '@nerves-hub-link/test-server/testing';
+import { ManualClock, runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { HooksConfig } from '../config/sections/hooks.js';
 import type { UpdatesConfig } from '../config/sections/updates.js';
@@ -49,7 +49,12 @@ function script(body: string): string[] {
   return [path];
 }
 
-function policy(hooks: Partial<HooksConfig> = {}, updates: Partial<UpdatesConfig> = {}, now = Date.now()) {
+function policy(
+  hooks: Partial<HooksConfig> = {},
+  updates: Partial<UpdatesConfig> = {},
+  now = Date.now(),
+  clock?: ManualClock,
+) {
   const warnings: string[] = [];
   const infos: string[] = [];
   const logger = {
@@ -66,6 +71,7 @@ function policy(hooks: Partial<HooksConfig> = {}, updates: Partial<UpdatesConfig
     logger,
     now: () => now,
     random: () => 0.5,
+    ...(clock ? { clock } : {}),
   });
   return { policy: instance, warnings, infos };
 }
@@ -405,19 +411,35 @@ describe('OperatorPolicy.stop', () => {
     const slow = groupHook('told-slow', 'sleep 30');
     const log = join(dir, 'told-slow.log');
     rmSync(log, { force: true });
-    const { policy: p, warnings } = policy({
-      onError: [...slow.command, log],
-      timeoutMs: 60_000,
-    });
+    // The wait runs on a clock the test moves: it is over when the clock passes it, not waited out.
+    const clock = new ManualClock({ frozen: true });
+    const { policy: p, warnings } = policy(
+      { onError: [...slow.command, log], timeoutMs: 60_000 },
+      {},
+      Date.now(),
+      clock,
+    );
     const first = p.onError(UPDATE, 'first');
     const second = p.onError(UPDATE, 'second');
     const pgid = await slow.group();
+    let stoppedAtMs: number | undefined;
+    const stopped = p.stop().then(() => {
+      stoppedAtMs = clock.movedMs;
+    });
+    const wait = await clock.whenPending('the wait a told hook gets at a stop');
+    expect(wait.delayMs).toBe(OBSERVER_STOP_WAIT_MS);
+    clock.advance(OBSERVER_STOP_WAIT_MS - 1);
+    // Not stopped before its time: the wait is still pending, the hook still runs, the stop still waits.
+    expect(clock.pending()).toContain(wait);
+    expect(runningMembers(pgid).length).toBeGreaterThan(0);
+    expect(stoppedAtMs).toBeUndefined();
     const started = performance.now();
-    await p.stop();
-    const tookMs = performance.now() - started;
+    clock.advance(1);
+    await stopped;
+    // Then SIGTERM, which ends it at once (not SIGKILL 2 s later).
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(stoppedAtMs).toBe(OBSERVER_STOP_WAIT_MS);
     await Promise.all([first, second]);
-    expect(tookMs).toBeGreaterThanOrEqual(OBSERVER_STOP_WAIT_MS - 50);
-    expect(tookMs).toBeLessThan(OBSERVER_STOP_WAIT_MS + 1_500);
     expect(runningMembers(pgid)).toEqual([]);
     expect(warnings).toEqual(['hooks.on_error was stopped: the daemon is stopping']);
   });

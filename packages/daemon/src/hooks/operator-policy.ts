@@ -4,6 +4,7 @@ import type { UpdatesConfig } from '../config/sections/updates.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
 import type { Logger } from '../log/logger.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { REASON_PREFIX } from '../update/constants.js';
 import type { RunningFirmware, UpdateFacts } from '../update/facts.js';
 import type { PreparationResult, UpdateDecision, UpdatePolicy } from '../update/policy.js';
@@ -41,6 +42,8 @@ export interface OperatorPolicyOptions {
   readonly running: RunningFirmware;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** What the wait at a stop (OBSERVER_STOP_WAIT_MS) runs on. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
   /** In [0, 1): the share of the window spread used for one offer. */
   readonly random?: () => number;
   readonly runHook?: (request: HookRequest) => Promise<HookOutcome>;
@@ -57,6 +60,7 @@ type Context = Omit<HookContext, 'hook' | 'identifier' | 'running'>;
 export class OperatorPolicy implements UpdatePolicy {
   readonly #options: OperatorPolicyOptions;
   readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #random: () => number;
   readonly #runHook: (request: HookRequest) => Promise<HookOutcome>;
   /** Each hook's last run, which the next one of the same name waits for: never two at once. */
@@ -73,6 +77,7 @@ export class OperatorPolicy implements UpdatePolicy {
   constructor(options: OperatorPolicyOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#random = options.random ?? Math.random;
     this.#runHook = options.runHook ?? runHook;
     this.#onError = new NewestWaiting(
@@ -187,13 +192,13 @@ export class OperatorPolicy implements UpdatePolicy {
   async stop(): Promise<void> {
     this.#stopping.abort();
     this.#onError.clear();
-    const timer = setTimeout(() => this.#observersStopping.abort(), OBSERVER_STOP_WAIT_MS);
+    const timer = this.#clock.setTimeout(() => this.#observersStopping.abort(), OBSERVER_STOP_WAIT_MS);
     timer.unref();
     try {
       await this.#onError.idle();
       while (this.#running.size > 0) await Promise.allSettled(this.#running);
     } finally {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
   }
 

@@ -108,6 +108,7 @@ export class Daemon {
       running,
       logger,
       now,
+      clock,
     });
     this.#rebootPlanner = new RebootPlanner({
       policy: config.updates.rebootPolicy,

@@ -8,7 +8,7 @@ export interface ClockTimer {
  * The time the daemon waits on: the wall clock and one-shot timers. The Daemon is constructed with one and hands
  * it to everything that waits: the validation poll, the reconnect and rejoin backoffs, maintenance windows,
  * reschedules and the device's own re-asks, reboot postponements, the wait for the server's fwup keys, the status
- * bound's minute. Tests give it a clock they move (the test-server's ManualClock), so that they never wait such a
+ * bound's minute, the time a told hook gets at a stop. Tests give it a clock they move (the test-server's ManualClock), so that they never wait such a
  * delay out. It has the shape of phoenix-channel's `timers` option.
  */
 export interface Clock {

@@ -17,8 +17,9 @@ import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 
 const [bundle, root] = process.argv.slice(2);
 const identifier = 'ethernet-device';
-// The backup run of the orchestrator brings the offer once the device has said which interface it uses.
-const server = await startTestServer({ orchestratorIntervalMs: 300 });
+// The backup run of the orchestrator brings the offer once the device has said which interface it uses; runs
+// after the join are not held back for NervesHub's 3 s debounce.
+const server = await startTestServer({ orchestratorIntervalMs: 300, orchestratorDelayMs: 50 });
 const timeout = setTimeout(() => {
   process.stderr.write('ethernet-device: no result within 30 s\n');
   process.exit(2);

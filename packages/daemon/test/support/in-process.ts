@@ -2,7 +2,7 @@
 // device setup, the Daemon) against the real test-server over real TLS, with the real fake fwup and hooks as
 // child processes, but on a ManualClock: every wait of the daemon (the validation poll and deadline, the
 // reconnect backoff, windows, reschedules, reboot postponements, the wait for keys, the wait between download
-// attempts) is over when the test moves the clock, never by itself. What it logs is kept, as a process's output would be.
+// attempts, a told hook's time at a stop) is over when the test moves the clock, never by itself. What it logs is kept, as a process's output would be.
 import { mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { ManualClock, type ManualTimer } from '@nerves-hub-link/test-server/testing';

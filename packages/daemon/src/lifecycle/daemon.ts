@@ -82,6 +82,8 @@ export class Daemon {
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
   readonly #versionProblem: string | undefined;
   #everJoined = false;
+  /** The identify command's runs, while the server's requests keep one going. */
+  #identifying: Promise<void> | undefined;
 
   constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
     const clock = options.clock ?? SYSTEM_CLOCK;
@@ -131,7 +133,9 @@ export class Daemon {
       handlers: {
         update: (payload) => this.#updates.offer(payload),
         reboot: () => void this.#onRebootRequest(),
-        identify: () => void this.#onIdentify(),
+        identify: () => {
+          this.#identifying = this.#onIdentify();
+        },
         fwupPublicKeys: (keys) => this.#onServerKeys(keys),
       },
       onConnectionError: (error) => this.#onConnectionError(error),
@@ -276,6 +280,8 @@ export class Daemon {
     const hooksStopped = this.#policy.stop();
     await updatesStopped;
     await hooksStopped;
+    // Stopped with the rest (#stopSignal); waited for so that its group is gone, and said so, before the exit.
+    await this.#identifying;
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();

@@ -31,15 +31,7 @@ import { startTestServer } from '@nerves-hub-link/test-server';
 import { writeBenchDevice } from './bench-device.mjs';
 import { deployed } from './deployed.mjs';
 import { settle } from './quiet-machine.mjs';
-import {
-  chosenSetups,
-  loadAverage,
-  median,
-  onMeasuredCores,
-  pinSelf,
-  SETUPS,
-  spread,
-} from './stats.mjs';
+import { chosenSetups, loadAverage, median, onMeasuredCores, pinSelf, SETUPS, spread } from './stats.mjs';
 import { requireTools } from './tools.mjs';
 
 requireTools(['/usr/bin/time', 'taskset', 'curl', 'openssl', 'sha256sum']);

@@ -36,7 +36,7 @@ function steps() {
   return firmwareSteps({
     config,
     devpath: '/dev/null',
-    ca: undefined,
+    ca: [],
     proxy: { routeFor: () => undefined } as unknown as FirmwareStepsOptions['proxy'],
     publicKeys: () => [],
     logger: createLogger({ stream: { write: () => true } as unknown as NodeJS.WritableStream }),

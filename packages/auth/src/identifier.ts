@@ -11,8 +11,16 @@ import { AuthError, type AuthOption, IdentifierCommandError, invalidArgument } f
 import { commonNameOf, parseCertificates, readPemFile } from './pem.js';
 
 export type IdentifierSource =
-  /** argv run without a shell (`["cat", "/etc/serial"]`), or one string run by `/bin/sh -c` when `shell` is true. */
-  | { readonly command: readonly string[] | string; readonly shell?: boolean; readonly timeoutMs?: number }
+  /**
+   * argv run without a shell (`["cat", "/etc/serial"]`), or one string run by `/bin/sh -c` when `shell` is true;
+   * `env` is its whole environment (default `process.env`).
+   */
+  | {
+      readonly command: readonly string[] | string;
+      readonly shell?: boolean;
+      readonly timeoutMs?: number;
+      readonly env?: NodeJS.ProcessEnv;
+    }
   | { readonly value: string }
   /** The CN of the device certificate, as NervesHub reads it for a new certificate. */
   | { readonly certFile: string };
@@ -57,6 +65,7 @@ async function identifierFromCommand(
     readonly command: readonly string[] | string;
     readonly shell?: boolean;
     readonly timeoutMs?: number;
+    readonly env?: NodeJS.ProcessEnv;
   },
   signal: AbortSignal | undefined,
 ): Promise<string> {
@@ -73,6 +82,7 @@ async function identifierFromCommand(
       timeoutMs,
       maxOutputBytes: IDENTIFIER_MAX_OUTPUT_BYTES,
       failOnExcessOutput: true,
+      ...(source.env ? { env: source.env } : {}),
       ...(signal ? { signal } : {}),
     });
     stdout = result.stdout.text;

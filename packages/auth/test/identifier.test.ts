@@ -25,6 +25,13 @@ describe('resolveIdentifier', () => {
     expect(await resolveIdentifier({ command: `cat ${file}` })).toBe('ABC123');
   });
 
+  it('gives the command the environment it is passed', async () => {
+    const printing = script('env.sh', 'printf %s "$SERIAL_FROM_ENV"');
+    expect(await resolveIdentifier({ command: [printing], env: { SERIAL_FROM_ENV: 'nh-env' } })).toBe(
+      'nh-env',
+    );
+  });
+
   it('does not interpret shell syntax unless asked to', async () => {
     expect(await resolveIdentifier({ command: 'echo $HOME' })).toBe('$HOME');
     expect(await resolveIdentifier({ command: 'echo a-$((40+2))', shell: true })).toBe('a-42');

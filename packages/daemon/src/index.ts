@@ -1,6 +1,6 @@
 /**
  * The daemon as a library, for a program that embeds it instead of running the `nerves-hub-link` CLI.
- * The CLI's `run` command is this sequence plus signal handling:
+ * The CLI's `run` command is this sequence plus signal handling (the README shows it with systemd's notifier):
  *
  * ```ts
  * const logger = createLogger({ format: 'json' });
@@ -26,7 +26,7 @@ export type { IdentitySource } from './config/sections/identity.js';
 export type { DaemonErrorCode } from './errors/daemon-errors.js';
 export { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
 export { EXIT } from './errors/exit-codes.js';
-export type { DaemonExit } from './lifecycle/daemon.js';
+export type { DaemonExit, DaemonOptions, DaemonServiceOptions } from './lifecycle/daemon.js';
 export { Daemon } from './lifecycle/daemon.js';
 export type { FirmwareState } from './lifecycle/firmware-state.js';
 export type { DeviceSetup } from './lifecycle/prepare-device.js';
@@ -39,5 +39,10 @@ export { acquireLock } from './local/lock.js';
 export type { DaemonState } from './local/state-file.js';
 export type { DaemonLogger, LogFields, Logger, LoggerOptions, LogLevel } from './log/logger.js';
 export { createLogger } from './log/logger.js';
+export type { Clock, ClockTimer } from './runtime/clock.js';
+export type { NotifierOptions, NotifyFields, ServiceNotifier } from './runtime/service-notifier.js';
+export { createServiceNotifier, takeNotifySocket } from './runtime/service-notifier.js';
+export { takeWatchdogPeriod } from './runtime/watchdog.js';
 export { removeStaleDownloads } from './update/download-folder.js';
 export type { UpdateSteps } from './update/steps.js';
+export type { BootClock } from './validation/boot-clock.js';

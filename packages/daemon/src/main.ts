@@ -1,17 +1,21 @@
-// First: V8 settings that must be in force before anything else runs.
+// First: an older node stops here, before anything that might not run on it.
+import './runtime/require-node.js';
+// Then: V8 settings that must be in force before anything else runs.
 import './runtime/v8-flags.js';
+import { exitQuietlyOnBrokenPipe } from './cli/broken-pipe.js';
 import { checkCommand } from './cli/commands/check.js';
 import { runCommand as runDaemon } from './cli/commands/run.js';
 import { statusCommand } from './cli/commands/status.js';
 import { validateCommand } from './cli/commands/validate.js';
-import { HELP, parseCli } from './cli/parse-cli.js';
+import { COMMAND_HELP, HELP, parseCli } from './cli/parse-cli.js';
+import { reportError } from './cli/report-error.js';
 import { VERSION } from './cli/version.js';
-import { ConfigError, DaemonError, ExitError } from './errors/daemon-errors.js';
 import { EXIT } from './errors/exit-codes.js';
 import { createLogger } from './log/logger.js';
 
 /** The one place that catches, logs and picks the exit code. */
 async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyOnBrokenPipe();
   let options: ReturnType<typeof parseCli>;
   try {
     options = parseCli(argv);
@@ -20,33 +24,21 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   if (options.command === 'help') {
-    process.stdout.write(HELP);
+    process.stdout.write(options.helpFor ? COMMAND_HELP[options.helpFor] : HELP);
     return EXIT.ok;
   }
   if (options.command === 'version') {
     process.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
-  const logger = createLogger({ format: options.logFormat ?? 'human', level: options.logLevel ?? 'info' });
+  const format = options.logFormat ?? 'human';
+  const logger = createLogger({ format, level: options.logLevel ?? 'info' });
   try {
     if (options.command === 'status') return statusCommand(options);
     if (options.command === 'validate') return await validateCommand(options);
     return options.command === 'run' ? await runDaemon(options, logger) : await checkCommand(options, logger);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.error(`invalid configuration: ${error.message}`, { code: error.code });
-      return EXIT.config;
-    }
-    if (error instanceof ExitError) {
-      logger.error(error.message, { code: error.code });
-      return error.exitCode;
-    }
-    if (error instanceof DaemonError || (error as { code?: unknown })?.code !== undefined) {
-      logger.error((error as Error).message, { code: (error as { code: unknown }).code });
-      return EXIT.failure;
-    }
-    logger.error(`unexpected error: ${(error as Error)?.stack ?? String(error)}`);
-    return EXIT.failure;
+    return reportError(error, logger, format);
   }
 }
 

@@ -1,7 +1,10 @@
 // `check` on a device whose clock is off: the first join is refused (401), the Date header of the refusal teaches
 // the server's time, and one more attempt on that time gets in, as `run` would on its next attempt.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createTlsOptions } from '@nerves-hub-link/auth';
+import { deviceConfig, fakeFwupPath } from '@nerves-hub-link/test-server';
 import { describe, expect, it } from 'vitest';
 import { joinWithClockRetry } from '../src/cli/commands/check.js';
 import { parseConfig } from '../src/config/load.js';
@@ -16,19 +19,19 @@ const FIVE_MINUTES = 5 * 60_000;
 
 async function sharedSecretDevice(identifier: string, options: { clockOffsetMs: number; secret?: string }) {
   e2e.server.addDeviceKey(`nhd_${identifier}`, `secret-of-${identifier}`, identifier);
+  const secretFile = join(e2e.root, `${identifier}.secret`);
+  writeFileSync(secretFile, options.secret ?? `secret-of-${identifier}`, { mode: 0o600 });
   const { config } = parseConfig(
-    [
-      `uri = "${e2e.server.sharedSecretUrl}"`,
-      '[identity]',
-      `serial = "${identifier}"`,
-      '[auth]',
-      'method = "shared_secret"',
-      `key = "nhd_${identifier}"`,
-      `secret = "${options.secret ?? `secret-of-${identifier}`}"`,
-      `ca_file = "${e2e.server.ca.certFile}"`,
-      '',
-    ].join('\n'),
-    `${e2e.root}/config.toml`,
+    deviceConfig({
+      uri: e2e.server.sharedSecretUrl,
+      deviceDir: join(e2e.root, identifier),
+      identifier,
+      auth: { method: 'shared_secret', key: `nhd_${identifier}`, secretFile },
+      caFile: e2e.server.ca.certFile,
+      fwupPath: fakeFwupPath,
+      signingKeys: true,
+    }),
+    join(e2e.root, `${identifier}.toml`),
   );
   const tls = await createTlsOptions({ caFile: e2e.server.ca.certFile, tlsVersion: 'TLSv1.2' });
   const logs = new PassThrough();
@@ -53,7 +56,7 @@ describe('check with a device clock that is off', () => {
     const device = await sharedSecretDevice('clock-behind', { clockOffsetMs: -FIVE_MINUTES });
     await device.join();
     expect(device.lines).toEqual([
-      "warn the server refused the first attempt and told its time; trying again on the server's clock",
+      "the server refused the first attempt and told its time; trying again on the server's clock",
     ]);
     expect(e2e.server.device('clock-behind').joins).toHaveLength(1);
   });

@@ -40,7 +40,7 @@ describe('nerves-hub-test-server + nerves-hub-link', () => {
       const configFile = /device config for .*: (\S+)/.exec(printed)![1]!;
       expect(readFileSync(configFile, 'utf8')).not.toMatch(/allow_unsigned/);
       const daemon = startDaemon(['run', '--config', configFile]);
-      expect((await daemon.exited).code).toBe(0);
+      expect((await daemon.waitForExit()).code).toBe(0);
       expect(daemon.output()).toContain('would reboot now');
       const statuses = readFileSync(join(dir, 'events.jsonl'), 'utf8')
         .trim()

@@ -1,35 +1,29 @@
 // A firmware version NervesHub cannot parse as SemVer: a warning at start and in `check`, and, once a deployment
-// group of the device's platform and architecture has a version condition, the join crash explained.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// group of the device's platform and architecture has a version condition, the join crash explained. `check` is
+// the binary; `run` is the daemon in the test process (support/in-process.ts).
 import { describe, expect, it } from 'vitest';
-import { createDevice, runDaemon, startDaemon, useTestServer } from './support/harness.js';
+import { createDevice, startDaemon, useTestServer } from './support/harness.js';
+import { runInProcess } from './support/in-process.js';
 
 const e2e = useTestServer('daemon-fw-version-', ['small-signed.fw']);
 
 const WARNING = 'nerves_fw_version "1.0" is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, e.g. "1.4.0")';
 
-async function deviceOnVersion(identifier: string, version: string) {
-  const device = await createDevice(e2e.server, e2e.root, identifier);
-  const envFile = join(device.dir, 'uboot.env');
-  writeFileSync(
-    envFile,
-    readFileSync(envFile, 'utf8').replace('a.nerves_fw_version=1.0.0', `a.nerves_fw_version=${version}`),
-  );
-  return device;
+function deviceOnVersion(identifier: string, version: string) {
+  return createDevice(e2e.server, e2e.root, identifier, { version });
 }
 
 describe('a firmware version that is not SemVer', () => {
   it('is a warning in `check` and at start; the join works while no group has a version condition', async () => {
     const device = await deviceOnVersion('loose-version', '1.0');
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(0);
+    expect((await check.waitForExit()).code).toBe(0);
     expect(check.output()).toContain(`warn ${WARNING}`);
-    const daemon = runDaemon(device);
+    const daemon = await runInProcess(device);
     // The first join was the check's.
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
+    daemon.stop();
+    await daemon.waitForExit();
     expect(daemon.output()).toContain(`WARN  ${WARNING}`);
   });
 
@@ -41,14 +35,14 @@ describe('a firmware version that is not SemVer', () => {
       versionCondition: '>= 0.1.0',
     });
     const check = startDaemon(['check', '--config', device.configFile]);
-    expect((await check.exited).code).toBe(69);
+    expect((await check.waitForExit()).code).toBe(69);
     expect(check.output()).toMatch(
       /could not join at .*: join of "device" refused with status "error"; nerves_fw_version "1\.0" is not a SemVer/,
     );
-    const daemon = runDaemon(device);
+    const daemon = await runInProcess(device);
     await daemon.waitForOutput(/join failed/);
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
+    daemon.stop();
+    await daemon.waitForExit();
     expect(daemon.output()).toContain(
       `join failed: join of "device" refused with status "error"; ${WARNING}`,
     );

@@ -1,10 +1,10 @@
-// The bundled daemon against a hostile server and firmware host: bodies that never end, a data dir that fills up,
-// offers that can never succeed, strings made to forge log lines or flood them, and a burst of identify requests
-// for a command that hangs. After each, the daemon reports what happened, leaves nothing behind and takes the next
-// offer.
-import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
+// The daemon against a hostile server and firmware host: bodies that never end, a data dir that fills up, offers
+// that can never succeed, strings made to forge log lines or flood them, and a burst of identify requests for a
+// command that hangs. After each, the daemon reports what happened, leaves nothing behind and takes the next
+// offer. The daemon runs in the test process (support/in-process.ts): the wait before another download attempt
+// is over when the test moves its clock.
+import { readFileSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import {
   canMountSmallFilesystem,
@@ -14,7 +14,10 @@ import {
   startRawHttpsHost,
 } from '@nerves-hub-link/test-server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, type Device, fixture, runDaemon, statuses, useTestServer } from './support/harness.js';
+import { type Device, fixture, type RunningDaemon, statuses, useTestServer } from './support/harness.js';
+import type { InProcessDaemon } from './support/in-process.js';
+import { startJoinedDevice } from './support/joined-device.js';
+import { until } from './support/output.js';
 
 const MiB = 1024 * 1024;
 const e2e = useTestServer('daemon-hostile-', ['small-signed.fw']);
@@ -59,21 +62,22 @@ const failedCount = (device: Device) =>
   statuses(e2e.server, device.identifier).filter((status) => status === 'failed').length;
 
 /**
- * Pushes an offer and waits for its `failed`; returns the reason and the requests it caused. Also checks what
- * NervesHub records of it: one more update attempt, the failure with the same reason on the device page, no
- * record left in flight, and no penalty box (a pushed update has no deployment to block).
+ * Pushes an offer, runs the `retries` waits before another download attempt, and waits for its `failed`; returns
+ * the reason and the requests it caused. Also checks what NervesHub records of it: one more update attempt, the
+ * failure with the same reason on the device page, no record left in flight, and no penalty box (a pushed update
+ * has no deployment to block).
  */
-async function offerThatFails(device: Device, payload: unknown) {
+async function offerThatFails(device: Device, daemon: InProcessDaemon, payload: unknown, retries = 0) {
   const before = failedCount(device);
   const attemptsBefore = e2e.server.records(device.identifier)?.updateAttempts.length ?? 0;
   const hostRequests = host.requests.length;
   const serverRequests = e2e.server.firmwareRequests.length;
   e2e.server.push(device.identifier, 'update', payload);
-  for (let waited = 0; failedCount(device) === before; waited += 50) {
-    if (waited > 20_000)
-      throw new Error(`no failed status; statuses: ${statuses(e2e.server, device.identifier)}`);
-    await sleep(50);
+  for (let retry = 1; retry <= retries; retry++) {
+    await daemon.runTimer(`the wait before download attempt ${retry + 1}`);
   }
+  await e2e.server.waitForEvent(device.identifier, () => failedCount(device) > before);
+  expect(daemon.clock.pending()).toEqual([]);
   const failed = e2e.server
     .device(device.identifier)
     .events.filter((event) => event.event === 'status_update' && event.payload?.status === 'failed')
@@ -94,21 +98,21 @@ async function offerThatFails(device: Device, payload: unknown) {
 }
 
 /** The daemon is still ready: a good offer is downloaded, applied and completed (then it reboots, i.e. exits). */
-async function nextOfferCompletes(device: Device, daemon: ReturnType<typeof runDaemon>) {
+async function nextOfferCompletes(device: Device, daemon: RunningDaemon) {
   e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-  expect((await daemon.exited).code).toBe(0);
+  expect((await daemon.waitForExit()).code).toBe(0);
   expect(statuses(e2e.server, device.identifier).at(-1)).toBe('completed');
   expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
 }
 
 describe('a firmware host that sends too much', () => {
   it('a body that never ends: failed after reading the announced size twice, nothing left, the next offer is applied', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'endless-body');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'endless-body');
     const { reason, hostRequests } = await offerThatFails(
       device,
+      daemon,
       offer({ firmware_url: `${host.origin}/endless` }),
+      1,
     );
     expect(reason).toMatch(
       /^Download failed : size mismatch: .*sent more than the \d+ bytes the update announced/,
@@ -122,13 +126,13 @@ describe('a firmware host that sends too much', () => {
   it.skipIf(!canMountSmallFilesystem())(
     'a body that never ends, no size announced, data_dir on a 4 MiB file system: failed before the disk is full, the disk empty again, the next offer applied',
     async () => {
-      const device = await createDevice(e2e.server, e2e.root, 'disk-full');
-      const unmount = mountSmallFilesystem(device.dataDir, 4 * MiB);
+      const dataDir = join(e2e.root, 'disk-full', 'data');
+      const unmount = mountSmallFilesystem(dataDir, 4 * MiB);
       try {
-        const daemon = runDaemon(device);
-        await e2e.server.waitForJoin(device.identifier);
+        const { device, daemon } = await startJoinedDevice(e2e, 'disk-full');
         const { reason } = await offerThatFails(
           device,
+          daemon,
           offer({ firmware_url: `${host.origin}/endless`, size: null, checksum: null }),
         );
         expect(reason).toMatch(
@@ -147,13 +151,12 @@ describe('a firmware host that sends too much', () => {
 
 describe('offers that can never succeed fail at once, saying why', () => {
   it('a malformed checksum, an invalid URL, a wrong checksum, an encoded body; then a good offer', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'never-succeed');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'never-succeed');
     const good = offer();
 
     const malformed = await offerThatFails(
       device,
+      daemon,
       offer({ checksum: String(good.checksum).slice(1) }, { uuid: 'a0000000-0000-4000-8000-000000000001' }),
     );
     expect(malformed.reason).toMatch(/^Download failed : malformed checksum: .*\(63 characters\)/);
@@ -161,6 +164,7 @@ describe('offers that can never succeed fail at once, saying why', () => {
 
     const invalid = await offerThatFails(
       device,
+      daemon,
       offer({ firmware_url: 'not a url' }, { uuid: 'a0000000-0000-4000-8000-000000000002' }),
     );
     expect(invalid.reason).toBe(
@@ -169,13 +173,16 @@ describe('offers that can never succeed fail at once, saying why', () => {
 
     const wrong = await offerThatFails(
       device,
+      daemon,
       offer({ checksum: 'A'.repeat(64) }, { uuid: 'a0000000-0000-4000-8000-000000000003' }),
+      1,
     );
     expect(wrong.reason).toMatch(/^Download failed : checksum mismatch: .* \(2 attempts\)$/);
     expect(wrong.serverRequests).toBe(2);
 
     const encoded = await offerThatFails(
       device,
+      daemon,
       offer({ firmware_url: `${host.origin}/gzip` }, { uuid: 'a0000000-0000-4000-8000-000000000004' }),
     );
     expect(encoded.reason).toMatch(/^Download failed : encoded body refused: .*Content-Encoding "gzip"/);
@@ -189,14 +196,13 @@ describe('offers that can never succeed fail at once, saying why', () => {
 
 describe('strings from the server', () => {
   it('control characters never reach the log or a reason raw, and a 900 KB URL is shown bounded', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'forging-strings', {
-      downloadLines: ['max_attempts = 1'],
+    const { device, daemon } = await startJoinedDevice(e2e, 'forging-strings', {
+      settings: { download: { max_attempts: 1 } },
     });
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
     const path = 'a'.repeat(900_000);
     const { reason } = await offerThatFails(
       device,
+      daemon,
       offer(
         { firmware_url: `https://127.0.0.1:1/${path}?X-Amz-Signature=secret` },
         { uuid: 'evil\n12:00:00.000 INFO  forged line\x1b[2J\x00', version: '1.0\x1b]0;title\x07\r' },
@@ -209,8 +215,8 @@ describe('strings from the server', () => {
     expect(reason).not.toMatch(/[\u0000-\u001f]|secret/);
 
     await daemon.waitForOutput(/failed: Download failed/);
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
+    daemon.stop();
+    expect((await daemon.waitForExit()).code).toBe(0);
     const lines = daemon.output().split('\n');
     expect(lines.some((line) => line.includes('forged line'))).toBe(true);
     expect(lines.filter((line) => /^12:00:00\.000 INFO {2}forged/.test(line))).toEqual([]);
@@ -222,30 +228,25 @@ describe('strings from the server', () => {
 
 describe('identify requests', () => {
   it('a burst of 200 for a command that hangs: one run at a time, two in all, each stopped with its children', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'identify-burst');
-    const runs = join(device.dir, 'identify-runs');
-    writeFileSync(
-      device.configFile,
-      readFileSync(device.configFile, 'utf8').replace(
-        '[commands]',
-        () =>
-          `[commands]\ntimeout_ms = 500\nidentify = ["sh", "-c", "echo $$ >> ${runs}; sleep 100 & sleep 100"]`,
-      ),
-    );
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const runs = join(e2e.root, 'identify-burst', 'identify-runs');
+    const { device, daemon } = await startJoinedDevice(e2e, 'identify-burst', {
+      settings: {
+        commands: { timeout_ms: 500, identify: ['sh', '-c', `echo $$ >> ${runs}; sleep 100 & sleep 100`] },
+      },
+    });
     for (let i = 0; i < 200; i++) e2e.server.push(device.identifier, 'identify', {});
     await daemon.waitForOutput(/timed out after 0\.5 s[\s\S]*timed out after 0\.5 s/);
-    // Nothing more comes of the burst.
-    await sleep(1_500);
     const pids = readFileSync(runs, 'utf8').trim().split('\n').map(Number);
-    expect(pids).toHaveLength(2);
     expect(pids.every((pid) => Number.isInteger(pid) && pid > 1)).toBe(true);
-    for (const pgid of pids) expect(runningMembers(pgid)).toEqual([]);
+    // Each run is stopped with its children; nothing more comes of the burst, which a third run would be by now.
+    await until('both runs and their children to be gone', () =>
+      pids.every((pgid) => runningMembers(pgid).length === 0),
+    );
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toHaveLength(2);
     expect(daemon.output().match(/identifying the device/g)).toHaveLength(2);
     expect(daemon.output()).toMatch(/command "sh -c echo \$\$ >> .*" failed: timed out after 0\.5 s/);
     expect(e2e.server.device(device.identifier).connected).toBe(true);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    daemon.stop();
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { buildJoinParams } from '../src/link/join-params.js';
 import type { Logger } from '../src/log/logger.js';
 import { INFLIGHT_MAY_EXPIRE_MS, InflightExpiry } from '../src/update/inflight-expiry.js';
 import { StatusReporter } from '../src/update/status-reporter.js';
-import { fixture, RUNNING_UUID, useTestServer } from './support/harness.js';
+import { RUNNING_UUID, useTestServer } from './support/harness.js';
 
 const e2e = useTestServer('daemon-late-status-', ['small-signed.fw']);
 const MINUTE = 60_000;

@@ -3,7 +3,7 @@
 // proxies that want credentials or are not there, public-key pins of the server and the firmware host, and the
 // download bandwidth cap.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { startTinyproxy, type Tinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server/testing';
@@ -43,13 +43,6 @@ function opensslPin(certFile: string): string {
   return `sha256/${digest.toString().trim()}`;
 }
 
-/** Adds lines to a table of the device's config (the harness writes [auth] and [download] itself). */
-function addToTable(device: Device, table: string, lines: string[]): void {
-  const text = readFileSync(device.configFile, 'utf8');
-  if (!text.includes(`[${table}]\n`)) throw new Error(`no [${table}] in the config`);
-  writeFileSync(device.configFile, text.replace(`[${table}]\n`, `[${table}]\n${lines.join('\n')}\n`));
-}
-
 async function closedPort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -81,7 +74,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     const daemon = runDaemon(device, { ...cleanEnv, HTTPS_PROXY: open.url });
     await e2e.server.waitForJoin(device.identifier);
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     // The socket's tunnel first, then the download's; nothing reached the server without the proxy.
     expect(open.connects().slice(before)).toEqual([
@@ -98,10 +91,12 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     const device = await createDevice(e2e.server, e2e.root, 'proxied-secret', {
       auth: 'shared_secret',
       keys: 'configured',
-      top: ['[network]', `proxy = "${guarded.urlWith('fleet', 'Pr0xy-Pass')}"`],
-      downloadLines: [`pins = ["${opensslPin(e2e.server.ca.certFile)}"]`, 'max_rate = "1 MiB/s"'],
+      settings: {
+        network: { proxy: guarded.urlWith('fleet', 'Pr0xy-Pass') },
+        download: { pins: [opensslPin(e2e.server.ca.certFile)], max_rate: '1 MiB/s' },
+        auth: { server_pins: [opensslPin(e2e.server.ca.certFile)] },
+      },
     });
-    addToTable(device, 'auth', [`server_pins = ["${opensslPin(e2e.server.ca.certFile)}"]`]);
     const before = guarded.connects().length;
     // NO_PROXY from the environment still applies (network.no_proxy is not set), but names nothing here.
     const daemon = runDaemon(device, { ...cleanEnv, NO_PROXY: 'unrelated.example', HTTPS_PROXY: open.url }, [
@@ -110,7 +105,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     ]);
     await e2e.server.waitForJoin(device.identifier);
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(guarded.connects().slice(before)).toEqual([
       `127.0.0.1:${portOf(e2e.server.sharedSecretUrl)}`,
@@ -123,10 +118,10 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
 
   it('check names the proxy route and prints the pins of the server it reached', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'proxied-check', {
-      top: ['[network]', `proxy = "${guarded.urlWith('fleet', 'Pr0xy-Pass')}"`],
+      settings: { network: { proxy: guarded.urlWith('fleet', 'Pr0xy-Pass') } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     const output = run.output();
     expect(output).toContain(
       `ok   device socket through proxy ${guarded.url} (network.proxy, with credentials)`,
@@ -142,10 +137,10 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
 
   it('check: no credentials for a proxy that wants them, exit 69 saying how to give them', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'proxy-no-credentials', {
-      top: ['[network]', `proxy = "${guarded.url}"`],
+      settings: { network: { proxy: guarded.url } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(69);
+    expect((await run.waitForExit()).code).toBe(69);
     expect(run.output()).toContain(
       `proxy ${guarded.url} (network.proxy): requires credentials (HTTP 407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port`,
     );
@@ -153,10 +148,10 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
 
   it('check: wrong credentials, exit 69, the password never printed', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'proxy-bad-credentials', {
-      top: ['[network]', `proxy = "${guarded.urlWith('fleet', 'Wrong-Pass')}"`],
+      settings: { network: { proxy: guarded.urlWith('fleet', 'Wrong-Pass') } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(69);
+    expect((await run.waitForExit()).code).toBe(69);
     expect(run.output()).toMatch(
       new RegExp(
         `proxy ${guarded.url} \\(network\\.proxy\\): refused the credentials in its URL \\(HTTP 40[17]`,
@@ -169,7 +164,7 @@ describe.skipIf(noTinyproxy !== undefined && !process.env.CI)('behind tinyproxy'
     const device = await createDevice(e2e.server, e2e.root, 'bypassed');
     const before = open.connects().length;
     const run = check(device, { HTTPS_PROXY: open.url, NO_PROXY: 'localhost,127.0.0.0/8' });
-    expect((await run.exited).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     expect(run.output()).toContain(
       `ok   device socket direct: 127.0.0.1:${portOf(e2e.server.mtlsUrl)} matches "127.0.0.0/8" in NO_PROXY (the proxy of HTTPS_PROXY is not used for it)`,
     );
@@ -181,10 +176,10 @@ describe('proxy and pin failures without a proxy process', () => {
   it('check: a proxy where nothing listens, exit 69 naming network.proxy', async () => {
     const port = await closedPort();
     const device = await createDevice(e2e.server, e2e.root, 'proxy-closed', {
-      top: ['[network]', `proxy = "http://127.0.0.1:${port}"`],
+      settings: { network: { proxy: `http://127.0.0.1:${port}` } },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(69);
+    expect((await run.waitForExit()).code).toBe(69);
     expect(run.output()).toContain(
       `proxy http://127.0.0.1:${port} (network.proxy): connection refused: nothing listens there; check that the proxy runs and that network.proxy names it`,
     );
@@ -193,16 +188,17 @@ describe('proxy and pin failures without a proxy process', () => {
   it('a proxy variable that cannot be used stops the daemon with exit 78, naming it', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'proxy-socks');
     const run = check(device, { HTTPS_PROXY: 'socks5://user:hidden@127.0.0.1:1080' });
-    expect((await run.exited).code).toBe(78);
+    expect((await run.waitForExit()).code).toBe(78);
     expect(run.output()).toContain('the HTTPS_PROXY environment variable is not a usable proxy');
     expect(run.output()).not.toContain('hidden');
   });
 
   it('check: a wrong server pin fails the join and lists the pins presented; the right one joins', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'pinned-wrong');
-    addToTable(device, 'auth', [`server_pins = ["sha256/${Buffer.alloc(32, 1).toString('base64')}"]`]);
+    const device = await createDevice(e2e.server, e2e.root, 'pinned-wrong', {
+      settings: { auth: { server_pins: [`sha256/${Buffer.alloc(32, 1).toString('base64')}`] } },
+    });
     const wrong = check(device);
-    expect((await wrong.exited).code).toBe(69);
+    expect((await wrong.waitForExit()).code).toBe(69);
     const serverPin = opensslPin(join(dirname(e2e.server.ca.certFile), 'server.crt'));
     expect(wrong.output()).toContain(
       'certificate pin mismatch: the chain of 127.0.0.1 matches none of the 1 pin(s) in auth.server_pins',
@@ -213,10 +209,11 @@ describe('proxy and pin failures without a proxy process', () => {
     );
     expect(e2e.server.device(device.identifier).connections).toBe(0);
 
-    const right = await createDevice(e2e.server, e2e.root, 'pinned-right');
-    addToTable(right, 'auth', [`server_pins = ["${serverPin}"]`]);
+    const right = await createDevice(e2e.server, e2e.root, 'pinned-right', {
+      settings: { auth: { server_pins: [serverPin] } },
+    });
     const run = check(right);
-    expect((await run.exited).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     expect(run.output()).toContain(
       `ok   server key pinned (auth.server_pins): ${serverPin} (localhost) matched`,
     );
@@ -224,7 +221,7 @@ describe('proxy and pin failures without a proxy process', () => {
 
   it('a firmware host without a pinned key: the update fails, saying which keys it presented', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'download-pinned-wrong', {
-      downloadLines: [`pins = ["sha256/${Buffer.alloc(32, 2).toString('base64')}"]`],
+      settings: { download: { pins: [`sha256/${Buffer.alloc(32, 2).toString('base64')}`] } },
     });
     const daemon = runDaemon(device, cleanEnv);
     await e2e.server.waitForJoin(device.identifier);
@@ -250,17 +247,19 @@ describe('proxy and pin failures without a proxy process', () => {
     expect(page.updateAttempts).toHaveLength(1);
     expect(page.inflightUpdate).toBeNull();
     expect(page.inPenaltyBox).toBe(false);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    daemon.stop();
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 
   it('config problems name the keys', async () => {
     const device = await createDevice(e2e.server, e2e.root, 'bad-network-config', {
-      top: ['[network]', 'proxy = "socks5://u:pw@proxy:1080"', 'no_proxy = ["ok.example", "bad host"]'],
-      downloadLines: ['max_rate = "2 Mb/s"', 'pins = ["sha1/abc"]'],
+      settings: {
+        network: { proxy: 'socks5://u:pw@proxy:1080', no_proxy: ['ok.example', 'bad host'] },
+        download: { max_rate: '2 Mb/s', pins: ['sha1/abc'] },
+      },
     });
     const run = check(device);
-    expect((await run.exited).code).toBe(78);
+    expect((await run.waitForExit()).code).toBe(78);
     const output = run.output();
     expect(output).toContain('network.proxy: only http:// proxies are supported');
     expect(output).toContain('network.no_proxy[1]: "bad host" is not a host name');

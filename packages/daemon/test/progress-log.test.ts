@@ -1,18 +1,17 @@
 // Progress as a machine reads it: with `--log-format json` (journald, log shippers) the numbers of the download
 // and of the apply are fields of their own lines, never inside `msg`, and no terminal control reaches the log.
 import { describe, expect, it } from 'vitest';
-import { createDevice, runDaemon, useTestServer } from './support/harness.js';
+import { useTestServer } from './support/harness.js';
+import { startJoinedDevice } from './support/joined-device.js';
 
 const e2e = useTestServer('daemon-progress-', ['small-signed.fw']);
 
 describe('progress in JSON logs', () => {
   it('logs a finished line per stage with uuid, stage, percent, bytes and rate as fields', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'progress-json');
-    const daemon = runDaemon(device, {}, ['--log-format', 'json']);
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'progress-json', { logFormat: 'json' });
     const firmware = e2e.firmware('small-signed.fw');
     e2e.server.sendUpdate(device.identifier, firmware.id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const records = daemon
       .output()
       .trim()

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Output } from './support/output.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -68,27 +69,27 @@ describe('README: Try it by hand', () => {
     expect(daemonBlock.every((line) => line.includes(dirOption!))).toBe(true);
 
     let server: ChildProcess | undefined;
-    let printed = '';
+    const printed = new Output();
     const serverExit = sh(local(serverBlock[0]!), (child) => {
       server = child;
-      child.stdout!.on('data', (chunk: Buffer) => {
-        printed += chunk;
-      });
+      child.stdout!.on('data', (chunk: Buffer) => printed.append(chunk.toString()));
     });
     try {
-      const deadline = Date.now() + 15_000;
-      while (!printed.includes('device pages are kept in')) {
-        if (Date.now() > deadline) throw new Error(`the server printed no config:\n${printed}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await printed.waitFor(/device pages are kept in/);
       // The commands the server prints are the README's.
-      for (const line of daemonBlock) expect(printed).toContain(`  ${local(line)}\n`);
+      for (const line of daemonBlock) expect(printed.text()).toContain(`  ${local(line)}\n`);
 
       for (const [index, line] of daemonBlock.entries()) {
         const run = await sh(local(line));
         expect(run.code, run.output).toBe(0);
         expect(run.output).toContain('would reboot now');
         expect(run.output).toMatch(/download finished .*percent=100/);
+        // The printed config's download.max_rate keeps the live progress line on screen for a few seconds, and
+        // the rate shown never goes above it.
+        const finished = /download finished .* rate=(\d+)(?: capped=true)? seconds=([\d.]+)/.exec(run.output);
+        expect(finished, run.output).not.toBeNull();
+        expect(Number(finished![1])).toBeLessThanOrEqual(64 * 1024);
+        expect(Number(finished![2])).toBeGreaterThanOrEqual(2);
         expect(run.output).toMatch(/apply finished .*percent=100/);
         const config = readFileSync(/--config (\S+)/.exec(local(line))![1]!, 'utf8');
         expect(config).toContain(index === 0 ? 'method = "mtls"' : 'method = "shared_secret"');

@@ -1,11 +1,12 @@
 // A wrong `uri` path on NervesHub's device endpoint is answered with a 301 to another site (nerves_hub_web
 // DEVICE_ENDPOINT_REDIRECT, its docs by default). The device must not take its credentials there: a host on
 // 127.0.0.1 stands for that site and records every request, the headers and whether a client certificate came.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type RawHttpsHost, startRawHttpsHost } from '@nerves-hub-link/test-server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, type Device, runDaemon, startDaemon, useTestServer } from './support/harness.js';
+import { createDevice, startDaemon, useTestServer } from './support/harness.js';
+import { runInProcess } from './support/in-process.js';
 
 const e2e = useTestServer('daemon-redirect-origin-', []);
 let docs: RawHttpsHost;
@@ -32,29 +33,25 @@ async function openDocsHost(): Promise<RawHttpsHost> {
   );
 }
 
-function pointAt(device: Device, uri: string): void {
-  writeFileSync(
-    device.configFile,
-    readFileSync(device.configFile, 'utf8').replace(/^uri = ".*"$/m, `uri = "${uri}"`),
-  );
-}
-
 const wrongPath = (uri: string) => new URL('/websocket', uri).href;
 
 describe.each(['mtls', 'shared_secret'] as const)(
   'a %s device pointed at a path NervesHub redirects',
   (auth) => {
     it('sends nothing to the redirect target, explains the paths, and `run` and `check` exit 78', async () => {
-      const device = await createDevice(e2e.server, e2e.root, `redirected-${auth}`, { auth });
       const configured = auth === 'mtls' ? e2e.server.mtlsUrl : e2e.server.sharedSecretUrl;
-      pointAt(device, wrongPath(configured));
+      const device = await createDevice(e2e.server, e2e.root, `redirected-${auth}`, {
+        auth,
+        settings: { uri: wrongPath(configured) },
+      });
       const host = new URL(configured).host;
       const expectedUri = auth === 'mtls' ? e2e.server.mtlsUrl : e2e.server.sharedSecretUrl;
 
-      const daemon = runDaemon(device);
-      expect((await daemon.exited).code).toBe(78);
+      // `run` in the test process; `check` as the binary.
+      const daemon = await runInProcess(device);
+      expect((await daemon.waitForExit()).code).toBe(78);
       const check = startDaemon(['check', '--config', device.configFile]);
-      expect((await check.exited).code).toBe(78);
+      expect((await check.waitForExit()).code).toBe(78);
 
       expect(docs.requests).toEqual([]);
       const explanation =

@@ -1,6 +1,7 @@
 // What NervesHub records about a device after each kind of update the daemon goes through: the in-flight record,
 // update attempts, the penalty box and its reason, the network interface. The test-server keeps these records the
 // way nerves_hub_web does (packages/test-server/src/hub), so these tests read the device page, not only frames.
+// The daemon runs in the test process (support/in-process.ts); the ethernet device runs the bundle.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,25 +9,37 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   BUNDLE,
-  createDevice,
   type Device,
-  fixture,
   RUNNING_UUID,
-  runDaemon,
+  type RunningDaemon,
   statuses,
   useTestServer,
 } from './support/harness.js';
+import { runInProcess } from './support/in-process.js';
+import { startJoinedDevice } from './support/joined-device.js';
 
-const e2e = useTestServer('daemon-server-view-', ['small-signed.fw', 'small-signed-tampered.fw']);
+// Offers the orchestrator owes a device that joins go out at once (NervesHub's debounce is 3 s).
+const e2e = useTestServer('daemon-server-view-', ['small-signed.fw', 'small-signed-tampered.fw'], {
+  server: { orchestratorDelayMs: 50 },
+});
 const unkeyed = useTestServer('daemon-server-view-unkeyed-', ['small-signed.fw'], { signingKey: false });
 
-const MINUTE = 60_000;
 const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
+const MINUTE = 60_000;
 
 /** What the device runs after the reboot: the new firmware's uuid in the active slot. */
 function bootInto(device: Device, uuid: string): void {
-  const envFile = join(device.dir, 'uboot.env');
-  writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(RUNNING_UUID, uuid));
+  writeFileSync(device.envFile, readFileSync(device.envFile, 'utf8').replace(RUNNING_UUID, uuid));
+}
+
+/**
+ * The server's reboot request, which the daemon answers with `rebooting` on the join it has: everything the daemon
+ * sent before has reached the server by then (a rejoin would come first).
+ */
+async function rebootAndExit(identifier: string, daemon: RunningDaemon) {
+  e2e.server.push(identifier, 'reboot', {});
+  expect((await daemon.waitForExit()).code).toBe(0);
+  expect(e2e.server.device(identifier).events.at(-1)?.event).toBe('rebooting');
 }
 
 /** Offers the device took up: each one starts with `received`. */
@@ -35,12 +48,10 @@ const offersTo = (identifier: string) =>
 
 describe('a deployment update, as NervesHub records it', () => {
   it('one attempt while it runs; success recorded when the device joins with the new firmware', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-success');
+    const { device, daemon } = await startJoinedDevice(e2e, 'view-success');
     const firmware = e2e.firmware('small-signed.fw');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
     const deployment = e2e.server.createDeployment({ firmwareId: firmware.id, devices: [device.identifier] });
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const applied = e2e.server.records(device.identifier)!;
     expect(applied.inflightUpdate).toMatchObject({
       firmwareUuid: firmware.meta.uuid,
@@ -51,7 +62,7 @@ describe('a deployment update, as NervesHub records it', () => {
     expect(applied.updatesBlockedUntil).toBeNull();
 
     bootInto(device, firmware.meta.uuid);
-    const rebooted = runDaemon(device);
+    const rebooted = await runInProcess(device);
     const page = await e2e.server.waitForRecords(
       device.identifier,
       (each) => each.firmware?.uuid === firmware.meta.uuid,
@@ -64,62 +75,13 @@ describe('a deployment update, as NervesHub records it', () => {
     expect(e2e.server.deployment(deployment.id)?.currentUpdatedDevices).toBe(1);
     // Up to date: nothing more to offer.
     expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
-    rebooted.child.kill('SIGTERM');
-    expect((await rebooted.exited).code).toBe(0);
-  });
-
-  it('a firmware fwup refuses: one attempt, the penalty box with the reason; after 3 the failure threshold', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-refused-image');
-    const firmware = e2e.firmware('small-signed-tampered.fw');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
-    const failures = () => statuses(e2e.server, device.identifier).filter((s) => s === 'failed').length;
-    const deployment = e2e.server.createDeployment({
-      firmwareId: firmware.id,
-      devices: [device.identifier],
-      penaltyTimeoutMinutes: 60,
-    });
-    await e2e.server.waitForEvent(device.identifier, () => failures() === 1);
-    let page = await e2e.server.waitForRecords(device.identifier, (each) => each.inflightUpdate === null);
-    expect(page.updateAttempts).toHaveLength(1);
-    expect(page.inPenaltyBox).toBe(true);
-    const blockedFor = Date.parse(page.updatesBlockedUntil!) - e2e.server.now();
-    expect(blockedFor).toBeGreaterThan(59 * MINUTE);
-    expect(blockedFor).toBeLessThanOrEqual(60 * MINUTE);
-    expect(page.history).toContainEqual(
-      expect.objectContaining({ event: 'failed', reason: expect.stringMatching(/^FWUP error : /) }),
-    );
-    // Blocked: the orchestrator passes it by.
-    expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
-
-    // Each penalty that ends brings one more offer, and one more attempt.
-    for (const attempt of [2, 3]) {
-      e2e.server.advanceClock(61 * MINUTE);
-      await e2e.server.waitForEvent(device.identifier, () => failures() === attempt);
-      page = await e2e.server.waitForRecords(
-        device.identifier,
-        (each) => each.inflightUpdate === null && each.updateAttempts.length === attempt,
-      );
-      expect(page.inPenaltyBox).toBe(true);
-    }
-    // Three attempts reach the group's device_failure_threshold: blocked again without an offer.
-    e2e.server.advanceClock(61 * MINUTE);
-    expect(e2e.server.runOrchestrator(deployment.id)).toEqual([]);
-    page = e2e.server.records(device.identifier)!;
-    expect(page.inPenaltyBox).toBe(true);
-    expect(page.history.at(-1)).toMatchObject({ event: 'blocked', reason: 'exceeded failure threshold' });
-    await settle();
-    expect(failures()).toBe(3);
-    expect(device.fwupRuns().filter((argv) => argv[0] === '-a')).toEqual([]);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    rebooted.stop();
+    expect((await rebooted.waitForExit()).code).toBe(0);
   });
 
   it('a refused firmware URL (403): failed naming the status, one attempt, blocked with that reason', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-refused-url');
+    const { device, daemon } = await startJoinedDevice(e2e, 'view-refused-url');
     const firmware = e2e.firmware('small-signed.fw');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
     e2e.server.createDeployment({
       firmwareId: firmware.id,
       devices: [device.identifier],
@@ -135,17 +97,15 @@ describe('a deployment update, as NervesHub records it', () => {
     expect(failed.reason).toMatch(/refused the URL with HTTP 403/);
     expect(failed.reason).not.toMatch(/X-Amz|\?/);
     // No silent rejoin hoping for another offer.
+    expect(daemon.clock.pending()).toEqual([]);
+    await rebootAndExit(device.identifier, daemon);
     expect(e2e.server.device(device.identifier).joins).toHaveLength(1);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
   });
 });
 
 describe('a manual push, as NervesHub records it', () => {
   it('that fails: one attempt, no penalty box (no deployment), and it is never offered again', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-manual-fails');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'view-manual-fails');
     expect(e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed-tampered.fw').id)).toBe(true);
     const page = await e2e.server.waitForRecords(device.identifier, (each) =>
       each.history.some((entry) => entry.event === 'failed'),
@@ -155,28 +115,28 @@ describe('a manual push, as NervesHub records it', () => {
     expect(page.updatesBlockedUntil).toBeNull();
     // NervesHub turns automatic updates off for a device it pushed firmware to by hand.
     expect(page.updatesEnabled).toBe(false);
-    await settle(1_000);
+    // Neither the orchestrator nor its backup run offers anything.
+    expect(e2e.server.runOrchestrator()).not.toContain(device.identifier);
+    e2e.server.advanceClock(5 * MINUTE);
+    expect(e2e.server.records(device.identifier)?.inflightUpdate).toBeNull();
+    await rebootAndExit(device.identifier, daemon);
     expect(offersTo(device.identifier)).toBe(1);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
   });
 });
 
 describe('no fwup public key, as NervesHub records it', () => {
   it('a deployment offer is refused with the reason and nothing is downloaded', async () => {
-    const device = await createDevice(unkeyed.server, unkeyed.root, 'view-no-keys');
-    const daemon = runDaemon(device);
-    const join = await unkeyed.server.waitForJoin(device.identifier);
+    const { device, daemon, join } = await startJoinedDevice(unkeyed, 'view-no-keys');
     expect(join.fwup_public_keys).toBe('on_connect');
     const requestsBefore = unkeyed.server.firmwareRequests.length;
     unkeyed.server.createDeployment({
       firmwareId: unkeyed.firmware('small-signed.fw').id,
       devices: [device.identifier],
     });
-    const page = await unkeyed.server.waitForRecords(
-      device.identifier,
-      (each) => each.history.some((entry) => entry.event === 'failed'),
-      { timeoutMs: 20_000 },
+    // The offer waits for keys the join asked for (SERVER_KEYS_WAIT_MS), in vain.
+    await daemon.runTimer('the wait for keys', (timer) => timer.delayMs === 5_000);
+    const page = await unkeyed.server.waitForRecords(device.identifier, (each) =>
+      each.history.some((entry) => entry.event === 'failed'),
     );
     const failed = page.history.find((entry) => entry.event === 'failed') as { reason: string };
     expect(failed.reason).toMatch(/no fwup public keys/);
@@ -184,25 +144,26 @@ describe('no fwup public key, as NervesHub records it', () => {
     expect(page.updateAttempts).toHaveLength(1);
     expect(unkeyed.server.firmwareRequests.length).toBe(requestsBefore);
     expect(device.fwupRuns()).toEqual([]);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    daemon.stop();
+    expect((await daemon.waitForExit()).code).toBe(0);
   });
 });
 
 describe('a reboot the server asks for during an update', () => {
   it('during the download: the download is dropped, no status, no fwup; the re-offer completes after the boot', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-reboot-download');
+    // The first download stops after 2000 bytes and would wait there (idle_timeout_ms) far longer than the test.
+    const { device, daemon } = await startJoinedDevice(e2e, 'view-reboot-download', {
+      settings: { download: { idle_timeout_ms: 60_000 } },
+    });
     const firmware = e2e.firmware('small-signed.fw');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
-    e2e.server.createDeployment({
+    const deployment = e2e.server.createDeployment({
       firmwareId: firmware.id,
       devices: [device.identifier],
-      urlOptions: { fault: { kind: 'slow', bytesPerSecond: 50_000, times: 1 } },
+      urlOptions: { fault: { kind: 'stall', atByte: 2000 } },
     });
     await e2e.server.waitForEvent(device.identifier, (event) => event.payload?.status === 'started');
     e2e.server.push(device.identifier, 'reboot', {});
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toMatch(/dropping the download/);
     expect(daemon.output()).toContain('would reboot now');
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started']);
@@ -211,9 +172,11 @@ describe('a reboot the server asks for during an update', () => {
     let page = e2e.server.records(device.identifier)!;
     expect(page.inPenaltyBox).toBe(false);
 
-    // After the reboot the join names no update: NervesHub drops the record and offers the update again.
-    const booted = runDaemon(device);
-    expect((await booted.exited).code).toBe(0);
+    // After the reboot the join names no update: NervesHub drops the record and offers the update again, this
+    // time from a host that sends it all.
+    e2e.server.updateDeployment(deployment.id, { urlOptions: {} });
+    const booted = await runInProcess(device);
+    expect((await booted.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier).slice(2)).toEqual(['received', 'started', 'completed']);
     page = e2e.server.records(device.identifier)!;
     expect(page.inflightUpdate?.status).toBe('completed');
@@ -222,16 +185,17 @@ describe('a reboot the server asks for during an update', () => {
   });
 
   it('during the signature check: fwup never starts writing after the reboot command', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-reboot-verify');
-    const daemon = runDaemon(device, { FAKE_FWUP_DELAY_MS: '100' });
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'view-reboot-verify', {
+      fwupEnv: { FAKE_FWUP_DELAY_MS: '100' },
+    });
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
     await daemon.waitForOutput(/: verifying/);
     e2e.server.push(device.identifier, 'reboot', {});
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toContain('would reboot now');
     await settle();
-    expect(device.fwupRuns().map((argv) => argv[0])).toEqual(['-V']);
+    // `fwup -V` is stopped with the update (it writes nothing); `fwup -a` never runs.
+    expect(device.fwupRuns().filter((argv) => argv[0] === '-a')).toEqual([]);
     expect(statuses(e2e.server, device.identifier)).not.toContain('failed');
     expect(device.downloads()).toEqual([]);
   });
@@ -239,10 +203,8 @@ describe('a reboot the server asks for during an update', () => {
 
 describe('the network interface, as NervesHub records it', () => {
   it('reported after every join; `started` names it; a group for ethernet devices passes a loopback device by', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-interface');
+    const { device, daemon } = await startJoinedDevice(e2e, 'view-interface');
     const firmware = e2e.firmware('small-signed.fw');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
     let page = await e2e.server.waitForRecords(device.identifier, (each) => each.networkInterface !== null);
     // 127.0.0.1 is on `lo`, which NervesHub files under "unknown".
     expect(page.networkInterface).toBe('unknown');
@@ -257,11 +219,12 @@ describe('the network interface, as NervesHub records it', () => {
       releaseNetworkInterfaces: ['ethernet'],
     });
     expect(e2e.server.runOrchestrator(ethernetOnly.id)).toEqual([]);
-    await settle();
+    expect(e2e.server.records(device.identifier)?.inflightUpdate).toBeNull();
     expect(offersTo(device.identifier)).toBe(0);
 
     // Every connection reports again.
     e2e.server.kick(device.identifier);
+    await daemon.runTimer('the reconnect backoff');
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
     await e2e.server.waitForEvent(
       device.identifier,
@@ -272,7 +235,7 @@ describe('the network interface, as NervesHub records it', () => {
 
     // Any interface: offered, and `started` says which interface the download uses.
     e2e.server.updateDeployment(ethernetOnly.id, { releaseNetworkInterfaces: [] });
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const started = e2e.server
       .device(device.identifier)
       .events.filter((event) => event.payload?.status === 'started');
@@ -286,20 +249,16 @@ describe('the network interface, as NervesHub records it', () => {
 
 describe('the device socket behind a redirect', () => {
   it('follows the upgrade redirect to the device socket and joins', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'view-redirected');
     const moved = e2e.server.mtlsUrl.replace('/socket/websocket', '/old/socket/websocket');
-    writeFileSync(
-      device.configFile,
-      readFileSync(device.configFile, 'utf8').replace(`uri = "${e2e.server.mtlsUrl}"`, `uri = "${moved}"`),
-    );
     e2e.server.redirectUpgrades({ from: '/old/socket/websocket', to: '/socket/websocket', status: 301 });
     try {
-      const daemon = runDaemon(device);
-      await e2e.server.waitForJoin(device.identifier);
+      const { device, daemon } = await startJoinedDevice(e2e, 'view-redirected', {
+        settings: { uri: moved },
+      });
       const page = await e2e.server.waitForRecords(device.identifier, (each) => each.connected);
       expect(page.connectionStatus).toBe('connected');
-      daemon.child.kill('SIGTERM');
-      expect((await daemon.exited).code).toBe(0);
+      daemon.stop();
+      expect((await daemon.waitForExit()).code).toBe(0);
     } finally {
       e2e.server.redirectUpgrades(null);
     }
@@ -339,17 +298,7 @@ describe('a device on ethernet', () => {
       const scenario = fileURLToPath(new URL('./support/ethernet-device.mjs', import.meta.url));
       const result = spawnSync(
         'unshare',
-        [
-          '-n',
-          'sh',
-          '-c',
-          script,
-          process.execPath,
-          scenario,
-          BUNDLE,
-          fixture('.'),
-          join(e2e.root, 'ethernet'),
-        ],
+        ['-n', 'sh', '-c', script, process.execPath, scenario, BUNDLE, join(e2e.root, 'ethernet')],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect(result.status, `${result.stderr}\n${result.stdout}`).toBe(0);

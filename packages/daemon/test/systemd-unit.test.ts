@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { isNervesHubLinkCommand } from '../src/local/lock.js';
+import { isNervesHubLinkCommand } from '../src/local/lock-holder.js';
 
 const systemdFile = (name: string) => fileURLToPath(new URL(`../systemd/${name}`, import.meta.url));
 const UNIT = systemdFile('nerves-hub-link.service');
@@ -99,6 +99,19 @@ describe('systemd/nerves-hub-link.service', () => {
     expect(values('MemoryDenyWriteExecute')).toEqual([]);
     // One malloc arena keeps a long-lived daemon's RSS flat (bench/soak.bench.mjs); only the environment can set it.
     expect(values('Environment')).toContain('MALLOC_ARENA_MAX=1');
+  });
+
+  it('is told when the daemon is ready, what it does, and that its event loop runs; its docs are installed ones', () => {
+    expect(values('Type')).toEqual(['notify']);
+    // systemd-notify, a child of the daemon, sends the messages.
+    expect(values('NotifyAccess')).toEqual(['all']);
+    expect(values('WatchdogSec')).toEqual(['2min']);
+    // The daemon pushes the stop timeout out while fwup writes (EXTEND_TIMEOUT_USEC).
+    expect(values('TimeoutStopSec')).toEqual(['1min']);
+    // The Debian package's man page and README.
+    expect(text).toMatch(
+      /^Documentation=man:nerves-hub-link\(1\) file:\/usr\/share\/doc\/nerves-hub-link\/README\.Debian$/m,
+    );
   });
 
   it('starts the single executable with a command line the single-instance lock recognises', () => {

@@ -1,16 +1,11 @@
-// The daemon as a device runs it: the bundled file in a child process, against the test-server over real TLS.
+// The daemon as a device runs it: a full update cycle per auth method with the bundled file in a child process,
+// against the test-server over real TLS; the rest with the daemon in the test process (support/in-process.ts).
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeFwupPath } from '@nerves-hub-link/test-server';
 import { describe, expect, it } from 'vitest';
-import {
-  createDevice,
-  FWUP_KEY,
-  RUNNING_UUID,
-  runDaemon,
-  statuses,
-  useTestServer,
-} from './support/harness.js';
+import { FWUP_KEY, RUNNING_UUID, statuses, useTestServer } from './support/harness.js';
+import { startJoinedDevice } from './support/joined-device.js';
 
 const e2e = useTestServer('daemon-e2e-', ['small-signed.fw']);
 
@@ -20,10 +15,13 @@ describe('a full update cycle', () => {
     ['shared_secret', 'configured'],
   ] as const) {
     it(`with ${auth} and ${keys} keys: joins with its metadata, downloads, checks the signature, applies, reports and reboots`, async () => {
-      const device = await createDevice(e2e.server, e2e.root, `cycle-${auth}`, { auth, keys });
       // Debug logging: even then no secret, signature or presigned query may appear.
-      const daemon = runDaemon(device, {}, ['--log-level', 'debug']);
-      const join = await e2e.server.waitForJoin(device.identifier);
+      const { device, daemon, join } = await startJoinedDevice(e2e, `cycle-${auth}`, {
+        auth,
+        keys,
+        process: true,
+        args: ['--log-level', 'debug'],
+      });
       expect(join).toMatchObject({
         nerves_fw_uuid: RUNNING_UUID,
         nerves_fw_product: 'demo',
@@ -45,7 +43,7 @@ describe('a full update cycle', () => {
       );
       expect(report.payload).toEqual({ interface: 'lo' });
       e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-      const exit = await daemon.exited;
+      const exit = await daemon.waitForExit();
       expect(exit.code).toBe(0);
       expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
       const started = e2e.server
@@ -86,14 +84,13 @@ describe('a full update cycle', () => {
       ].join('\n'),
     );
     chmodSync(wrapper, 0o755);
-    const device = await createDevice(e2e.server, e2e.root, 'fwup-options', {
+    const { device, daemon } = await startJoinedDevice(e2e, 'fwup-options', {
       fwupPath: wrapper,
-      fwupLines: ['extra_options = ["--unsafe"]', '[fwup.env]', 'FWUP_TEST_SLOT = "b"'],
+      fwupEnv: { FWUP_TEST_SLOT: 'b' },
+      settings: { fwup: { extra_options: ['--unsafe'] } },
     });
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id);
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const runs = readFileSync(record, 'utf8')
       .trim()
       .split('\n')
@@ -108,9 +105,7 @@ describe('a full update cycle', () => {
 
 describe('offers the daemon does not act on', () => {
   it('ignores update_available:false silently, answers an offer of the running firmware with ignored', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'ignorer');
-    const daemon = runDaemon(device);
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'ignorer');
     e2e.server.push(device.identifier, 'update', {
       update_available: false,
       firmware_url: null,
@@ -127,15 +122,13 @@ describe('offers the daemon does not act on', () => {
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'ignored']);
     e2e.server.push(device.identifier, 'archive', { url: 'https://example.invalid/a' });
     await daemon.waitForOutput(/ignoring "archive"/);
-    daemon.child.kill('SIGTERM');
-    expect((await daemon.exited).code).toBe(0);
+    daemon.stop();
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(device.fwupRuns()).toEqual([]);
   });
 
   it('ignores a second update while one is running', async () => {
-    const device = await createDevice(e2e.server, e2e.root, 'busy');
-    const daemon = runDaemon(device, { FAKE_FWUP_DELAY_MS: '50' });
-    await e2e.server.waitForJoin(device.identifier);
+    const { device, daemon } = await startJoinedDevice(e2e, 'busy');
     e2e.server.sendUpdate(device.identifier, e2e.firmware('small-signed.fw').id, {
       fault: { kind: 'slow', bytesPerSecond: 400_000 },
     });
@@ -145,9 +138,9 @@ describe('offers the daemon does not act on', () => {
       'update',
       e2e.server.firmwareHost.updatePayload(e2e.server.url, e2e.firmware('small-signed.fw').id),
     );
-    expect((await daemon.exited).code).toBe(0);
+    expect((await daemon.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier)).toEqual(['received', 'started', 'completed']);
     expect(device.fwupRuns().filter((argv) => argv.includes('-a'))).toHaveLength(1);
-    expect(daemon.output()).toMatch(/ignored: update .* is in progress/);
+    expect(daemon.output()).toMatch(/not answered: update .* is in progress/);
   });
 });

@@ -1,13 +1,21 @@
 // Finishing an update on an A/B device: the new firmware is validated once it has proven itself, or rolled back.
 // Real parts: the fwup-ab archives written by the fake fwup (which runs their fwup.conf tasks on a disk image),
-// the U-Boot environment read and written by Debian's fw_printenv/fw_setenv, the daemon's bundle against the
-// test-server, and a boot step standing for U-Boot's boot counting (createAbDevice). Each case asserts what
-// NervesHub's device page shows.
+// the U-Boot environment read and written by Debian's fw_printenv/fw_setenv, the daemon against the test-server,
+// and a boot step standing for U-Boot's boot counting (createAbDevice). Each case asserts what NervesHub's device
+// page shows. The daemon runs in the test process on a clock the test moves (support/in-process.ts), so that a
+// deadline, a retry or a poll is over when the test says; the bundle runs where a crash (SIGKILL) or the status
+// binary is the point.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fakeFwupPath } from '@nerves-hub-link/test-server';
+import { fakeFwupPath, type TomlTable } from '@nerves-hub-link/test-server';
 import { abFixtures } from '@nerves-hub-link/test-server/fixtures';
-import { type AbDevice, abDeviceUnavailable, createAbDevice } from '@nerves-hub-link/test-server/testing';
+import {
+  type AbDevice,
+  abDeviceUnavailable,
+  createAbDevice,
+  ManualClock,
+  type ManualTimer,
+} from '@nerves-hub-link/test-server/testing';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createDevice,
@@ -18,9 +26,11 @@ import {
   statuses,
   useTestServer,
 } from './support/harness.js';
+import { type InProcessDaemon, runInProcess } from './support/in-process.js';
 
 const unavailable = abDeviceUnavailable();
-const e2e = useTestServer('daemon-validation-', []);
+// Offers the orchestrator owes a device that joins go out at once (NervesHub's debounce is 3 s).
+const e2e = useTestServer('daemon-validation-', [], { server: { orchestratorDelayMs: 50 } });
 const V1 = '002b2a90-00ba-55a1-0d52-88211ea560c8';
 const V2 = 'b1d19973-8f5e-587e-36f6-b6b3c2eedc66';
 const AB_KEY = readFileSync(abFixtures.publicKey, 'utf8').trim();
@@ -38,34 +48,46 @@ beforeEach((context) => context.skip(unavailable !== undefined && !process.env.C
 interface AbSetup {
   readonly device: Device;
   readonly ab: AbDevice;
+  /** The clock of the device's daemons in the test process, and of its time since boot. */
+  readonly clock: ManualClock;
 }
 
 /** An A/B device running v1 from the factory, its daemon reading the real environment. */
-async function abDevice(identifier: string, validation: string[]): Promise<AbSetup> {
+async function abDevice(identifier: string, validation: TomlTable): Promise<AbSetup> {
   const dir = join(e2e.root, identifier);
   mkdirSync(dir, { recursive: true });
   const ab = await createAbDevice(dir);
-  const ops = (task: string) =>
-    JSON.stringify([fakeFwupPath, '-a', '-d', ab.disk, '-i', abFixtures.opsFirmware, '-t', task, '-q', '-U']);
+  const ops = (task: string) => [
+    fakeFwupPath,
+    '-a',
+    '-d',
+    ab.disk,
+    '-i',
+    abFixtures.opsFirmware,
+    '-t',
+    task,
+    '-q',
+    '-U',
+  ];
   const device = await createDevice(e2e.server, e2e.root, identifier, {
-    fwupLines: [`devpath = "${ab.disk}"`, `public_keys = ["${AB_KEY}"]`],
-    metadataLines: [`command = ["fw_printenv", "-c", "${ab.envConfig}"]`],
-    tables: [
-      '[validation]',
-      `command = ${ops('validate')}`,
-      `revert_command = ${ops('revert')}`,
-      ...validation,
-    ],
+    metadataCommand: ['fw_printenv', '-c', ab.envConfig],
+    settings: {
+      fwup: { devpath: ab.disk, public_keys: [AB_KEY] },
+      validation: { command: ops('validate'), revert_command: ops('revert'), ...validation },
+    },
   });
-  return { device, ab };
+  return { device, ab, clock: new ManualClock() };
 }
+
+/** The timer of the next validation try or poll (VALIDATION_RETRY_MS). */
+const retry = (timer: ManualTimer) => timer.delayMs === 10_000;
 
 /** The deployment offers v2; the daemon writes it and runs its reboot command (it exits); then the device boots. */
 async function updateToV2(setup: AbSetup): Promise<void> {
   const { device, ab } = setup;
-  const daemon = runDaemon(device);
+  const daemon = await runInProcess(device, { clock: setup.clock });
   e2e.server.createDeployment({ firmwareId: v2Id, devices: [device.identifier] });
-  expect((await daemon.exited).code).toBe(0);
+  expect((await daemon.waitForExit()).code).toBe(0);
   expect(daemon.output()).toContain('would reboot now');
   expect(await ab.boot()).toEqual({ slot: 'b', bootcount: 1, fellBack: false });
   expect(await ab.env()).toMatchObject({
@@ -75,18 +97,18 @@ async function updateToV2(setup: AbSetup): Promise<void> {
   });
 }
 
-const joinsOf = (identifier: string) => e2e.server.device(identifier).joins as Array<Record<string, any>>;
+const joinsOf = (identifier: string) => e2e.server.device(identifier).joins;
 
-async function stopped(daemon: DaemonProcess): Promise<void> {
-  daemon.child.kill('SIGTERM');
-  await daemon.exited;
+async function stopped(daemon: DaemonProcess | InProcessDaemon): Promise<void> {
+  daemon.stop();
+  await daemon.waitForExit();
 }
 
 describe('validation on an A/B device', () => {
   it('(a) boots into the update, joins, passes its health check and is validated: NervesHub shows it', async () => {
-    const setup = await abDevice('validated', ['health_check = ["true"]', 'deadline = "5m"']);
+    const setup = await abDevice('validated', { health_check: ['true'], deadline: '5m' });
     await updateToV2(setup);
-    const daemon = runDaemon(setup.device);
+    const daemon = await runInProcess(setup.device, { clock: setup.clock });
     const validated = await e2e.server.waitForEvent(
       setup.device.identifier,
       (e) => e.event === 'firmware_validated',
@@ -114,21 +136,26 @@ describe('validation on an A/B device', () => {
       `the running firmware ${V2} (2.0.0) is not validated: validates after the first join of NervesHub and a passing health check; reverts at`,
     );
     expect(daemon.output()).toContain(
-      `INFO  the running firmware ${V2} (2.0.0) is validated (validation.command (`,
+      `INFO  the running firmware ${V2} (2.0.0) is validated (validation.command); told NervesHub`,
     );
     // The next boot counts nothing: the bootloader keeps b.
     expect(await setup.ab.boot()).toEqual({ slot: 'b', bootcount: 0, fellBack: false });
   });
 
   it('(b) cannot reach NervesHub after the update: reverted at the deadline, back on v1, the next offer of v2 ignored with why, the one after applied', async () => {
-    const setup = await abDevice('unreachable', ['deadline = "3s"']);
+    const setup = await abDevice('unreachable', { deadline: '3s' });
     const { device, ab } = setup;
     await updateToV2(setup);
     e2e.server.refuseUpgrades(503);
-    let daemon: DaemonProcess;
+    let daemon: InProcessDaemon;
     try {
-      daemon = runDaemon(device);
-      expect((await daemon.exited).code).toBe(0);
+      daemon = await runInProcess(device, { clock: setup.clock });
+      await daemon.waitForOutput(/connection problem: .*503/);
+      // The deadline's 3 s pass (the reconnects in them are refused too); `rebooting` cannot leave, and the
+      // reboot waits for it no longer than FLUSH_BEFORE_REBOOT_MS.
+      daemon.clock.advance(3_000);
+      await daemon.runTimer('the flush before the reboot', (timer) => timer.delayMs === 5_000);
+      expect((await daemon.waitForExit()).code).toBe(0);
     } finally {
       e2e.server.refuseUpgrades(null);
     }
@@ -144,7 +171,7 @@ describe('validation on an A/B device', () => {
     expect(await ab.boot()).toEqual({ slot: 'a', bootcount: 1, fellBack: false });
 
     const requestsBefore = e2e.server.firmwareRequests.length;
-    const back = runDaemon(device);
+    const back = await runInProcess(device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
       device.identifier,
       (p) => p.lastUpdateOutcome?.status === 'ignored',
@@ -170,18 +197,21 @@ describe('validation on an A/B device', () => {
     // The operator fixed what was wrong: once the penalty box is cleared, the next offer is taken.
     expect(e2e.server.clearPenaltyBox(device.identifier)).toBe(true);
     e2e.server.runOrchestrator();
-    expect((await back.exited).code).toBe(0);
+    expect((await back.waitForExit()).code).toBe(0);
     expect(statuses(e2e.server, device.identifier).slice(-3)).toEqual(['received', 'started', 'completed']);
   });
 
   it("(c) a health check that keeps failing while connected: reverted with the check's output in the reason", async () => {
-    const setup = await abDevice('unhealthy', [
-      'health_check = ["sh", "-c", "echo data partition not mounted >&2; exit 3"]',
-      'deadline = "3s"',
-    ]);
+    const setup = await abDevice('unhealthy', {
+      health_check: ['sh', '-c', 'echo data partition not mounted >&2; exit 3'],
+      deadline: '3s',
+    });
     await updateToV2(setup);
-    const daemon = runDaemon(setup.device);
-    expect((await daemon.exited).code).toBe(0);
+    const daemon = await runInProcess(setup.device, { clock: setup.clock });
+    // The check has failed once (it tries again in 10 s) when the deadline comes.
+    await daemon.clock.whenPending('the next health check', retry);
+    daemon.clock.advance(3_000);
+    expect((await daemon.waitForExit()).code).toBe(0);
     const output = daemon.output();
     const reason = /rolling back firmware \S+ \(2\.0\.0\): (.*)\n/.exec(output)?.[1] ?? '';
     expect(reason).toMatch(
@@ -195,7 +225,7 @@ describe('validation on an A/B device', () => {
       last_revert: { uuid: V2, by: 'daemon', reason },
     });
     expect(await setup.ab.boot()).toMatchObject({ slot: 'a' });
-    const back = runDaemon(setup.device);
+    const back = await runInProcess(setup.device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
       setup.device.identifier,
       (p) => p.lastUpdateOutcome?.status === 'ignored',
@@ -205,15 +235,15 @@ describe('validation on an A/B device', () => {
   });
 
   it('(d) the daemon crashes on the update at every boot: the bootloader goes back, and the device says so', async () => {
-    const setup = await abDevice('crashing', ['when = "manual"']);
+    const setup = await abDevice('crashing', { when: 'manual' });
     const { device, ab } = setup;
     await updateToV2(setup);
     const onB = runDaemon(device);
     await e2e.server.waitForJoin(device.identifier, { count: 2 });
     onB.child.kill('SIGKILL');
-    await onB.exited;
+    await onB.waitForExit();
     expect(await ab.boot()).toEqual({ slot: 'a', bootcount: 2, fellBack: true });
-    const back = runDaemon(device);
+    const back = await runInProcess(device, { clock: setup.clock });
     const offered = await e2e.server.waitForRecords(
       device.identifier,
       (p) => p.lastUpdateOutcome?.status === 'ignored',
@@ -233,7 +263,7 @@ describe('validation on an A/B device', () => {
   });
 
   it('(e) a crash loop on the update does not extend the deadline', async () => {
-    const setup = await abDevice('crash-loop', ['when = "manual"', 'deadline = "5s"']);
+    const setup = await abDevice('crash-loop', { when: 'manual', deadline: '5s' });
     await updateToV2(setup);
     const started = Date.now();
     for (let run = 0; run < 2; run++) {
@@ -241,10 +271,10 @@ describe('validation on an A/B device', () => {
       await daemon.waitForOutput(/is not validated/);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       daemon.child.kill('SIGKILL');
-      await daemon.exited;
+      await daemon.waitForExit();
     }
     const last = runDaemon(setup.device);
-    expect((await last.exited).code).toBe(0);
+    expect((await last.waitForExit()).code).toBe(0);
     const elapsed = Date.now() - started;
     expect(last.output()).toContain(`rolling back firmware ${V2} (2.0.0)`);
     // Restarted twice after 1.5 s each: the roll-back still comes about 5 s after the first start, not 5 s after
@@ -254,7 +284,7 @@ describe('validation on an A/B device', () => {
   });
 
   it('(f) an offer while the update is not validated yet is rescheduled, nothing downloaded', async () => {
-    const setup = await abDevice('held-offer', ['when = "manual"', 'deadline = "10m"']);
+    const setup = await abDevice('held-offer', { when: 'manual', deadline: '10m' });
     await updateToV2(setup);
     const daemon = runDaemon(setup.device);
     await e2e.server.waitForJoin(setup.device.identifier, { count: 2 });
@@ -275,13 +305,13 @@ describe('validation on an A/B device', () => {
     expect(page.inflightUpdate).toBeNull();
     expect(e2e.server.firmwareRequests.length).toBe(requestsBefore);
     const status = startDaemon(['status', '--config', setup.device.configFile]);
-    expect((await status.exited).code).toBe(0);
+    expect((await status.waitForExit()).code).toBe(0);
     expect(status.output()).toMatch(
       /\n {2}validation {2}not validated: validates with `nerves-hub-link validate` \(validation\.when = "manual"\); reverts \S+Z \(in 10 min\)\n/,
     );
     await stopped(daemon);
     const check = startDaemon(['check', '--config', setup.device.configFile]);
-    await check.exited;
+    await check.waitForExit();
     expect(check.output()).toContain(
       `ok   validation: firmware ${V2} is not validated (upgrade_available=1, b.nerves_fw_validated=0, nerves_fw_validated=0): ` +
         '`nerves-hub-link validate` validates it (validation.when = "manual"); not validated 10 min after the daemon\'s first ' +
@@ -290,21 +320,20 @@ describe('validation on an A/B device', () => {
   });
 
   it('(g) `validate` by hand under when = "manual": exit 0, and the running daemon tells NervesHub within its poll', async () => {
-    const setup = await abDevice('by-hand', ['when = "manual"']);
+    const setup = await abDevice('by-hand', { when: 'manual' });
     await updateToV2(setup);
-    const daemon = runDaemon(setup.device);
+    const daemon = await runInProcess(setup.device, { clock: setup.clock });
     await e2e.server.waitForJoin(setup.device.identifier, { count: 2 });
     const validate = startDaemon(['validate', '--config', setup.device.configFile]);
-    expect((await validate.exited).code).toBe(0);
+    expect((await validate.waitForExit()).code).toBe(0);
     expect(validate.output()).toBe(
       `firmware ${V2} (2.0.0) is validated (upgrade_available=0, b.nerves_fw_validated=1, nerves_fw_validated=1); the running daemon tells NervesHub\n`,
     );
-    await e2e.server.waitForEvent(setup.device.identifier, (e) => e.event === 'firmware_validated', {
-      timeoutMs: 15_000,
-    });
+    await daemon.runTimer('the validation poll', retry);
+    await e2e.server.waitForEvent(setup.device.identifier, (e) => e.event === 'firmware_validated');
     await e2e.server.waitForRecords(setup.device.identifier, (p) => p.firmwareValidation === 'validated');
     const again = startDaemon(['validate', '--config', setup.device.configFile]);
-    expect((await again.exited).code).toBe(0);
+    expect((await again.waitForExit()).code).toBe(0);
     expect(again.output()).toContain('is already validated');
     await stopped(daemon);
     expect(daemon.output()).toContain('is validated (outside the daemon); told NervesHub');

@@ -15,18 +15,15 @@ export { FirmwareError, type FirmwareErrorCode, type FirmwareErrorOptions } from
 export {
   type ApplyFirmwareOptions,
   applyFirmware,
+  type FwupVersionOptions,
   fwupVersion,
   type VerifyFirmwareOptions,
   verifyFirmware,
 } from './fwup/index.js';
 export {
-  CommandError,
   type FirmwareMetadata,
-  type GroupedCommandOptions,
-  type GroupedCommandResult,
   interpretEnvironment,
   REQUIRED_FIRMWARE_KEYS,
   type ReadFirmwareMetadataOptions,
   readFirmwareMetadata,
-  runGroupedCommand,
 } from './metadata/index.js';

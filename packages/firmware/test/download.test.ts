@@ -7,7 +7,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type FirmwareFault,
@@ -15,6 +14,7 @@ import {
   startTestServer,
   type TestServer,
 } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadConnection, type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
 
@@ -24,7 +24,7 @@ let directory: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  firmware = await server.addFirmware(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+  firmware = await server.addFirmware(smallFixtures.unsigned);
 });
 afterAll(() => server?.close());
 beforeEach(async () => {
@@ -252,6 +252,23 @@ describe('downloadFirmware', () => {
   it('refuses http unless allowed', async () => {
     const error = await downloadFirmware({ url: 'http://127.0.0.1:9/f.fw', directory }).catch((e) => e);
     expect(error.code).toBe('FW_HTTP_NOT_ALLOWED');
+  });
+
+  it('waits between attempts with `waitBeforeRetry`: the Retry-After of the server', async () => {
+    const waits: number[] = [];
+    const { result, requests } = download(
+      { kind: 'status', status: 503, retryAfterSeconds: 7, times: 1 },
+      {
+        retry: { ...fast, baseDelayMs: 60_000, maxDelayMs: 600_000 },
+        waitBeforeRetry: async (delayMs, signal) => {
+          expect(signal).toBeUndefined();
+          waits.push(delayMs);
+        },
+      },
+    );
+    expect((await result).attempts).toBe(2);
+    expect(waits).toEqual([7_000]);
+    expect(requests().map((request) => request.status)).toEqual([503, 200]);
   });
 
   it('stops at once on abort and removes the partial file', async () => {

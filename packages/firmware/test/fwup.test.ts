@@ -1,17 +1,36 @@
 // verify / apply / version with a fwup executable (the test-server's fake, same contract as fwup 1.16.0).
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fakeFwupPath } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
+import { runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyFirmware, fwupVersion, verifyFirmware } from '../src/index.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => join(smallFixtures.dir, name);
 const key = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
 const wrongKey = readFileSync(fixture('wrong-key.pub'), 'utf8').trim();
 const dir = mkdtempSync(join(tmpdir(), 'fwup-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A fwup that starts a child and hangs (as a real one reading a large archive from slow storage): its pid file. */
+function hangingFwup(name: string): { path: string; pidFile: string } {
+  const path = join(dir, `${name}.sh`);
+  const pidFile = join(dir, `${name}.pid`);
+  writeFileSync(path, `#!/bin/sh\necho $$ > ${pidFile}\nsleep 30 &\nwait\n`);
+  chmodSync(path, 0o755);
+  return { path, pidFile };
+}
+
+async function groupOf(pidFile: string): Promise<number> {
+  for (let i = 0; i < 200 && !existsSync(pidFile); i++) await sleep(10);
+  const pgid = Number(readFileSync(pidFile, 'utf8'));
+  for (let i = 0; i < 200 && runningMembers(pgid).length < 2; i++) await sleep(10);
+  expect(runningMembers(pgid)).toHaveLength(2);
+  return pgid;
+}
 
 describe('fwupVersion', () => {
   it('reads the version', async () => {
@@ -20,9 +39,42 @@ describe('fwupVersion', () => {
   it('says clearly when fwup is missing', async () => {
     await expect(fwupVersion('/nonexistent/fwup')).rejects.toMatchObject({ code: 'FW_FWUP_NOT_FOUND' });
   });
+  it('stops fwup and what it started when the signal is aborted', async () => {
+    const fwup = hangingFwup('version-hangs');
+    const stop = new AbortController();
+    const outcome = fwupVersion(fwup.path, { signal: stop.signal }).catch((error) => error);
+    const pgid = await groupOf(fwup.pidFile);
+    const stoppedAt = performance.now();
+    stop.abort();
+    expect(await outcome).toMatchObject({ code: 'FW_ABORTED' });
+    expect(performance.now() - stoppedAt).toBeLessThan(1_500);
+    expect(runningMembers(pgid)).toEqual([]);
+  });
 });
 
 describe('verifyFirmware', () => {
+  it('stops fwup -V and what it started when the signal is aborted', async () => {
+    const fwup = hangingFwup('verify-hangs');
+    const stop = new AbortController();
+    const outcome = verifyFirmware({
+      fwupPath: fwup.path,
+      file: fixture('small.fw'),
+      publicKeys: [],
+      signal: stop.signal,
+    }).catch((error) => error);
+    const pgid = await groupOf(fwup.pidFile);
+    const stoppedAt = performance.now();
+    stop.abort();
+    expect(await outcome).toMatchObject({ code: 'FW_ABORTED' });
+    expect(performance.now() - stoppedAt).toBeLessThan(1_500);
+    for (let i = 0; i < 100 && runningMembers(pgid).length > 0; i++) await sleep(10);
+    expect(runningMembers(pgid)).toEqual([]);
+    // Under a signal aborted already, fwup does not even start.
+    await expect(
+      verifyFirmware({ fwupPath: fwup.path, file: fixture('small.fw'), publicKeys: [], signal: stop.signal }),
+    ).rejects.toMatchObject({ code: 'FW_ABORTED' });
+  });
+
   it('accepts a good archive, signed or not', async () => {
     expect(
       await verifyFirmware({ fwupPath: fakeFwupPath, file: fixture('small.fw'), publicKeys: [] }),
@@ -106,7 +158,7 @@ describe('applyFirmware', () => {
     expect(error.fwupMessage).toContain('fwup exited with status 1');
   });
 
-  it('passes extra options after the built-in ones and adds the environment for fwup', async () => {
+  it('passes extra options after the built-in ones and gives fwup the environment it is passed', async () => {
     // A wrapper that records what fwup would get, then runs the fake without the option it does not know.
     const wrapper = join(dir, 'recording-fwup.sh');
     const record = join(dir, 'recorded.txt');
@@ -127,7 +179,7 @@ describe('applyFirmware', () => {
       devpath: join(dir, 'extra.img'),
       publicKeys: [key],
       extraArgs: ['--unsafe'],
-      env: { FWUP_TEST_VALUE: 'from the config' },
+      env: { ...process.env, FWUP_TEST_VALUE: 'from the config' },
     });
     const lines = readFileSync(record, 'utf8').trim().split('\n');
     expect(lines.slice(lines.indexOf('-U'), lines.indexOf('-U') + 4)).toEqual([
@@ -143,7 +195,7 @@ describe('applyFirmware', () => {
       fwupPath: wrapper,
       file: fixture('small-signed.fw'),
       publicKeys: [key],
-      env: { FWUP_TEST_VALUE: 'verify too' },
+      env: { PATH: process.env.PATH, FWUP_TEST_VALUE: 'verify too' },
     });
     const verifyLines = readFileSync(record, 'utf8').trim().split('\n');
     expect(verifyLines[0]).toBe('-V');

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { CertificateStore } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import {
   canMountSmallFilesystem,
   mountSmallFilesystem,
@@ -21,7 +21,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
 
 const MiB = 1024 * 1024;
-const firmware = readFileSync(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+const firmware = readFileSync(smallFixtures.unsigned);
 const firmwareSha256 = createHash('sha256').update(firmware).digest('hex').toUpperCase();
 const filler = Buffer.alloc(64 * 1024, 0x5a);
 const slowLink = firmware.subarray(0, 3000);

@@ -60,6 +60,24 @@ describe('readFirmwareMetadata', () => {
     expect(metadata.firmwareValidated).toBe(true);
   });
 
+  it('gives the command the environment it is passed', async () => {
+    const script = join(dir, 'printenv-env.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$FW_TEST_ENV"\n`);
+    chmodSync(script, 0o755);
+    const metadata = await readFirmwareMetadata({
+      command: [script],
+      env: { FW_TEST_ENV: 'nerves_fw_active=b' },
+      values: {
+        nerves_fw_uuid: 'u',
+        nerves_fw_product: 'p',
+        nerves_fw_architecture: 'a',
+        nerves_fw_platform: 'p',
+        nerves_fw_version: '1',
+      },
+    });
+    expect(metadata.activeSlot).toBe('b');
+  });
+
   it('names the missing keys and the source', async () => {
     const file = join(dir, 'env-partial');
     writeFileSync(file, 'nerves_fw_active=a\na.nerves_fw_uuid=u\n');

@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { type FirmwareFile, startTestServer, type TestServer } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { startTinyproxy, type Tinyproxy, tinyproxyPath } from '@nerves-hub-link/test-server/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadConnection, type DownloadFirmwareOptions, downloadFirmware } from '../src/index.js';
@@ -24,7 +24,7 @@ let directory: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  firmware = await server.addFirmware(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+  firmware = await server.addFirmware(smallFixtures.unsigned);
 });
 afterAll(() => server?.close());
 beforeEach(async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Channel, type ChannelHooks, type ChannelHost } from './channel.js';
 import type { ChannelOptions } from './channel-options.js';
 import { PhoenixChannelError } from './errors.js';
+import { SYSTEM_TIMERS } from './timer.js';
 
 type Frame = [string | null, string | null, string, string, unknown];
 
@@ -16,6 +17,7 @@ function fakeSocket() {
   let detached = false;
   const host: ChannelHost = {
     logger: { warn: (_message, fields) => warnings.push(fields) },
+    timers: SYSTEM_TIMERS,
     isConnected: () => connected,
     makeRef: () => String(++ref),
     sendFrame: (text) => {

@@ -19,7 +19,7 @@ import { JoinWaiters } from './join-waiters.js';
 import { type Logger, log } from './logger.js';
 import { type BufferedMessage, OutboundBuffer } from './outbound-buffer.js';
 import { Push, type PushOptions, type PushReply } from './push.js';
-import { Timer } from './timer.js';
+import { Timer, type Timers } from './timer.js';
 import { checkFunction, checkNumber, checkSignal, invalid } from './validate.js';
 
 export type ChannelState = (typeof CHANNEL_STATES)[keyof typeof CHANNEL_STATES];
@@ -27,6 +27,8 @@ export type ChannelState = (typeof CHANNEL_STATES)[keyof typeof CHANNEL_STATES];
 /** What a channel needs from its socket. */
 export interface ChannelHost {
   readonly logger: Logger | undefined;
+  /** Where the rejoin backoff waits (the socket's `timers`). */
+  readonly timers: Timers;
   isConnected(): boolean;
   makeRef(): string;
   /** Writes one frame; false if the socket is not open. */
@@ -82,7 +84,10 @@ export class Channel {
     this.#settings = channelSettings(topic, params, options);
     this.topic = topic;
     this.#host = host;
-    this.#rejoinTimer = new Timer(() => this.#onRejoinTimer(), this.#settings.rejoinAfterMs, { unref: true });
+    this.#rejoinTimer = new Timer(() => this.#onRejoinTimer(), this.#settings.rejoinAfterMs, {
+      unref: true,
+      timers: host.timers,
+    });
     this.#bindings = new EventBindings(topic, (error) => host.report(error));
     this.#buffer = new OutboundBuffer(topic, this.#settings.maxBufferedPushes, () => host.bufferChanged());
     this.#joinWaiters = new JoinWaiters(topic);

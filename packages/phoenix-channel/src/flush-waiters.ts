@@ -1,6 +1,7 @@
 /** The callers of `socket.flush()`, each waiting until everything sent so far has left the process. */
 import { DEFAULT_FLUSH_TIMEOUT_MS } from './constants.js';
 import { PhoenixChannelError } from './errors.js';
+import { SYSTEM_TIMERS, type Timers } from './timer.js';
 import { checkNumber } from './validate.js';
 
 export interface FlushOptions {
@@ -13,9 +14,11 @@ export class FlushWaiters {
   /** True when no frame is queued in ws or the kernel hand-off and no message waits in a channel buffer. */
   readonly #isDrained: () => boolean;
   readonly #waiters = new Set<() => void>();
+  readonly #timers: Timers;
 
-  constructor(isDrained: () => boolean) {
+  constructor(isDrained: () => boolean, timers: Timers = SYSTEM_TIMERS) {
     this.#isDrained = isDrained;
+    this.#timers = timers;
   }
 
   /** Resolves `true` once drained, `false` after `timeoutMs`; rejects with `PHX_ABORTED` on `signal`. */
@@ -30,7 +33,7 @@ export class FlushWaiters {
     }
     return new Promise<boolean>((resolve, reject) => {
       const finish = (settle: () => void): void => {
-        clearTimeout(timer);
+        this.#timers.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.#waiters.delete(check);
         settle();
@@ -43,7 +46,7 @@ export class FlushWaiters {
           reject(new PhoenixChannelError('PHX_ABORTED', 'flush aborted', { cause: signal?.reason })),
         );
       };
-      const timer = setTimeout(
+      const timer = this.#timers.setTimeout(
         () => finish(() => resolve(false)),
         options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
       );

@@ -22,4 +22,5 @@ export type { PushOptions, PushReply } from './push.js';
 export type { SocketCloseEvent, SocketEvents, SocketReconnectingEvent, SocketState } from './socket.js';
 export { Socket } from './socket.js';
 export type { SocketOptions } from './socket-options.js';
+export type { TimerHandle, Timers } from './timer.js';
 export type { SocketHeaders, SocketParams, SocketTlsOptions } from './transport.js';

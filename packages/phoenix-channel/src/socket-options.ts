@@ -8,6 +8,7 @@ import {
 } from './constants.js';
 import type { Logger } from './logger.js';
 import { checkProxyOption, type ProxyOption } from './proxy.js';
+import { SYSTEM_TIMERS, type Timers } from './timer.js';
 import type { SocketHeaders, SocketParams, SocketTlsOptions } from './transport.js';
 import { checkFunction, checkNumber, checkObjectOrFunction, invalid, invalidKind } from './validate.js';
 
@@ -39,6 +40,12 @@ export interface SocketOptions {
    * @default 1 s, 2 s, 4 s … capped at 60 s, each up to 50 % longer
    */
   readonly reconnectAfterMs?: (attempt: number) => number;
+  /**
+   * Where the waits of `reconnectAfterMs`, of the channels' `rejoinAfterMs` and of `flush()` are scheduled; a test
+   * passes a clock it moves, so that it does not wait a backoff or a flush out.
+   * @default the global setTimeout and clearTimeout
+   */
+  readonly timers?: Timers;
   /**
    * Longest time for TCP, TLS and the HTTP upgrade of one attempt, redirects included.
    * @default 15000
@@ -89,6 +96,7 @@ export interface SocketSettings extends SocketOptions {
   /** At most `heartbeatIntervalMs`. */
   readonly heartbeatTimeoutMs: number;
   readonly reconnectAfterMs: (attempt: number) => number;
+  readonly timers: Timers;
   readonly connectTimeoutMs: number;
   readonly maxRedirects: number;
   readonly closeTimeoutMs: number;
@@ -104,6 +112,7 @@ const DEFAULTS = {
   perMessageDeflate: false,
   maxRedirects: 0,
   reconnectAfterMs: defaultReconnectAfterMs,
+  timers: SYSTEM_TIMERS,
 } as const;
 
 /** Throws `PHX_INVALID_ARGUMENT` naming the first bad option. An option given as `undefined` takes its default. */
@@ -123,6 +132,7 @@ export function socketSettings(options: SocketOptions): SocketSettings {
   }
   checkNumber('maxRedirects', options.maxRedirects, 0);
   checkFunction('reconnectAfterMs', options.reconnectAfterMs);
+  checkTimers(options.timers);
   checkProxyOption(options.proxy);
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const merged = { ...DEFAULTS, ...defined } as SocketOptions & typeof DEFAULTS;
@@ -133,4 +143,16 @@ export function socketSettings(options: SocketOptions): SocketSettings {
       merged.heartbeatIntervalMs,
     ),
   };
+}
+
+function checkTimers(timers: Timers | undefined): void {
+  if (timers === undefined) return;
+  if (
+    typeof timers !== 'object' ||
+    timers === null ||
+    typeof timers.setTimeout !== 'function' ||
+    typeof timers.clearTimeout !== 'function'
+  ) {
+    throw invalidKind('timers', 'an object with setTimeout and clearTimeout functions', timers);
+  }
 }

@@ -18,6 +18,7 @@ describe('Socket', () => {
       ['negative maxRedirects', () => new Socket(url, { maxRedirects: -1 })],
       ['fractional maxRedirects', () => new Socket(url, { maxRedirects: 1.5 })],
       ['maxRedirects as a string', () => new Socket(url, { maxRedirects: '2' as never })],
+      ['timers without clearTimeout', () => new Socket(url, { timers: { setTimeout } as never })],
     ])('refuses %s with `PHX_INVALID_ARGUMENT`', (_name, make) => {
       expect(make).toThrow(expect.objectContaining({ code: 'PHX_INVALID_ARGUMENT' }));
     });

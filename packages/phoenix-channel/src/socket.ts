@@ -75,13 +75,14 @@ export class Socket extends EventEmitter<SocketEvents> {
   #hops: { clientOptions: WebSocket.ClientOptions; followed: number; visited: Set<string> } | null = null;
   #localAddress: string | undefined;
   #pendingWrites = 0;
-  readonly #flushWaiters = new FlushWaiters(() => this.#isDrained());
+  readonly #flushWaiters: FlushWaiters;
   #closing: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(endpointUrl: string, options: SocketOptions = {}) {
     super();
     this.#endpoint = parseEndpoint(endpointUrl);
     this.#options = socketSettings(options);
+    this.#flushWaiters = new FlushWaiters(() => this.#isDrained(), this.#options.timers);
     this.#heartbeat = new Heartbeat({
       intervalMs: this.#options.heartbeatIntervalMs,
       timeoutMs: this.#options.heartbeatTimeoutMs,
@@ -89,9 +90,12 @@ export class Socket extends EventEmitter<SocketEvents> {
       onTimeout: () => this.#onHeartbeatTimeout(),
     });
     // Not unref'd: while it waits to reconnect, nothing else may keep a daemon alive. close() clears it.
-    this.#reconnectTimer = new Timer(() => this.#onReconnectTimer(), this.#options.reconnectAfterMs);
+    this.#reconnectTimer = new Timer(() => this.#onReconnectTimer(), this.#options.reconnectAfterMs, {
+      timers: this.#options.timers,
+    });
     this.#host = {
       logger: this.#options.logger,
+      timers: this.#options.timers,
       isConnected: () => this.isConnected(),
       makeRef: () => this.#makeRef(),
       sendFrame: (text) => this.#sendFrame(text),

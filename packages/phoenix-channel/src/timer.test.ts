@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Timer } from './timer.js';
+import { Timer, type TimerHandle, type Timers } from './timer.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -65,6 +65,41 @@ describe('Timer', () => {
       const afterUnref = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
       expect(before - afterRef).toBe(1);
       expect(afterRef - afterUnref).toBe(0);
+    });
+  });
+
+  describe('`timers` option', () => {
+    it('schedules and cancels on the timers it is given, never on the global ones', () => {
+      const scheduled: Array<{ delayMs: number; run: () => void; cleared: boolean; unref: boolean }> = [];
+      const timers: Timers = {
+        setTimeout(callback, delayMs) {
+          const entry = { delayMs, run: callback, cleared: false, unref: false };
+          scheduled.push(entry);
+          const handle: TimerHandle & { entry: typeof entry } = {
+            entry,
+            unref() {
+              entry.unref = true;
+            },
+          };
+          return handle;
+        },
+        clearTimeout(handle) {
+          (handle as TimerHandle & { entry: { cleared: boolean } }).entry.cleared = true;
+        },
+      };
+      const callback = vi.fn();
+      const timer = new Timer(callback, (attempt) => attempt * 1_000, { timers, unref: true });
+      timer.schedule();
+      timer.schedule();
+      vi.advanceTimersByTime(60_000);
+      expect(callback).not.toHaveBeenCalled();
+      expect(scheduled.map(({ delayMs, cleared, unref }) => ({ delayMs, cleared, unref }))).toEqual([
+        { delayMs: 1_000, cleared: true, unref: true },
+        { delayMs: 2_000, cleared: false, unref: true },
+      ]);
+      scheduled[1]!.run();
+      expect(callback).toHaveBeenCalledTimes(1);
+      expect(timer.isScheduled).toBe(false);
     });
   });
 

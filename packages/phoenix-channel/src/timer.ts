@@ -1,11 +1,34 @@
 /** Schedules the next attempt of something after a delay taken from a backoff schedule. */
 
+/** A pending one-shot timer of `Timers`. */
+export interface TimerHandle {
+  /** Lets the process exit while this timer is the only thing pending. */
+  unref(): unknown;
+}
+
+/**
+ * Where the waits between attempts (and of `flush()`) are scheduled: the global timers, or a clock the caller
+ * moves (tests). Heartbeats, connect and push timeouts keep the global timers.
+ */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The global `setTimeout` and `clearTimeout`. */
+export const SYSTEM_TIMERS: Timers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface TimerOptions {
   /**
    * Let the process exit while this timer is the only thing pending.
    * @default false
    */
   readonly unref?: boolean;
+  /** @default SYSTEM_TIMERS */
+  readonly timers?: Timers;
 }
 
 /**
@@ -16,7 +39,8 @@ export class Timer {
   readonly #callback: () => void;
   readonly #delayForAttempt: (attempt: number) => number;
   readonly #unref: boolean;
-  #timeout: NodeJS.Timeout | undefined;
+  readonly #timers: Timers;
+  #timeout: TimerHandle | undefined;
   #attempt = 0;
 
   constructor(
@@ -27,6 +51,7 @@ export class Timer {
     this.#callback = callback;
     this.#delayForAttempt = delayForAttempt;
     this.#unref = options.unref ?? false;
+    this.#timers = options.timers ?? SYSTEM_TIMERS;
   }
 
   /** Attempts scheduled since the last `reset()`. */
@@ -44,7 +69,7 @@ export class Timer {
     this.cancel();
     this.#attempt += 1;
     const delayMs = sanitizeDelay(this.#delayForAttempt(this.#attempt));
-    this.#timeout = setTimeout(() => {
+    this.#timeout = this.#timers.setTimeout(() => {
       this.#timeout = undefined;
       this.#callback();
     }, delayMs);
@@ -55,7 +80,7 @@ export class Timer {
   /** Drops a pending run; the attempt count stays. */
   cancel(): void {
     if (this.#timeout !== undefined) {
-      clearTimeout(this.#timeout);
+      this.#timers.clearTimeout(this.#timeout);
       this.#timeout = undefined;
     }
   }

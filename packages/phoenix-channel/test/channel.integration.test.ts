@@ -1,7 +1,15 @@
 // Channels over real ws connections on 127.0.0.1: join, push, send, buffer, rejoin, leave, routing.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Channel, JoinRefusedError, Message, PhoenixChannelError, Socket } from '../src/index.js';
-import { closeAll, nextChannelEvent, nextSocketEvent, openSocket, track, until } from './support/helpers.js';
+import {
+  closeAll,
+  heldTimers,
+  nextChannelEvent,
+  nextSocketEvent,
+  openSocket,
+  track,
+  until,
+} from './support/helpers.js';
 import { type PhoenixServer, startPhoenixServer } from './support/phoenix-server.js';
 
 afterEach(closeAll);
@@ -572,5 +580,15 @@ describe('Socket#flush', () => {
       code: 'PHX_ABORTED',
     });
     expect(await socket.flush({ timeoutMs: 30 })).toBe(false);
+  });
+
+  it('waits its `timeoutMs` on the `timers` it is given', async () => {
+    const held = heldTimers();
+    const { socket } = openSocket('ws://127.0.0.1:9/socket/websocket', { timers: held.timers });
+    socket.channel('blocked', {}).send('waiting', {});
+    const flushed = socket.flush({ timeoutMs: 60_000 });
+    expect(held.pending).toEqual([expect.objectContaining({ delayMs: 60_000 })]);
+    held.runNext();
+    expect(await flushed).toBe(false);
   });
 });

@@ -12,7 +12,15 @@ import {
   type SocketReconnectingEvent,
   type UpgradeRejectedError,
 } from '../src/index.js';
-import { closeAll, nextChannelEvent, nextSocketEvent, openSocket, track, until } from './support/helpers.js';
+import {
+  closeAll,
+  heldTimers,
+  nextChannelEvent,
+  nextSocketEvent,
+  openSocket,
+  track,
+  until,
+} from './support/helpers.js';
 import { type PhoenixServer, startPhoenixServer } from './support/phoenix-server.js';
 
 afterEach(closeAll);
@@ -123,6 +131,32 @@ describe('Socket#connect', () => {
     ]);
   });
 
+  it('waits its backoff on the `timers` it is given: the next attempt comes when that timer runs', async () => {
+    const probe = await startPhoenixServer();
+    const url = probe.url;
+    await probe.stop();
+    const pending: Array<{ delayMs: number; run: () => void }> = [];
+    const { socket, errors } = openSocket(url, {
+      reconnectAfterMs: () => 60_000,
+      timers: {
+        setTimeout: (run, delayMs) => {
+          pending.push({ delayMs, run });
+          return { unref: () => {} };
+        },
+        clearTimeout: () => {},
+      },
+    });
+    socket.connect();
+    await nextSocketEvent(socket, 'reconnecting');
+    expect(pending.map((each) => each.delayMs)).toEqual([60_000]);
+    expect(errors).toHaveLength(1);
+    const second = nextSocketEvent(socket, 'reconnecting');
+    pending[0]!.run();
+    await second;
+    expect(errors).toHaveLength(2);
+    expect(pending).toHaveLength(2);
+  });
+
   it('resets the attempt count once a connection has stayed open for a heartbeat interval', async () => {
     const srv = await server();
     srv.refuse = { status: 503 };
@@ -142,9 +176,10 @@ describe('Socket#connect', () => {
     srv.current!.ws.terminate();
     await nextSocketEvent(socket, 'open');
     expect(attempts.at(-1)).toBe(3);
-    await srv.waitForFrame(([, , topic], connection) => topic === 'phoenix' && connection === srv.current);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    srv.current!.ws.terminate();
+    // A second heartbeat: the connection has stayed open for more than an interval.
+    const connection = srv.current!;
+    await until(() => connection.frames.filter(([, , topic]) => topic === 'phoenix').length >= 2);
+    connection.ws.terminate();
     await nextSocketEvent(socket, 'open');
     expect(attempts.at(-1)).toBe(1);
   });
@@ -153,27 +188,31 @@ describe('Socket#connect', () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => wss.once('listening', resolve));
     track({ close: () => new Promise<void>((resolve) => wss.close(() => resolve())) });
-    const connectedAt: number[] = [];
+    let connections = 0;
     wss.on('connection', (ws) => {
-      connectedAt.push(Date.now());
+      connections++;
       ws.close(1011);
     });
     const { port } = wss.address() as AddressInfo;
     const delays: number[] = [];
+    const held = heldTimers();
     const { socket } = openSocket(`ws://127.0.0.1:${port}/socket/websocket`, {
       reconnectAfterMs: exponentialBackoff({ initialMs: 20, factor: 2, maxMs: 5_000, jitter: 0 }),
+      timers: held.timers,
     });
     socket.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
-    const start = Date.now();
     socket.connect();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Each connection opens and is closed at once: the delay keeps growing, where starting over after each open
+    // would wait 20 ms every time.
+    for (let wait = 0; wait < 6; wait++) {
+      await nextSocketEvent(socket, 'reconnecting');
+      expect(held.runNext()).toBe(20 * 2 ** wait);
+    }
+    await nextSocketEvent(socket, 'reconnecting');
     await socket.close();
-    // 20 + 40 + 80 + 160 + 320 + 640 ms: at most 7 connections in 1.5 s. Starting over at 20 ms after each
-    // open would make dozens.
-    const inWindow = connectedAt.filter((at) => at - start <= 1_500);
-    expect(inWindow.length).toBeGreaterThanOrEqual(4);
-    expect(inWindow.length).toBeLessThanOrEqual(7);
-    expect(delays.slice(0, 4)).toEqual([20, 40, 80, 160]);
+    expect(connections).toBe(7);
+    expect(delays).toEqual([20, 40, 80, 160, 320, 640, 1_280]);
+    expect(held.pending).toEqual([]);
   });
 
   it('tells the local address of the open connection, and nothing while not connected', async () => {
@@ -360,7 +399,8 @@ describe('server restarts', () => {
 describe('Socket#close', () => {
   it('closes with 1000, ends channels, and reconnects no more', async () => {
     const srv = await server();
-    const { socket } = openSocket(srv.url);
+    const held = heldTimers();
+    const { socket } = openSocket(srv.url, { timers: held.timers });
     const channel = socket.channel('room:1', {});
     socket.connect();
     await joined(channel);
@@ -373,7 +413,8 @@ describe('Socket#close', () => {
     expect(await closeEvent).toEqual({ code: 1000, reason: '' });
     expect(channel.state).toBe('closed');
     expect(socket.state).toBe('idle');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // No reconnect waits, and no rejoin.
+    expect(held.pending).toEqual([]);
     expect(srv.upgrades).toHaveLength(1);
   });
 
@@ -458,16 +499,20 @@ describe('errors never crash the process', () => {
 
   it('survives listeners and loggers that throw', async () => {
     const srv = await server();
+    const warned: string[] = [];
     const socket = track(
       new Socket(srv.url, {
         logger: {
-          warn: () => {
+          warn: (message) => {
+            warned.push(message);
             throw new Error('logger broke');
           },
         },
       }),
     );
+    let opened = 0;
     socket.on('open', () => {
+      opened++;
       throw new Error('listener broke');
     });
     const channel = socket.channel('room:1', {});
@@ -475,6 +520,12 @@ describe('errors never crash the process', () => {
     await channel.join();
     srv.current!.sendRaw('garbage');
     srv.push('room:1', 'after', { ok: true });
-    await nextChannelEvent(channel, 'after');
+    expect(await nextChannelEvent(channel, 'after')).toEqual({ ok: true });
+    // Both were called and threw; the socket and the channel carry on, on the same connection.
+    expect(opened).toBe(1);
+    expect(warned.length).toBeGreaterThan(0);
+    expect(socket.isConnected()).toBe(true);
+    expect(channel.state).toBe('joined');
+    expect(srv.upgrades).toHaveLength(1);
   });
 });

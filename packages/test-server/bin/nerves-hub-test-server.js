@@ -1,2 +1,12 @@
 #!/usr/bin/env node
-import '../dist/cli.js';
+// The CLI from a clone or an installed package: the built entry, or one line saying how to build it.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/cli.js', import.meta.url);
+if (existsSync(entry)) {
+  await import(entry.href);
+} else {
+  process.stderr.write(`nerves-hub-test-server: ${fileURLToPath(entry)} is missing: run pnpm build first\n`);
+  process.exitCode = 1;
+}

@@ -153,7 +153,7 @@ async function serve(options: Options): Promise<void> {
     deployments: server.deployments(),
   }));
   server.onRecordsChange(() => records.changed());
-  const printer = new ActivityPrinter();
+  const printer = new ActivityPrinter((identifier) => server.records(identifier));
   server.onActivity((entry) => {
     const line = printer.line(entry);
     if (line) process.stdout.write(`${line}\n`);
@@ -165,7 +165,12 @@ async function serve(options: Options): Promise<void> {
       : undefined;
   records.flush();
 
-  const common = { caFile: server.ca.certFile, fwupPath: fakeFwupPath, signingKeys: keys.length > 0 };
+  const common = {
+    caFile: server.ca.certFile,
+    fwupPath: fakeFwupPath,
+    signingKeys: keys.length > 0,
+    slowDownload: true,
+  };
   const configs = [
     {
       file: join(dir, 'device.toml'),

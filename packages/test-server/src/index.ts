@@ -1,4 +1,14 @@
 export { type CertificatePair, CertificateStore, type IssueOptions } from './certificates.js';
+export {
+  type DeviceConfigInput,
+  deviceConfig,
+  type FirmwareEnvironmentInput,
+  firmwareEnvironment,
+  type MtlsAuth,
+  type SharedSecretAuth,
+  type TomlTable,
+  type TomlValue,
+} from './cli/device-config.js';
 export { fakeFwPrintenvPath, fakeFwSetenvPath, fakeFwupPath } from './fake-fwup-path.js';
 export * from './firmware-host/index.js';
 export { humanizedNetworkInterfaceName } from './hub/device-messages.js';

@@ -10,17 +10,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ActivityPrinter } from '../src/cli/activity-printer.js';
 import { cloneRoot, daemonCommands } from '../src/cli/daemon-command.js';
-import { deviceConfig } from '../src/cli/device-config.js';
+import { deviceConfig, firmwareEnvironment } from '../src/cli/device-config.js';
 import { formatRecords, type RecordsSnapshot } from '../src/cli/records-file.js';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { deviceConnecting, deviceOnline } from '../src/hub/connection.js';
 import { createDeploymentGroup } from '../src/hub/deployments.js';
 import { statusUpdate } from '../src/hub/device-messages.js';
+import type { DevicePage } from '../src/hub/device-page.js';
 import { deploymentView, devicePage } from '../src/hub/device-page.js';
 import { createHub, deviceState } from '../src/hub/hub.js';
 import { deviceJoin } from '../src/hub/join.js';
 import { triggerUpdate } from '../src/hub/orchestrator.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => join(smallFixtures.dir, name);
 const bin = fileURLToPath(new URL('../bin/nerves-hub-test-server.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'test-server-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +57,62 @@ describe('device config', () => {
     });
     expect(shared).toContain(
       '[auth]\nmethod = "shared_secret"\nkey = "nhp_k"\nsecret_file = "/s"\nca_file = "/ca.crt"\n',
+    );
+  });
+});
+
+describe('device config for tests, benchmarks and the demo', () => {
+  it('takes keys of its own, a firmware environment file, and settings merged into its tables', () => {
+    const text = deviceConfig({
+      ...configInput,
+      signingKeys: false,
+      publicKeys: ['key1'],
+      metadataFile: '/dev/uboot.env',
+      settings: {
+        heartbeat_interval_ms: 1000,
+        fwup: { extra_options: ['--unsafe'], env: { FAKE_FWUP_LOG: '/l' } },
+        commands: { reboot: ['true'], identify: ['touch', '/m'] },
+        hooks: { update_available: ['/h.sh'], timeout_ms: 500 },
+      },
+    });
+    expect(text).not.toContain('allow_unsigned');
+    expect(text).toMatch(/^uri = .*\ndata_dir = .*\nheartbeat_interval_ms = 1000\n\n\[identity\]/);
+    expect(text).toContain(
+      '[fwup]\npath = "/fwup"\ndevpath = "/tmp/x/dev/disk.img"\npublic_keys = ["key1"]\nextra_options = ["--unsafe"]\n',
+    );
+    expect(text).toContain(
+      '[metadata]\n# The firmware this device runs, as fw_printenv prints it.\nfile = "/dev/uboot.env"\n',
+    );
+    expect(text).not.toContain('[metadata.values]');
+    expect(text).toContain('[commands]\nreboot = ["true"]\nidentify = ["touch", "/m"]\n');
+    expect(text).toContain('[fwup.env]\nFAKE_FWUP_LOG = "/l"\n');
+    expect(text).toContain('[hooks]\nupdate_available = ["/h.sh"]\ntimeout_ms = 500\n');
+    expect(deviceConfig({ ...configInput, signingKeys: false, allowUnsigned: false })).not.toContain(
+      'allow_unsigned',
+    );
+    // Full speed, unless the download is to be watched (the configs this CLI prints).
+    expect(text).not.toContain('max_rate');
+    expect(deviceConfig({ ...configInput, signingKeys: true, slowDownload: true })).toMatch(
+      /\n\[download\]\n# Slow enough .*\n# .*\nmax_rate = "64 KiB\/s"\n$/,
+    );
+  });
+
+  it('writes the firmware environment of slot a, validated unless told otherwise', () => {
+    expect(firmwareEnvironment({ devpath: '/d/disk.img', uuid: 'u-1' })).toBe(
+      [
+        'nerves_fw_active=a',
+        'nerves_fw_devpath=/d/disk.img',
+        'a.nerves_fw_uuid=u-1',
+        'a.nerves_fw_product=demo',
+        'a.nerves_fw_version=1.0.0',
+        'a.nerves_fw_platform=host',
+        'a.nerves_fw_architecture=x86_64',
+        'a.nerves_fw_validated=1',
+        '',
+      ].join('\n'),
+    );
+    expect(firmwareEnvironment({ devpath: '/d', uuid: 'u', validated: false, product: 'p' })).toMatch(
+      /a\.nerves_fw_product=p\n.*a\.nerves_fw_validated=0\n$/s,
     );
   });
 });
@@ -121,6 +179,15 @@ describe('activity lines', () => {
         entry: { at, event: 'ignored', reason: ROLLED_BACK, blockedUntil: null },
       }),
     ).toBe(`15:40:00 d  records: update ignored, reason: "${ROLLED_BACK}"`);
+    const offer = { at, type: 'offer', identifier: 'd', firmwareId: '2284cb452495fdf8', deploymentId: 1 };
+    expect(
+      printer.line({
+        ...offer,
+        updateAvailable: true,
+        firmwareUuid: 'd53074ae-a7ac',
+        firmwareVersion: '1.0.1',
+      }),
+    ).toBe('15:40:00 d  <- update offered: firmware d53074ae-a7ac (1.0.1) (deployment 1)');
     const validated = (crashed: boolean) =>
       printer.line({ at, type: 'event', identifier: 'd', event: 'firmware_validated', payload: {}, crashed });
     expect(validated(false)).toBe('15:40:00 d  firmware_validated (the running firmware is good)');
@@ -177,6 +244,34 @@ function rolledBackRecords(): RecordsSnapshot {
   };
 }
 
+describe('a join while NervesHub holds the device back', () => {
+  it('says that no update will come, until when and why', () => {
+    const until = '2026-12-08T15:40:00.000Z';
+    const page = {
+      inPenaltyBox: true,
+      updatesBlockedUntil: until,
+      history: [
+        { at: '', event: 'blocked', until, reason: 'exceeded failure threshold', attemptsCleared: false },
+      ],
+    } as unknown as DevicePage;
+    const printer = new ActivityPrinter(() => page);
+    const line = printer.line({
+      at: '2026-12-07T15:40:00.000Z',
+      type: 'join',
+      identifier: 'd',
+      params: {
+        nerves_fw_uuid: '002b2a90-00ba',
+        nerves_fw_product: 'Acme',
+        nerves_fw_version: '1.0.0',
+        meta: {},
+      },
+    });
+    expect(line).toBe(
+      `15:40:00 d  joined: Acme 1.0.0 (002b2a90…), validation unknown; no update will be offered: the device is in the penalty box until ${until} (exceeded failure threshold)`,
+    );
+  });
+});
+
 describe('records output', () => {
   it('every field labelled: the Firmware box, the firmware history, the last outcome and its reason', () => {
     expect(formatRecords(rolledBackRecords(), 2).split('\n')).toEqual([
@@ -190,7 +285,7 @@ describe('records output', () => {
       '  firmware status: Revert detected (validation: validated, auto-revert: detected)',
       '  deployment: 1',
       '  automatic updates: enabled',
-      '  penalty box: until 2026-12-08T15:02:00.000Z',
+      '  penalty box: until 2026-12-08T15:02:00.000Z: NervesHub offers this device no update until then',
       '  update attempts: 1',
       '  in flight: none',
       `  last update outcome: ignored at 2026-12-07T15:02:00.000Z, reason: "${ROLLED_BACK}"`,
@@ -288,7 +383,10 @@ describe('nerves-hub-test-server', () => {
       await until(() => /cli-device {2}status "received"/.test(output), child);
       expect(output).toMatch(/cli-device {2}connected\n/);
       expect(output).toMatch(/cli-device {2}joined: demo 1\.0\.0 \(00000000…\)/);
-      expect(output).toMatch(/cli-device {2}<- update offered: firmware \w+ \(deployment 1\)/);
+      // The firmware as the device names it: its uuid, as in the daemon's log.
+      expect(output).toMatch(
+        /cli-device {2}<- update offered: firmware [0-9a-f-]{36} \(\S+\) \(deployment 1\)/,
+      );
       expect(output).toMatch(/cli-device {2}records: in-flight status received/);
       const printed = execFileSync(process.execPath, [bin, 'records', '--dir', dir], { encoding: 'utf8' });
       expect(printed).toMatch(/device: cli-device\n {2}connection: connected\n/);
@@ -315,9 +413,9 @@ describe('nerves-hub-test-server without a firmware file', () => {
     try {
       await until(() => /device pages are kept in/.test(output), child);
       expect(output).toMatch(
-        /firmware [0-9a-f-]{36} \(demo 1\.0\.1, 263158 bytes\): the bundled example, \S*examples\/small-signed\.fw\n/,
+        /firmware [0-9a-f-]{36} \(demo 1\.0\.1, 263158 bytes\): the bundled example, \S*fixtures\/small\/small-signed\.fw\n/,
       );
-      expect(output).toMatch(/signing key \S*examples\/fwup-key\.pub \(sent on join\)/);
+      expect(output).toMatch(/signing key \S*fixtures\/small\/fwup-key\.pub \(sent on join\)/);
       expect(output).toContain('deployment 1: 1.0.1 for every device');
       expect(output).toContain(
         `product key nhp_test_server for shared-secret devices (its secret: ${exampleDir}/shared-secret)`,

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { abFixtures, buildFwArchive, formatMetaConf, type MetaConfTask } from '../src/fixtures/index.js';
+import {
+  abFixtures,
+  buildFwArchive,
+  formatMetaConf,
+  type MetaConfTask,
+  smallFixtures,
+} from '../src/fixtures/index.js';
 import { fakeFwupPath } from '../src/index.js';
 import { decodeFrames } from './support/frames.js';
 import { localEntries } from './support/zip-entries.js';
@@ -190,7 +196,7 @@ describe('fake fwup tasks, as fwup runs them', () => {
 });
 
 describe('fake fwup on cut-off downloads, where fwup 1.16.0 was measured', () => {
-  const small = readFileSync(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+  const small = readFileSync(smallFixtures.unsigned);
   for (const [label, bytes, message] of [
     ['the first 100 bytes', 100, 'Unexpected meta.conf size: 0'],
     ['the first 1000 bytes (just into the payload)', 1000, 'ZIP decompression failed (-5)'],

@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { fakeFwupPath } from '../src/index.js';
 import { entryData } from './support/zip-entries.js';
 
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const transcripts = join(fixtures, 'transcripts');
+const fixtures = smallFixtures.dir;
+const transcripts = fileURLToPath(new URL('./fixtures/transcripts/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'fake-fwup-transcripts-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

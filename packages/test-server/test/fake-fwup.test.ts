@@ -5,9 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { fakeFwupPath } from '../src/index.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => join(smallFixtures.dir, name);
+const transcriptFile = (name: string) =>
+  fileURLToPath(new URL(`./fixtures/transcripts/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fake-fwup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,7 +41,7 @@ describe('fake fwup: apply', () => {
       const result = await fwup(['-a', '--framing', ...resolved, '-d', target, '-t', 'upgrade']);
       expect(result.code).toBe(exitCode);
       expect(result.stderr).toBe(stderr);
-      expect(result.stdout.equals(readFileSync(fixture(`transcripts/${transcript}.framed.bin`)))).toBe(true);
+      expect(result.stdout.equals(readFileSync(transcriptFile(`${transcript}.framed.bin`)))).toBe(true);
     });
   }
 
@@ -62,9 +65,7 @@ describe('fake fwup: apply', () => {
       '-t',
       'nosuchtask',
     ]);
-    expect(result.stdout.equals(readFileSync(fixture('transcripts/apply-missing-task.framed.bin')))).toBe(
-      true,
-    );
+    expect(result.stdout.equals(readFileSync(transcriptFile('apply-missing-task.framed.bin')))).toBe(true);
   });
 });
 
@@ -87,7 +88,7 @@ describe('fake fwup: verify', () => {
         fixture(file!),
         ...(key ? ['-p', fixture(key)] : []),
       ]);
-      expect(result.stdout.equals(readFileSync(fixture(`transcripts/${transcript}.framed.bin`)))).toBe(true);
+      expect(result.stdout.equals(readFileSync(transcriptFile(`${transcript}.framed.bin`)))).toBe(true);
       expect(result.code).toBe(
         transcript.includes('ok') || transcript.includes('no-key') || transcript === 'verify-unsigned'
           ? 0

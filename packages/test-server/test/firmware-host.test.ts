@@ -1,14 +1,14 @@
 // The firmware host over real HTTPS: presigned URLs and every injected fault, as a client sees them.
 import { get } from 'node:https';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { type FirmwareFault, startTestServer, type TestServer } from '../src/index.js';
 
 let server: TestServer;
 let id: string;
 beforeAll(async () => {
   server = await startTestServer();
-  id = (await server.addFirmware(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)))).id;
+  id = (await server.addFirmware(smallFixtures.unsigned)).id;
 });
 afterAll(() => server?.close());
 

@@ -3,6 +3,7 @@
 import { Socket } from 'phoenix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { startTestServer, type TestServer } from '../src/index.js';
 
 let server: TestServer;
@@ -14,7 +15,7 @@ afterAll(() => server?.close());
 describe('the official phoenix client', () => {
   it('connects over mTLS, joins device, receives an update and pushes events', async () => {
     const device = await server.issueDeviceCertificate('phoenix-js');
-    const firmware = await server.addFirmware(new URL('./fixtures/small.fw', import.meta.url).pathname);
+    const firmware = await server.addFirmware(smallFixtures.unsigned);
     // phoenix.js creates its transport as `new transport(url)`; TLS material has to come from a subclass.
     class TlsWebSocket extends WebSocket {
       constructor(url: string) {

@@ -2,13 +2,14 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { type FirmwareFile, startTestServer, type TestServer } from '../src/index.js';
 import { isUpdate, joinParams, RawDevice, RUNNING } from './support/raw-device.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => join(smallFixtures.dir, name);
 const signingKey = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
 const MINUTE = 60_000;
 

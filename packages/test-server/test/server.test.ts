@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { smallFixtures } from '../src/fixtures/index.js';
 import { decodePayload, startTestServer, type TestServer, verifySharedSecret } from '../src/index.js';
 
 const vectors = JSON.parse(
@@ -121,7 +122,7 @@ describe('device socket', () => {
   });
 
   it('pushes an update with the real size, checksum and meta of a .fw', async () => {
-    const firmware = await server.addFirmware(fileURLToPath(new URL('./fixtures/small.fw', import.meta.url)));
+    const firmware = await server.addFirmware(smallFixtures.unsigned);
     expect(firmware.size).toBe(262928);
     expect(firmware.checksum).toBe('2AC86E00ACE15C11E043BD79A3E91A48482C52BDD52BD91AB826EA2CFE394F86');
     expect(firmware.meta).toMatchObject({

@@ -1,5 +1,3 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
@@ -16,7 +14,7 @@ const HOOK_KEYS = [
 
 /**
  * What `check` says about operator control: the window (open now or when it opens), the reboot policy, the
- * configured hooks, and a warning for each hook whose program cannot be found or run.
+ * configured hooks. (A hook whose program cannot be found is a problem of its own: lifecycle/configured-programs.ts.)
  */
 export function operatorSummary(config: Config, now: number = Date.now()): string[] {
   const lines: string[] = [];
@@ -39,37 +37,12 @@ export function operatorSummary(config: Config, now: number = Date.now()): strin
       `ok   hooks: ${configured.map(([, name]) => name).join(', ')} (timeout ${formatDuration(config.hooks.timeoutMs)})`,
     );
   }
-  for (const [key, name] of configured) {
-    const program = config.hooks[key]![0]!;
-    if (!runnable(program))
-      lines.push(
-        `warn hooks.${name}: ${program} is not an executable file${program.includes('/') ? '' : ' on PATH'}`,
-      );
-  }
   return lines;
 }
 
-/** True for a program that runs: an executable path, or a name found on PATH. */
-export function runnable(program: string): boolean {
-  const candidates = program.includes('/')
-    ? [program]
-    : (process.env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, program));
-  return candidates.some((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
- * What `[validation]` will do on the running firmware, and whether its commands can run (check's lines; exit 78
- * for a missing program comes from the caller).
+ * What `[validation]` will do on the running firmware (a missing program of it is a problem of its own:
+ * lifecycle/configured-programs.ts).
  */
 export function validationSummary(
   validation: ValidationConfig,
@@ -80,18 +53,7 @@ export function validationSummary(
   },
 ): string[] {
   const lines: string[] = [];
-  const { command, when, healthCheck, deadlineMs, revertCommand } = validation;
-  for (const [key, argv] of [
-    ['command', command],
-    ['health_check', healthCheck],
-    ['revert_command', revertCommand],
-  ] as const) {
-    if (argv && !runnable(argv[0]!)) {
-      lines.push(
-        `warn validation.${key}: ${argv[0]} is not an executable file${argv[0]!.includes('/') ? '' : ' on PATH'}`,
-      );
-    }
-  }
+  const { command, when, healthCheck, deadlineMs } = validation;
   const validates = !command
     ? 'the device validates it itself (no validation.command): the daemon reports it'
     : when === 'manual'

@@ -28,6 +28,8 @@ export const CONFIG_DEFAULTS = {
   hookOnBeforeHookFailure: 'fail',
   /** Exit 21 and the reschedule-on-failure policies of the hooks. */
   hookRescheduleDelayMs: 5 * 60_000,
+  /** A failing before_reboot holds the reboot back at most this many times in a row (about 15 minutes). */
+  hookBeforeRebootMaxFailures: 3,
   /** No window: any time. */
   updateWindows: [],
   /** Random delay after a maintenance window opens, so a fleet does not start at once. */

@@ -53,6 +53,7 @@ describe('parseConfig', () => {
       onHookFailure: 'reschedule',
       onBeforeHookFailure: 'fail',
       rescheduleDelayMs: 300_000,
+      beforeRebootMaxFailures: 3,
     });
     expect(config.updates).toEqual({ windows: [], windowSpreadMs: 300_000, rebootPolicy: 'immediate' });
   });
@@ -89,6 +90,7 @@ reboot_policy = "hook"
       onHookFailure: 'apply',
       onBeforeHookFailure: 'reschedule',
       rescheduleDelayMs: 900_000,
+      beforeRebootMaxFailures: 3,
     });
     expect(config.updates).toMatchObject({
       timezone: 'Europe/Berlin',
@@ -268,7 +270,8 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
     [
       'an fwup.env value that is not a string',
       `${MTLS}[fwup.env]\nSLOT = 2\n`,
-      /^fwup.env.SLOT: expected a string, got 2/,
+      // An environment variable may carry a credential: named by its kind only.
+      /^fwup.env.SLOT: expected a string, got a number$/,
     ],
     [
       'an fwup.env name that is not a variable name',
@@ -298,7 +301,27 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
     [
       'a delay without a unit',
       `${MTLS}[hooks]\nreschedule_delay = 300\n`,
-      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 1 s to 7 d, got 300/,
+      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 5 min to 7 d, got 300/,
+    ],
+    [
+      'a reschedule delay shorter than a rescheduled offer may wait',
+      `${MTLS}[hooks]\nreschedule_delay = "1s"\n`,
+      /^hooks.reschedule_delay: expected a duration such as "30s", "15m" or "1h30m" from 5 min to 7 d, got "1s"/,
+    ],
+    [
+      'a hook timeout past what a timer holds (25 days)',
+      `${MTLS}[hooks]\ntimeout_ms = 2160000000\n`,
+      /^hooks.timeout_ms: expected a whole number of milliseconds from 100 to 3600000, got 2160000000/,
+    ],
+    [
+      'a window spread of 25 days',
+      `${MTLS}[updates]\nwindow_spread = "25d"\n`,
+      /^updates.window_spread: expected a duration such as "30s", "15m" or "1h30m" from 0 ms to 24 h, got "25d"/,
+    ],
+    [
+      'a before_reboot failure limit of 0',
+      `${MTLS}[hooks]\nbefore_reboot_max_failures = 0\n`,
+      /^hooks.before_reboot_max_failures: expected a whole number of failures from 1 to 1000, got 0/,
     ],
     [
       'a window that is not one',
@@ -342,6 +365,34 @@ identify = ["sh", "-c", "echo 1 > /sys/class/leds/led0/brightness"]
       ).toBe(true);
     });
   }
+
+  it('never echoes the value of a key that may hold a secret, only its kind', () => {
+    const sharedSecret =
+      'uri = "wss://h/device-socket/websocket"\n[identity]\nserial = "d"\n[auth]\nmethod = "shared_secret"\nkey = "nhp_k"\n';
+    const cases: Array<[string, string, RegExp]> = [
+      [`${sharedSecret}secret = 98765432109\n`, '98765432109', /^auth.secret: expected .*, got a number$/],
+      [`${sharedSecret}secret = ["hunter2"]\n`, 'hunter2', /^auth.secret: expected .*, got an array$/],
+      [`${sharedSecret}secret = 1979-05-27T07:32:00Z\n`, '1979', /^auth.secret: expected .*, got a date$/],
+      [
+        'uri = "wss://h/socket/websocket"\n[auth]\nmethod = "mtls"\ncert_file = "c"\nkey_engine = "pkcs11"\nkey_id = 271828\n',
+        '271828',
+        /^auth.key_id: expected .*, got a number$/,
+      ],
+      [
+        `${MTLS}[fwup.env]\nTOKEN = 31415926\n`,
+        '31415926',
+        /^fwup.env.TOKEN: expected a string, got a number$/,
+      ],
+    ];
+    for (const [text, secret, expected] of cases) {
+      const problems = problemsOf(text);
+      expect(problems.join('\n')).not.toContain(secret);
+      expect(
+        problems.some((problem) => expected.test(problem)),
+        problems.join('\n'),
+      ).toBe(true);
+    }
+  });
 
   it('reports every problem of a file at once', () => {
     const problems = problemsOf('uri = 1\n[auth]\nmethod = "mtls"\ncert_file = 2\nkey_file = "k"\nfoo = 1\n');

@@ -74,6 +74,7 @@ const KEY_OF_DEFAULT: Record<keyof typeof CONFIG_DEFAULTS, string | undefined> =
   hookOnHookFailure: 'hooks.on_hook_failure',
   hookOnBeforeHookFailure: 'hooks.on_before_hook_failure',
   hookRescheduleDelayMs: 'hooks.reschedule_delay',
+  hookBeforeRebootMaxFailures: 'hooks.before_reboot_max_failures',
   updateWindows: 'updates.window',
   windowSpreadMs: 'updates.window_spread',
   rebootPolicy: 'updates.reboot_policy',

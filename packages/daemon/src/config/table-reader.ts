@@ -1,3 +1,5 @@
+import { describeValue } from '@nerves-hub-link/message-text';
+
 /**
  * Small readers for one TOML table: each takes a key, checks its type, and records a problem that names
  * the key, the value it found and what it expects. Problems are collected, never thrown, so one run of
@@ -5,6 +7,12 @@
  */
 
 export type Table = Record<string, unknown>;
+
+/** How a key's value may be shown in a problem. */
+export interface ValueOptions {
+  /** The value may be a secret (a shared secret, a PIN): a wrong one is named by its kind, never echoed. */
+  readonly secret?: boolean;
+}
 
 export class TableReader {
   readonly #table: Table;
@@ -42,30 +50,31 @@ export class TableReader {
     return this.#table[key];
   }
 
-  string(key: string, expected: string): string | undefined {
+  /** A non-empty string; with `secret`, a wrong value is named by its kind only, never echoed. */
+  string(key: string, expected: string, options: ValueOptions = {}): string | undefined {
     const value = this.#take(key);
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value.trim() === '') {
-      this.problem(key, `expected ${expected}, got ${describe(value)}`);
+      this.problem(key, `expected ${expected}, got ${describeValue(value, options)}`);
       return undefined;
     }
     return value;
   }
 
-  requiredString(key: string, expected: string): string | undefined {
+  requiredString(key: string, expected: string, options: ValueOptions = {}): string | undefined {
     if (!this.has(key)) {
       this.#take(key);
       this.problem(key, `missing; expected ${expected}`);
       return undefined;
     }
-    return this.string(key, expected);
+    return this.string(key, expected, options);
   }
 
   boolean(key: string, fallback: boolean): boolean {
     const value = this.#take(key);
     if (value === undefined) return fallback;
     if (typeof value !== 'boolean') {
-      this.problem(key, `expected true or false, got ${describe(value)}`);
+      this.problem(key, `expected true or false, got ${describeValue(value)}`);
       return fallback;
     }
     return value;
@@ -76,7 +85,10 @@ export class TableReader {
     const value = this.#take(key);
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.problem(key, `expected a whole number of ${unit} from ${min} to ${max}, got ${describe(value)}`);
+      this.problem(
+        key,
+        `expected a whole number of ${unit} from ${min} to ${max}, got ${describeValue(value)}`,
+      );
       return fallback;
     }
     return value;
@@ -89,7 +101,7 @@ export class TableReader {
       return fallback;
     }
     if (typeof value !== 'string' || !choices.includes(value as T)) {
-      this.problem(key, `expected one of ${quoteAll(choices)}, got ${describe(value)}`);
+      this.problem(key, `expected one of ${quoteAll(choices)}, got ${describeValue(value)}`);
       return fallback;
     }
     return value as T;
@@ -99,7 +111,7 @@ export class TableReader {
     const value = this.#take(key);
     if (value === undefined) return undefined;
     if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '')) {
-      this.problem(key, `expected ${expected}, got ${describe(value)}`);
+      this.problem(key, `expected ${expected}, got ${describeValue(value)}`);
       return undefined;
     }
     return value as string[];
@@ -117,20 +129,20 @@ export class TableReader {
       if (value.length === 0 || value.some((item) => typeof item !== 'string') || value[0] === '') {
         this.problem(
           key,
-          `expected a non-empty array of strings (program and arguments), got ${describe(value)}`,
+          `expected a non-empty array of strings (program and arguments), got ${describeValue(value)}`,
         );
         return undefined;
       }
       return value as string[];
     }
     if (typeof value !== 'string' || value.trim() === '') {
-      this.problem(key, `expected a command as a string or an array of strings, got ${describe(value)}`);
+      this.problem(key, `expected a command as a string or an array of strings, got ${describeValue(value)}`);
       return undefined;
     }
     if (/["'`$|&;<>(){}\\*?~]/.test(value)) {
       this.problem(
         key,
-        `${describe(value)} uses quotes or shell syntax, but commands run without a shell; ` +
+        `${describeValue(value)} uses quotes or shell syntax, but commands run without a shell; ` +
           `write it as an array, e.g. ["sh", "-c", ${JSON.stringify(value)}]`,
       );
       return undefined;
@@ -142,7 +154,7 @@ export class TableReader {
     const value = this.#take(key);
     if (value === undefined) return undefined;
     if (!isTable(value)) {
-      this.problem(key, `expected a table ([${this.name(key)}]), got ${describe(value)}`);
+      this.problem(key, `expected a table ([${this.name(key)}]), got ${describeValue(value)}`);
       return undefined;
     }
     return value;
@@ -182,16 +194,6 @@ export class TableReader {
 
 export function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
-/** A short, safe rendering of a bad value for a message. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (Array.isArray(value)) return `an array [${value.map(describe).join(', ')}]`;
-  if (isTable(value)) return 'a table';
-  if (value instanceof Date) return `a date (${value.toISOString()})`;
-  return String(value);
 }
 
 function quoteAll(choices: readonly string[]): string {

@@ -4,7 +4,8 @@
  */
 import { pinProblem } from '@nerves-hub-link/auth';
 import { MIN_RATE_BYTES_PER_SECOND } from '@nerves-hub-link/firmware';
-import { describe, type TableReader } from './table-reader.js';
+import { describeValue } from '@nerves-hub-link/message-text';
+import type { TableReader } from './table-reader.js';
 import { formatByteRate, parseByteRate } from './values/byte-rate.js';
 import { formatDuration, parseDuration } from './values/duration.js';
 
@@ -14,7 +15,7 @@ export function pinList(reader: TableReader, key: string): string[] | undefined 
   if (!pins) return undefined;
   pins.forEach((pin, index) => {
     const problem = pinProblem(pin);
-    if (problem) reader.problem(`${key}[${index}]`, `${problem}, got ${describe(pin)}`);
+    if (problem) reader.problem(`${key}[${index}]`, `${problem}, got ${describeValue(pin)}`);
   });
   return pins.length > 0 ? pins : undefined;
 }
@@ -28,13 +29,13 @@ export function byteRate(reader: TableReader, key: string): number | undefined {
       ? parseByteRate(value)
       : { problem: 'expected a rate with its unit, such as "2 MiB/s" or "500 KB/s"' };
   if ('problem' in parsed) {
-    reader.problem(key, `${parsed.problem}, got ${describe(value)}`);
+    reader.problem(key, `${parsed.problem}, got ${describeValue(value)}`);
     return undefined;
   }
   if (parsed.bytesPerSecond < MIN_RATE_BYTES_PER_SECOND) {
     reader.problem(
       key,
-      `expected at least ${formatByteRate(MIN_RATE_BYTES_PER_SECOND)}, got ${describe(value)}`,
+      `expected at least ${formatByteRate(MIN_RATE_BYTES_PER_SECOND)}, got ${describeValue(value)}`,
     );
     return undefined;
   }
@@ -54,7 +55,7 @@ export function duration(
   if (ms === undefined || ms < range.min || ms > range.max) {
     reader.problem(
       key,
-      `expected a duration such as "30s", "15m" or "1h30m" from ${formatDuration(range.min)} to ${formatDuration(range.max)}, got ${describe(value)}`,
+      `expected a duration such as "30s", "15m" or "1h30m" from ${formatDuration(range.min)} to ${formatDuration(range.max)}, got ${describeValue(value)}`,
     );
     return fallback;
   }

@@ -12,19 +12,18 @@
  *   anything else fails them.
  *
  * Anything else (another status, a signal, a timeout, an answer that is none of these) is a hook failure,
- * described for the operator, so the caller can apply `hooks.on_hook_failure`.
+ * described for the operator, so the caller can apply `hooks.on_hook_failure`. A delay is read as the hook wrote
+ * it; its floor and ceiling are the caller's (config/values/delay-bounds.ts), which logs what it changed.
  */
-import { formatDuration, parseDuration } from '../config/values/duration.js';
-import { outputTail, printable } from '../log/printable.js';
+import { describeValue, REASON_MAX_CHARS, shown, shownTail } from '@nerves-hub-link/message-text';
+import { parseDuration } from '../config/values/duration.js';
 import type { UpdateDecision } from '../update/policy.js';
 import { describeOutcome, type HookName, type HookOutcome } from './hook-runner.js';
 
 /** Exit status meaning "not now, ask me again later" (Mender state scripts' retry-later code). */
 export const RETRY_LATER_EXIT = 21;
-/** Longest delay a hook may ask for: NervesHub takes any integer, but a month is already a forgotten update. */
-export const MAX_HOOK_DELAY_MS = 30 * 86_400_000;
-/** Longest reason we pass on to NervesHub, after escaping. */
-export const MAX_REASON_LENGTH = 240;
+/** How much of a failed hook's output (its end) goes into the reason, escaped. */
+const OUTPUT_IN_REASON_CHARS = 160;
 
 export type RebootDecision =
   | { readonly kind: 'reboot' }
@@ -60,7 +59,7 @@ export function interpretUpdateAvailable(
       name,
       outcome,
       options.timeoutMs,
-      `printed ${quoted(answer.line)}, not apply, ignore or reschedule`,
+      `printed ${describeValue(answer.line)}, not apply, ignore or reschedule`,
     );
   });
 }
@@ -77,7 +76,7 @@ export function interpretBeforeReboot(
       name,
       outcome,
       options.timeoutMs,
-      `printed ${quoted(answer.line)}, not reboot or reschedule`,
+      `printed ${describeValue(answer.line)}, not reboot or reschedule`,
     );
   });
 }
@@ -139,13 +138,13 @@ function reschedule(
 ): Rescheduled | HookFailure {
   const [delayText = '', ...words] = args.split(/\s+/);
   const delayMs = parseDuration(delayText);
-  if (delayMs === undefined || delayMs < 1 || delayMs > MAX_HOOK_DELAY_MS) {
+  if (delayMs === undefined) {
     if (defaultDelayMs !== undefined) return rescheduled(name, defaultDelayMs, args);
     return {
       kind: 'hook-failed',
       problem:
-        `hooks.${name} answered "reschedule" with ${delayText ? quoted(delayText) : 'no delay'}; ` +
-        `expected milliseconds or a duration such as 15m, up to ${formatDuration(MAX_HOOK_DELAY_MS)}`,
+        `hooks.${name} answered "reschedule" with ${delayText ? describeValue(delayText) : 'no delay'}; ` +
+        'expected milliseconds or a duration such as 15m',
     };
   }
   return rescheduled(name, delayMs, words.join(' '));
@@ -164,7 +163,7 @@ function rescheduled(name: HookName, delayMs: number, text: string): Rescheduled
   return {
     kind: 'reschedule',
     delayMs,
-    reason: text.trim() ? reason(text) : `rescheduled by hooks.${name} for ${formatDuration(delayMs)}`,
+    reason: text.trim() ? reason(text) : `rescheduled by hooks.${name}`,
   };
 }
 
@@ -173,14 +172,10 @@ function failure(name: HookName, outcome: HookOutcome, timeoutMs: number, what?:
   const output = outcome.kind === 'not-started' ? '' : outcome.stderr.trim() || outcome.stdout.trim();
   return {
     kind: 'hook-failed',
-    problem: `hooks.${name} ${how}${!what && output ? `: ${outputTail(output, 160)}` : ''}`,
+    problem: `hooks.${name} ${how}${!what && output ? `: ${shownTail(output, OUTPUT_IN_REASON_CHARS)}` : ''}`,
   };
 }
 
 function reason(text: string): string {
-  return printable(text.trim(), MAX_REASON_LENGTH);
-}
-
-function quoted(text: string): string {
-  return `"${printable(text, 60)}"`;
+  return shown(text.trim(), REASON_MAX_CHARS);
 }

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { ProcessGroupError, type ProcessGroupResult, runProcessGroup } from '@nerves-hub-link/process-group';
+import { childEnvironment } from '../link/child-environment.js';
 
 /** The hooks an operator can configure in `[hooks]`. */
 export type HookName =
@@ -13,12 +14,12 @@ export interface HookRequest {
   readonly name: HookName;
   /** Program and arguments, run without a shell (the config may name one, e.g. ["sh", "-c", "…"]). */
   readonly command: readonly string[];
-  /** Added to the daemon's own environment. */
+  /** Added to the daemon's own environment, which children get without proxy credentials. */
   readonly env: Readonly<Record<string, string>>;
   /** Written to the hook's stdin as one JSON document, then stdin is closed. */
   readonly input: unknown;
   readonly timeoutMs: number;
-  /** Aborting kills the hook (the daemon is stopping). */
+  /** Aborting stops the hook and its whole process group (the daemon is stopping). */
   readonly signal?: AbortSignal;
 }
 
@@ -35,113 +36,58 @@ export type HookOutcome =
   | ({ readonly kind: 'aborted' } & Output)
   | { readonly kind: 'not-started'; readonly message: string };
 
-/** What is kept of each output stream: a decision is on the last line, an error usually near the end. */
+/** Bytes kept of each output stream, from its end: a decision is on the last line, an error usually near the end. */
 export const HOOK_OUTPUT_LIMIT = 64 * 1024;
-/** After SIGTERM, how long a hook's process group has before SIGKILL. */
-const KILL_GRACE_MS = 2_000;
-/** After the hook exits, how long its output may take to drain (a leftover child may hold the pipes open). */
-const DRAIN_MS = 200;
 
 /**
- * Runs one hook in a process group of its own, so a timeout or a stop ends everything it started (a shell's
- * children included). Never throws: every way a hook can end is an outcome.
+ * Runs one hook in a process group of its own (@nerves-hub-link/process-group), so a timeout or a stop ends
+ * everything it started, a shell's children included: SIGTERM to the group, SIGKILL after the runner's grace, and
+ * the outcome only once nothing of the group runs. Never throws: every way a hook can end is an outcome.
  */
-export function runHook(request: HookRequest): Promise<HookOutcome> {
-  const [program, ...args] = request.command;
-  if (!program) return Promise.resolve({ kind: 'not-started', message: 'empty command' });
-  if (request.signal?.aborted) {
-    return Promise.resolve({ kind: 'aborted', stdout: '', stderr: '', durationMs: 0 });
+export async function runHook(request: HookRequest): Promise<HookOutcome> {
+  if (request.command.length === 0) return { kind: 'not-started', message: 'empty command' };
+  let result: ProcessGroupResult;
+  try {
+    result = await runProcessGroup(request.command, {
+      timeoutMs: request.timeoutMs,
+      input: `${JSON.stringify(request.input)}\n`,
+      env: { ...childEnvironment(process.env), ...withoutNul(request.env) },
+      maxOutputBytes: HOOK_OUTPUT_LIMIT,
+      reject: false,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+  } catch (error) {
+    return { kind: 'not-started', message: notStartedMessage(error, request.command[0]!) };
   }
-  const startedAt = performance.now();
-  return new Promise((resolve) => {
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(program, args, {
-        detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, ...withoutNul(request.env) },
-      });
-    } catch (error) {
-      resolve({ kind: 'not-started', message: (error as Error).message });
-      return;
-    }
-    let stdout = '';
-    let stderr = '';
-    let ending: 'timed-out' | 'aborted' | undefined;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
+  const output = {
+    stdout: result.stdout.text,
+    stderr: result.stderr.text,
+    durationMs: result.durationMs,
+  };
+  switch (result.ending) {
+    case 'exited':
+      return { kind: 'exited', code: result.exitCode ?? -1, ...output };
+    case 'signalled':
+      return { kind: 'signalled', signal: result.signal ?? 'an unknown signal', ...output };
+    case 'timed-out':
+      return { kind: 'timed-out', ...output };
+    case 'aborted':
+      return { kind: 'aborted', ...output };
+    case 'output-limit':
+      // Only with failOnExcessOutput, which a hook never gets: it keeps the end of its output instead.
+      return { kind: 'exited', code: result.exitCode ?? -1, ...output };
+  }
+}
 
-    const keep = (text: string, chunk: Buffer) => {
-      const joined = text + chunk.toString('utf8');
-      return joined.length > HOOK_OUTPUT_LIMIT ? joined.slice(-HOOK_OUTPUT_LIMIT) : joined;
-    };
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout = keep(stdout, chunk);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = keep(stderr, chunk);
-    });
-    // A hook that does not read its stdin closes the pipe early: that is its right, not an error.
-    child.stdin?.on('error', () => {});
-    child.stdin?.end(`${JSON.stringify(request.input)}\n`);
-
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    const stop = (why: 'timed-out' | 'aborted') => {
-      if (exit || ending) return;
-      ending = why;
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-    };
-    const timeout = setTimeout(() => stop('timed-out'), request.timeoutMs);
-    const onAbort = () => stop('aborted');
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timeout);
-      clearTimeout(killTimer);
-      clearTimeout(drainTimer);
-      request.signal?.removeEventListener('abort', onAbort);
-      // A process the hook left running may hold the pipes open; it is not waited for.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      const output = { stdout, stderr, durationMs: Math.round(performance.now() - startedAt) };
-      if (ending) resolve({ kind: ending, ...output });
-      else if (exit?.code !== null && exit?.code !== undefined)
-        resolve({ kind: 'exited', code: exit.code, ...output });
-      else resolve({ kind: 'signalled', signal: exit?.signal ?? 'unknown', ...output });
-    };
-    child.on('error', (error) => {
-      if (child.pid === undefined) {
-        settled = true;
-        clearTimeout(timeout);
-        request.signal?.removeEventListener('abort', onAbort);
-        const code = (error as NodeJS.ErrnoException).code;
-        resolve({
-          kind: 'not-started',
-          message: code === 'ENOENT' ? `program not found: ${program}` : error.message,
-        });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      exit = { code, signal };
-      drainTimer = setTimeout(finish, DRAIN_MS);
-    });
-    child.on('close', finish);
-  });
+function notStartedMessage(error: unknown, program: string): string {
+  if (error instanceof ProcessGroupError && error.code === 'PROC_NOT_FOUND') {
+    return `program not found: ${program}`;
+  }
+  return (error as Error)?.message ?? String(error);
 }
 
 function withoutNul(env: Readonly<Record<string, string>>): Record<string, string> {
-  // A NUL byte cannot be in an environment variable; spawn would throw.
+  // A NUL byte cannot be in an environment variable; spawn would refuse the whole environment.
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value.replaceAll('\0', '')]));
 }
 

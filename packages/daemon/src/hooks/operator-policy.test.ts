@@ -1,12 +1,15 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runningMembers } from '@nerves-hub-link/test-server/testing';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { HooksConfig } from '../config/sections/hooks.js';
 import type { UpdatesConfig } from '../config/sections/updates.js';
 import type { MaintenanceWindow } from '../config/values/maintenance-window.js';
 import { parseWindow } from '../config/values/maintenance-window.js';
-import { OperatorPolicy } from './operator-policy.js';
+import { HOOK_FACT_MAX_CHARS } from './hook-context.js';
+import { OBSERVER_STOP_WAIT_MS, OperatorPolicy } from './operator-policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'operator-policy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +36,7 @@ const HOOKS: HooksConfig = {
   onHookFailure: 'reschedule',
   onBeforeHookFailure: 'fail',
   rescheduleDelayMs: 300_000,
+  beforeRebootMaxFailures: 3,
 };
 const UPDATES: UpdatesConfig = { windows: [], windowSpreadMs: 0, rebootPolicy: 'immediate' };
 
@@ -47,7 +51,13 @@ function script(body: string): string[] {
 
 function policy(hooks: Partial<HooksConfig> = {}, updates: Partial<UpdatesConfig> = {}, now = Date.now()) {
   const warnings: string[] = [];
-  const logger = { debug() {}, info() {}, warn: (message: string) => warnings.push(message), error() {} };
+  const infos: string[] = [];
+  const logger = {
+    debug() {},
+    info: (message: string) => infos.push(message),
+    warn: (message: string) => warnings.push(message),
+    error() {},
+  };
   const instance = new OperatorPolicy({
     hooks: { ...HOOKS, ...hooks },
     updates: { ...UPDATES, ...updates },
@@ -57,7 +67,7 @@ function policy(hooks: Partial<HooksConfig> = {}, updates: Partial<UpdatesConfig
     now: () => now,
     random: () => 0.5,
   });
-  return { policy: instance, warnings };
+  return { policy: instance, warnings, infos };
 }
 
 const signal = () => new AbortController().signal;
@@ -163,8 +173,7 @@ describe('OperatorPolicy.decide', () => {
     expect(await p.decide(UPDATE, signal())).toEqual({
       kind: 'reschedule',
       delayMs: 3_600_000 + 300_000,
-      reason:
-        'outside the maintenance window "Mon-Fri 02:00-05:00" (UTC); it opens at 2026-08-26 02:00; retrying in 65 min',
+      reason: 'outside the maintenance window "Mon-Fri 02:00-05:00" (UTC); it opens at 2026-08-26 02:00',
     });
     expect(() => readFileSync(marker)).toThrow();
   });
@@ -268,5 +277,190 @@ describe('OperatorPolicy.beforeReboot', () => {
       { rebootPolicy: 'hook' },
     );
     expect(await applying.policy.beforeReboot('x', undefined)).toEqual({ kind: 'reboot' });
+  });
+});
+
+/** A hook that writes its pid (its process group's id) to `name`.pid, then runs `body`. */
+function groupHook(name: string, body: string) {
+  const pidFile = join(dir, `${name}.pid`);
+  rmSync(pidFile, { force: true });
+  return {
+    command: script(`echo $$ > ${pidFile}\n${body}`),
+    async group(): Promise<number> {
+      for (let i = 0; i < 300; i++) {
+        const text = readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' }).trim();
+        if (text) return Number(text);
+        await sleep(10);
+      }
+      throw new Error(`${name} never started`);
+    },
+  };
+}
+
+describe('what hooks are told, from a hostile server', () => {
+  it('a 600 KB version reaches the hook bounded and escaped, and the hook starts (no spawn E2BIG)', async () => {
+    const envFile = join(dir, 'huge-env.txt');
+    const inputFile = join(dir, 'huge-input.json');
+    const version = `1.0\u001b[2J${'v'.repeat(600_000)}`;
+    const { policy: p } = policy({
+      updateAvailable: script(
+        `printf %s "$NERVES_HUB_UPDATE_VERSION" > ${envFile}; cat > ${inputFile}; echo ignore too big`,
+      ),
+    });
+    expect(await p.decide({ ...UPDATE, version, product: 'p'.repeat(200_000) }, signal())).toEqual({
+      kind: 'ignore',
+      reason: 'too big',
+    });
+    const told = readFileSync(envFile, 'utf8');
+    expect(told.length).toBeLessThanOrEqual(HOOK_FACT_MAX_CHARS);
+    expect(told).toMatch(/^1\.0\\x1b\[2Jv+… \(600007 characters\)$/);
+    const input = JSON.parse(readFileSync(inputFile, 'utf8'));
+    expect(input.update.version.length).toBeLessThanOrEqual(HOOK_FACT_MAX_CHARS);
+    expect(input.update.version).toMatch(/^1\.0\u001b\[2Jv+… \(600007 characters\)$/);
+    expect(input.update.uuid).toBe('new-uuid');
+  });
+});
+
+describe('proxy credentials', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const name of ['HTTPS_PROXY', 'http_proxy', 'ALL_PROXY', 'no_proxy', 'ftp_proxy']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  it('never reach a hook: the proxy variables are kept without user and password', async () => {
+    process.env.HTTPS_PROXY = 'http://fleet:s3cret@proxy.example.com:3128';
+    process.env.http_proxy = 'fleet:s3cret@proxy.example.com:8080';
+    process.env.ALL_PROXY = 'socks5://fleet:s3cret@proxy.example.com:1080';
+    process.env.ftp_proxy = 'fleet:s3cret@[not a url';
+    process.env.no_proxy = 'localhost,.internal';
+    const envFile = join(dir, 'proxy-env.txt');
+    const { policy: p } = policy({ onError: script(`env | grep -i _proxy= | sort > ${envFile}`) });
+    await p.onError(UPDATE, 'Download failed : x');
+    const told = readFileSync(envFile, 'utf8');
+    expect(told).not.toContain('s3cret');
+    expect(told.trim().split('\n')).toEqual([
+      'ALL_PROXY=socks5://proxy.example.com:1080',
+      'HTTPS_PROXY=http://proxy.example.com:3128',
+      'http_proxy=proxy.example.com:8080',
+      'no_proxy=localhost,.internal',
+    ]);
+  });
+});
+
+describe('at most one instance of each hook', () => {
+  it('a burst of 100 failures: on_error runs once at a time, the newest failure waiting, the rest dropped and logged', async () => {
+    const log = join(dir, 'on-error-burst.log');
+    rmSync(log, { force: true });
+    const { policy: p, infos } = policy({
+      onError: script(`echo "start $NERVES_HUB_REASON" >> ${log}; sleep 0.3; echo end >> ${log}`),
+    });
+    const told = Array.from({ length: 100 }, (_, i) =>
+      p.onError({ ...UPDATE, uuid: `u-${i}` }, `reason-${i}`),
+    );
+    await Promise.all(told);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    // One run, then one for the newest failure: never two at once.
+    expect(lines).toEqual(['start reason-0', 'end', 'start reason-99', 'end']);
+    expect(
+      infos.filter((line) => /hooks\.on_error not told about the failure of update u-\d+/.test(line)),
+    ).toHaveLength(98);
+  });
+
+  it('before_reboot runs one at a time, whoever asks', async () => {
+    const log = join(dir, 'reboot-lane.log');
+    rmSync(log, { force: true });
+    const { policy: p } = policy({
+      beforeReboot: script(`echo start >> ${log}; sleep 0.2; echo end >> ${log}`),
+    });
+    await Promise.all([p.beforeReboot('one', undefined), p.beforeReboot('two', undefined)]);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start', 'end', 'start', 'end']);
+  });
+});
+
+describe('OperatorPolicy.stop', () => {
+  it('stops a hook that decides at once, with everything it started', async () => {
+    const hook = groupHook('decides', 'sleep 30 & sleep 30');
+    const { policy: p } = policy({ updateAvailable: hook.command, timeoutMs: 60_000 });
+    const decided = p.decide(UPDATE, signal());
+    const pgid = await hook.group();
+    const started = performance.now();
+    await p.stop();
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(runningMembers(pgid)).toEqual([]);
+    await decided;
+  });
+
+  it(`gives a hook that is only told ${OBSERVER_STOP_WAIT_MS} ms, then stops it; a waiting one never runs`, async () => {
+    const quick = groupHook('told-quick', 'sleep 0.5; echo finished > /dev/null');
+    const quickPolicy = policy({ afterApply: quick.command, timeoutMs: 60_000 });
+    const quickDone = quickPolicy.policy.afterApply(UPDATE);
+    await quick.group();
+    await quickPolicy.policy.stop();
+    await quickDone;
+    expect(quickPolicy.warnings).toEqual([]); // it finished on its own
+
+    const slow = groupHook('told-slow', 'sleep 30');
+    const log = join(dir, 'told-slow.log');
+    rmSync(log, { force: true });
+    const { policy: p, warnings } = policy({
+      onError: [...slow.command, log],
+      timeoutMs: 60_000,
+    });
+    const first = p.onError(UPDATE, 'first');
+    const second = p.onError(UPDATE, 'second');
+    const pgid = await slow.group();
+    const started = performance.now();
+    await p.stop();
+    const tookMs = performance.now() - started;
+    await Promise.all([first, second]);
+    expect(tookMs).toBeGreaterThanOrEqual(OBSERVER_STOP_WAIT_MS - 50);
+    expect(tookMs).toBeLessThan(OBSERVER_STOP_WAIT_MS + 1_500);
+    expect(runningMembers(pgid)).toEqual([]);
+    expect(warnings).toEqual(['hooks.on_error was stopped: the daemon is stopping']);
+  });
+});
+
+describe('a broken before_reboot (updates.reboot_policy = "hook")', () => {
+  it(`holds the reboot back at most hooks.before_reboot_max_failures times in a row, then the device reboots`, async () => {
+    const { policy: p, warnings } = policy(
+      { beforeReboot: script('exit 1'), beforeRebootMaxFailures: 3 },
+      { rebootPolicy: 'hook' },
+    );
+    expect(await p.beforeReboot('x', undefined)).toMatchObject({ kind: 'reschedule', delayMs: 300_000 });
+    expect(await p.beforeReboot('x', undefined)).toMatchObject({ kind: 'reschedule' });
+    expect(await p.beforeReboot('x', undefined)).toEqual({ kind: 'reboot' });
+    expect(warnings[0]).toMatch(/failure 1 of at most 3 before the daemon reboots anyway\)$/);
+    expect(warnings[2]).toMatch(
+      /^hooks\.before_reboot exited with status 1; it failed 3 times in a row, rebooting now \(hooks\.before_reboot_max_failures = 3\)$/,
+    );
+  });
+
+  it('counts failures in a row only: an answer in between starts the count again', async () => {
+    const answer = join(dir, 'reboot-answer');
+    writeFileSync(answer, 'exit 1');
+    const { policy: p } = policy(
+      { beforeReboot: script(`. ${answer}`), beforeRebootMaxFailures: 2 },
+      { rebootPolicy: 'hook' },
+    );
+    expect(await p.beforeReboot('x', undefined)).toMatchObject({ kind: 'reschedule' });
+    writeFileSync(answer, 'echo reschedule 10m; exit 0');
+    expect(await p.beforeReboot('x', undefined)).toMatchObject({ kind: 'reschedule', delayMs: 600_000 });
+    writeFileSync(answer, 'exit 1');
+    expect(await p.beforeReboot('x', undefined)).toMatchObject({ kind: 'reschedule' });
+    expect(await p.beforeReboot('x', undefined)).toEqual({ kind: 'reboot' });
+  });
+
+  it('is stopped with its group when the signal is aborted', async () => {
+    const hook = groupHook('reboot-hangs', 'sleep 30 & wait');
+    const { policy: p } = policy({ beforeReboot: hook.command, timeoutMs: 60_000 }, { rebootPolicy: 'hook' });
+    const stop = new AbortController();
+    const asked = p.beforeReboot('x', undefined, stop.signal);
+    const pgid = await hook.group();
+    stop.abort();
+    expect(await asked).toEqual({ kind: 'reboot' });
+    expect(runningMembers(pgid)).toEqual([]);
   });
 });

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { coalescedRuns } from './coalesced-runs.js';
 
 describe('coalescedRuns', () => {
@@ -7,21 +6,29 @@ describe('coalescedRuns', () => {
     let running = 0;
     let most = 0;
     let runs = 0;
+    // Each run lasts until the test ends it.
+    const ends: Array<() => void> = [];
     const request = coalescedRuns(
       async () => {
         runs += 1;
         running += 1;
         most = Math.max(most, running);
-        await sleep(30);
+        await new Promise<void>((end) => ends.push(end));
         running -= 1;
       },
       () => {},
     );
     const settled = Array.from({ length: 200 }, () => request());
+    expect(runs).toBe(1);
+    ends.shift()!();
+    await vi.waitFor(() => expect(runs).toBe(2));
+    ends.shift()!();
     await Promise.all(settled);
     expect(runs).toBe(2);
     expect(most).toBe(1);
-    await request();
+    const again = request();
+    ends.shift()!();
+    await again;
     expect(runs).toBe(3);
   });
 

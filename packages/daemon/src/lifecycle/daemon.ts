@@ -1,3 +1,4 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import type { Config } from '../config/config.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { OperatorPolicy } from '../hooks/operator-policy.js';
@@ -9,23 +10,43 @@ import { InterfaceReporter } from '../link/interface-reporter.js';
 import { buildJoinParams } from '../link/join-params.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import { StateFile } from '../local/state-file.js';
+import { rememberWritten, WrittenFirmware } from '../local/written-firmware.js';
 import type { DaemonLogger } from '../log/logger.js';
-import { redactedEndpoint } from '../log/redact.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
+import { createServiceNotifier, type ServiceNotifier } from '../runtime/service-notifier.js';
+import { startWatchdog, type Watchdog } from '../runtime/watchdog.js';
 import { runningFirmware } from '../update/facts.js';
 import { InflightExpiry } from '../update/inflight-expiry.js';
 import { UpdateManager } from '../update/manager.js';
 import { recordUpdates } from '../update/observer.js';
 import { ProgressDisplay, showProgress } from '../update/progress-display.js';
 import { reportToServer, StatusReporter } from '../update/status-reporter.js';
+import type { BootClock } from '../validation/boot-clock.js';
 import { ValidationFile } from '../validation/validation-file.js';
 import { FirmwareValidator } from '../validation/validator.js';
 import { coalescedRuns } from './coalesced-runs.js';
 import type { DeviceSetup } from './prepare-device.js';
 import { RebootPlanner } from './reboot-planner.js';
-import { runConfiguredCommand } from './run-command.js';
+import { runConfiguredCommand, wasStopped } from './run-command.js';
+import { extendStopWhile, ServiceStatus } from './service-status.js';
 
 /** How long the final pushes may take to leave before the reboot command runs anyway. */
 const FLUSH_BEFORE_REBOOT_MS = 5_000;
+
+/** The service manager the daemon reports to (systemd's `Type=notify`; none by default). */
+export interface DaemonServiceOptions {
+  readonly notifier?: ServiceNotifier;
+  /** `WatchdogSec=` as the service manager asks for it (takeWatchdogPeriod), in milliseconds. */
+  readonly watchdogPeriodMs?: number;
+}
+
+/** How the daemon is run: its service manager, and the clock every wait runs on. */
+export interface DaemonOptions extends DaemonServiceOptions {
+  /** What every wait and time of the daemon runs on (see Clock). @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
+  /** The time since boot that counts how long a firmware stays unvalidated. @default systemBootClock */
+  readonly bootClock?: BootClock;
+}
 
 export type DaemonExit = {
   readonly reason: 'rebooting' | 'signal' | 'configuration';
@@ -47,23 +68,38 @@ export class Daemon {
   readonly #policy: OperatorPolicy;
   readonly #rebootPlanner: RebootPlanner;
   readonly #exit = deferred<DaemonExit>();
+  /** Aborted when the daemon stops: every command and hook it runs is stopped with its process group. */
+  readonly #stopSignal = new AbortController();
+  /** A firmware written before this start, waiting for its reboot. */
+  readonly #written: boolean;
   readonly #validator: FirmwareValidator;
+  readonly #notifier: ServiceNotifier;
+  readonly #service: ServiceStatus;
+  readonly #watchdogPeriodMs: number | undefined;
+  #watchdog: Watchdog | undefined;
   #serverKeys: readonly string[] = [];
   #stopping = false;
   /** Why NervesHub may crash the join of this firmware's version, if it may. */
   readonly #versionProblem: string | undefined;
   #everJoined = false;
 
-  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger) {
+  constructor(config: Config, setup: DeviceSetup, logger: DaemonLogger, options: DaemonOptions = {}) {
+    const clock = options.clock ?? SYSTEM_CLOCK;
+    const now = () => clock.now();
     this.#config = config;
     this.#setup = setup;
     this.#logger = logger;
+    this.#notifier = options.notifier ?? createServiceNotifier({ socket: undefined });
+    this.#watchdogPeriodMs = options.watchdogPeriodMs;
+    this.#service = new ServiceStatus((fields) => this.#notifier.send(fields), {
+      firmwareValidated: setup.metadata.firmwareValidated,
+    });
     this.#versionProblem = versionWarning(setup.metadata.firmware.nerves_fw_version);
     const running = runningFirmware(setup.metadata.firmware);
     this.#state = new StateFile(
       config.dataDir,
-      { identifier: setup.identifier, server: redactedEndpoint(config.uri), firmware: running },
-      { logger },
+      { identifier: setup.identifier, server: redactUrl(config.uri), firmware: running },
+      { logger, now },
     );
     this.#policy = new OperatorPolicy({
       hooks: config.hooks,
@@ -71,13 +107,15 @@ export class Daemon {
       identifier: setup.identifier,
       running,
       logger,
+      now,
     });
     this.#rebootPlanner = new RebootPlanner({
       policy: config.updates.rebootPolicy,
-      ask: (why) => this.#policy.beforeReboot(why, this.#updates.applied),
+      ask: (why, signal) => this.#policy.beforeReboot(why, this.#updates.applied, signal),
       execute: (why) => this.#rebootNow(why),
       logger,
       onPending: (pending) => this.#state.reboot(pending),
+      clock,
     });
     this.#session = new DeviceSession({
       url: setup.connection.url,
@@ -85,6 +123,7 @@ export class Daemon {
         ...setup.connection.socketOptions,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxRedirects: SOCKET_MAX_REDIRECTS,
+        timers: clock,
       },
       joinParams: () => this.#joinParams(),
       logger,
@@ -101,8 +140,12 @@ export class Daemon {
       onConnectionState: (state) => {
         if (state !== 'channel-lost') this.#state.connection(state);
         else if (this.#state.state.connection.state === 'joined') this.#state.connection('connected');
+        this.#service.connection(this.#state.state.connection.state);
       },
     });
+    const writtenFirmware = new WrittenFirmware({ dataDir: config.dataDir, logger });
+    const written = writtenFirmware.pending(setup.metadata.firmware.nerves_fw_uuid);
+    this.#written = written !== undefined;
     const expiry = new InflightExpiry({
       onExpired: (uuid, silentForMs) =>
         logger.warn(
@@ -112,10 +155,10 @@ export class Daemon {
         ),
     });
     const reporter = new StatusReporter(
-      (event, payload, options) =>
+      (event, payload, sendOptions) =>
         // Progress is worthless later; statuses wait for the next join (bounded buffer).
-        this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...options }),
-      Date.now,
+        this.#session.send(event, payload, { buffer: event !== 'fwup_progress', ...sendOptions }),
+      now,
       expiry,
     );
     this.#updates = new UpdateManager({
@@ -125,12 +168,18 @@ export class Daemon {
       publicKeys: () => this.#publicKeys(),
       allowUnsigned: config.fwup.allowUnsigned,
       policy: this.#policy,
+      clock,
       firmwareGuard: (offer, facts) => this.#validator.offerVerdict(offer, facts),
       listeners: [
-        reportToServer(reporter),
-        showProgress(new ProgressDisplay({ logger })),
+        reportToServer(reporter, { now }),
+        showProgress(
+          new ProgressDisplay({ logger, maxBytesPerSecond: config.download.maxBytesPerSecond, now }),
+        ),
         recordUpdates(this.#state),
+        recordUpdates(this.#service),
+        rememberWritten(writtenFirmware),
       ],
+      ...(written ? { written } : {}),
       onApplied: () => this.#rebootPlanner.request('the new firmware is written'),
     });
     this.#validator = new FirmwareValidator({
@@ -144,13 +193,25 @@ export class Daemon {
       runCommand: (argv) => runConfiguredCommand(argv, { timeoutMs: config.commands.timeoutMs }),
       reportValidated: () => this.#session.send('firmware_validated', {}),
       reboot: (why) => this.#rebootPlanner.request(why),
-      onChange: (status) => this.#state.validation(status),
+      onChange: (status) => {
+        this.#state.validation(status);
+        this.#service.validation(status.state);
+      },
+      now,
+      ...(options.bootClock ? { clock: options.bootClock } : {}),
+      // Its polls, retries and deadline wait on the daemon's clock; it counts unvalidated time on the boot clock.
+      setTimer: (callback, ms) => {
+        const timer = clock.setTimeout(callback, ms);
+        timer.unref();
+        return () => clock.clearTimeout(timer);
+      },
     });
     this.#interfaceReporter = new InterfaceReporter({
       localAddress: () => this.#session.localAddress,
       interfaceForAddress,
       send: (payload) => this.#session.send('report_network_interface', payload, { buffer: false }),
       logger,
+      clock,
     });
   }
 
@@ -165,7 +226,12 @@ export class Daemon {
     this.#state.open();
     this.#validator.start();
     this.#state.validation(this.#validator.status());
+    // The reboot it waits for follows updates.reboot_policy, as it did before the restart.
+    if (this.#written) this.#rebootPlanner.request('the new firmware is written');
     this.#session.start().catch(() => {});
+    // Configuration loaded, lock taken, first connection attempt under way: started, as systemd counts it.
+    this.#service.ready();
+    this.#watchdog = startWatchdog(this.#notifier, this.#watchdogPeriodMs);
     return this.#exit.promise;
   }
 
@@ -174,28 +240,52 @@ export class Daemon {
    * restart), wait for a running fwup, leave cleanly.
    */
   async stop(signal: string): Promise<void> {
+    // Also while the reboot command runs: the system is going down, and nothing the daemon started outlives it.
+    this.#stopSignal.abort();
     if (this.#stopping) return;
-    this.#logger.info(
-      this.#updates.isApplying
-        ? `${signal}: waiting for fwup to finish before exiting`
-        : this.#updates.isPreparing
-          ? `${signal}: stopping the download and shutting down`
-          : `${signal}: shutting down`,
+    const why = this.#updates.isApplying
+      ? `${signal}: waiting for fwup to finish before exiting`
+      : this.#updates.isPreparing
+        ? `${signal}: stopping the download and shutting down`
+        : `${signal}: shutting down`;
+    this.#logger.info(why);
+    this.#service.stopping(why);
+    // The stop timeout (TimeoutStopSec=) must not kill fwup half way: extended while it writes, up to fwup.timeout_ms.
+    const extending = extendStopWhile(
+      (fields) => this.#notifier.send(fields),
+      () => this.#updates.isApplying,
+      this.#config.fwup.timeoutMs,
     );
-    await this.#shutdown('signal', 0);
+    try {
+      await this.#shutdown('signal', 0);
+    } finally {
+      extending.stop();
+    }
   }
 
   async #shutdown(reason: DaemonExit['reason'], exitCode: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#stopSignal.abort();
     this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#rebootPlanner.stop();
-    await this.#updates.shutdown();
+    // The update is stopped first (its hooks with it), then the hooks that are only told get a short while.
+    const updatesStopped = this.#updates.shutdown();
+    const hooksStopped = this.#policy.stop();
+    await updatesStopped;
+    await hooksStopped;
     await this.#session.flush(2_000);
     await this.#session.close();
     this.#state.close();
-    this.#exit.resolve({ reason, exitCode });
+    await this.#end({ reason, exitCode });
+  }
+
+  /** The last step of every way out: the service manager has heard all there was to say. */
+  async #end(exit: DaemonExit): Promise<void> {
+    this.#watchdog?.stop();
+    await this.#notifier.flush();
+    this.#exit.resolve(exit);
   }
 
   /**
@@ -238,6 +328,7 @@ export class Daemon {
   #afterJoin(): void {
     this.#everJoined = true;
     this.#state.connection('joined');
+    this.#service.connection('joined');
     if (this.#stopping) return;
     this.#interfaceReporter.joined();
     this.#validator.joined();
@@ -261,6 +352,8 @@ export class Daemon {
       );
     }
     await this.#updates.shutdown();
+    // Hooks still being told something (an on_error) get their short while; nothing the daemon started outlives it.
+    await this.#policy.stop();
     await this.#reboot(why);
   }
 
@@ -281,9 +374,10 @@ export class Daemon {
     }
     this.#logger.info('identifying the device');
     try {
-      await runConfiguredCommand(identify, { timeoutMs });
+      await runConfiguredCommand(identify, { timeoutMs, signal: this.#stopSignal.signal });
     } catch (error) {
-      this.#logger.warn((error as Error).message);
+      if (wasStopped(error)) this.#logger.info('identify stopped: the daemon is stopping');
+      else this.#logger.warn((error as Error).message);
     }
   }
 
@@ -294,6 +388,7 @@ export class Daemon {
       return;
     }
     this.#stopping = true;
+    this.#service.stopping(`rebooting: ${why}`);
     this.#validator.stop();
     this.#interfaceReporter.stop();
     this.#session.send('rebooting', {});
@@ -303,14 +398,20 @@ export class Daemon {
     try {
       const { stdout } = await runConfiguredCommand(this.#config.commands.reboot, {
         timeoutMs: this.#config.commands.timeoutMs,
+        signal: this.#stopSignal.signal,
       });
       if (stdout.trim()) this.#logger.info(stdout.trim());
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 0 });
+      await this.#end({ reason: 'rebooting', exitCode: 0 });
     } catch (error) {
-      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
       this.#state.close();
-      this.#exit.resolve({ reason: 'rebooting', exitCode: 1 });
+      if (wasStopped(error)) {
+        this.#logger.info('the reboot command was stopped: the daemon is stopping');
+        await this.#end({ reason: 'signal', exitCode: 0 });
+        return;
+      }
+      this.#logger.error(`the reboot command failed: ${(error as Error).message}`);
+      await this.#end({ reason: 'rebooting', exitCode: 1 });
     }
   }
 }

@@ -6,6 +6,7 @@ import {
 } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
+import { childEnvironment } from '../link/child-environment.js';
 
 /** The running firmware, as the join reports it and the update steps need it. */
 export interface FirmwareState {
@@ -34,6 +35,7 @@ export async function readFirmwareState(config: Config): Promise<FirmwareState> 
     result = await readFirmwareMetadata({
       ...(file !== undefined ? { file } : { command: command ?? [...CONFIG_DEFAULTS.metadataCommand] }),
       values,
+      env: childEnvironment(process.env),
     });
   }
   const other = result.activeSlot === 'a' ? 'b' : 'a';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runningMembers } from '@nerves-hub-link/test-server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runConfiguredCommand } from './run-command.js';
+import { runConfiguredCommand, wasStopped } from './run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'run-command-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function runHanging(
   name: string,
   script: string,
-  options: { timeoutMs: number; killGraceMs?: number },
+  options: { timeoutMs: number; killGraceMs?: number; signal?: AbortSignal },
 ) {
   const pidFile = join(dir, `${name}.pid`);
   const started = Date.now();
@@ -36,6 +36,27 @@ describe('runConfiguredCommand', () => {
     expect(error.code).toBe('DAEMON_COMMAND_FAILED');
     expect(error.message).toMatch(/^command "sh -c echo .*" failed: timed out after 0\.3 s$/);
     expect(runningMembers(pgid)).toEqual([]);
+  });
+
+  it('stops the command and its children when the signal is aborted (the daemon stops)', async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+    const { pgid, error, afterMs } = await runHanging('stopped', 'sleep 100 & sleep 100', {
+      timeoutMs: 60_000,
+      signal: stop.signal,
+    });
+    expect(error.message).toMatch(/failed: cancelled$/);
+    expect(wasStopped(error)).toBe(true);
+    expect(afterMs).toBeLessThan(2_000);
+    expect(runningMembers(pgid)).toEqual([]);
+  });
+
+  it('gives the command the environment without proxy credentials', async () => {
+    const { stdout } = await runConfiguredCommand(['sh', '-c', 'printf %s "$HTTPS_PROXY"'], {
+      timeoutMs: 5_000,
+      env: { PATH: process.env.PATH, HTTPS_PROXY: 'http://fleet:s3cret@proxy.example.com:3128' },
+    });
+    expect(stdout).toBe('http://proxy.example.com:3128');
   });
 
   it('kills a group that ignores SIGTERM once the grace is over', async () => {

@@ -35,8 +35,18 @@ const CONFIG_CAUSED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG_INVALID',
 ]);
 
-/** Caused by the config only when the metadata comes from a file it names (else: a command that may work later). */
-const CONFIG_CAUSED_WITH_METADATA_FILE: ErrorCode = 'FW_METADATA_UNAVAILABLE';
+/**
+ * Caused by the config when the metadata comes from a file it names, or from a command that is not there (a
+ * command that exists and fails may work later).
+ */
+const METADATA_UNAVAILABLE: ErrorCode = 'FW_METADATA_UNAVAILABLE';
+
+/** What the config names, for the errors whose message does not say the key (a program that is not there). */
+const KEY_OF_CODE: Readonly<Partial<Record<ErrorCode, (config: Config) => string>>> = {
+  AUTH_IDENTIFIER_COMMAND_NOT_FOUND: () => 'identity.serial_command',
+  FW_METADATA_UNAVAILABLE: () => 'metadata.command',
+  FW_FWUP_NOT_FOUND: () => 'fwup.path',
+};
 
 /**
  * The inputs of the auth package the daemon fills from the config, with their config keys. An auth error names
@@ -65,12 +75,17 @@ export function asConfigProblem(error: unknown, config: Config): ExitError | und
     });
   }
   const code = (error as { code?: unknown } | null)?.code;
-  const fromMetadataFile = code === CONFIG_CAUSED_WITH_METADATA_FILE && config.metadata.file !== undefined;
-  if (!isConfigCaused(code) && !fromMetadataFile) return undefined;
+  const fromMetadataFile = code === METADATA_UNAVAILABLE && config.metadata.file !== undefined;
+  const programMissing =
+    code === METADATA_UNAVAILABLE &&
+    ((error as { cause?: { code?: unknown } }).cause?.code ?? undefined) === 'PROC_NOT_FOUND';
+  if (!isConfigCaused(code) && !fromMetadataFile && !programMissing) return undefined;
   let message = withConfigKey(
     (error as Error).message ?? String(error),
     (error as { option?: unknown }).option,
   );
+  const key = !fromMetadataFile ? KEY_OF_CODE[code as ErrorCode]?.(config) : undefined;
+  if (key && !message.includes(key)) message = `${key}: ${message}`;
   for (const [path, key] of configuredFiles(config)) {
     if (!message.includes(`(${key})`)) message = nameAfterPath(message, path, key);
   }

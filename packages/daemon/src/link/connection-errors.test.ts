@@ -119,6 +119,16 @@ describe('explainConnectionError', () => {
     ).toBe('WebSocket upgrade rejected with HTTP 403');
   });
 
+  it("adds NervesHub's nh-connection-error-reason header to an answer it does not explain", () => {
+    const reason = 'the platform could not be reached to authenticate this device';
+    expect(
+      explainConnectionError(refused(503, { 'nh-connection-error-reason': reason }), {
+        method: 'mtls',
+        uri: 'wss://h/socket/websocket',
+      }),
+    ).toBe(`WebSocket upgrade rejected with HTTP 503 (${reason})`);
+  });
+
   it('leaves other errors as they are', () => {
     expect(explainConnectionError(refused(503), { method: 'mtls', uri: 'wss://h/socket/websocket' })).toBe(
       'WebSocket upgrade rejected with HTTP 503',

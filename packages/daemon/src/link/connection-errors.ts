@@ -55,7 +55,7 @@ export function explainConnectionError(error: Error, facts: ConnectionFacts): st
   if (status === 404 || (status !== undefined && status >= 300 && status < 400)) {
     return wrongPath(error, status, facts, url);
   }
-  return error.message;
+  return withServerReason(error);
 }
 
 /**
@@ -211,7 +211,7 @@ function wrongPath(error: Error, status: number, facts: ConnectionFacts, url: UR
     );
   }
   return (
-    `${url?.host ?? facts.uri} answered the WebSocket upgrade on ${expected} with ${answer} (${error.message}): ` +
+    `${url?.host ?? facts.uri} answered the WebSocket upgrade on ${expected} with ${answer} (${withServerReason(error)}): ` +
     `check that uri names NervesHub's device endpoint (host and port), not its web interface`
   );
 }
@@ -238,4 +238,10 @@ function safeUrl(uri: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The message, with the reason NervesHub gives in its `nh-connection-error-reason` header when it gives one. */
+function withServerReason(error: Error): string {
+  const reason = headerOf(error, 'nh-connection-error-reason');
+  return reason ? `${error.message} (${reason})` : error.message;
 }

@@ -87,9 +87,8 @@ async function sharedSecret(
 ): Promise<string> {
   let secret = auth.secret;
   if (secret === undefined) {
-    const file = await readSecretFile(auth.secretFile!);
-    for (const warning of file.warnings) logger.warn(warning);
-    secret = file.secret;
+    // Its warnings (a mode that lets others read it) are left out: loading the config already said so, with the key.
+    secret = (await readSecretFile(auth.secretFile!)).secret;
   }
   logger.addSecret(secret);
   return secret;

@@ -1,7 +1,8 @@
+import { redactUrl } from '@nerves-hub-link/message-text';
 import { type Channel, Socket, type SocketOptions } from '@nerves-hub-link/phoenix-channel';
 import type { Logger } from '../log/logger.js';
-import { redactedEndpoint } from '../log/redact.js';
 import { DEVICE_TOPIC } from './constants.js';
+import { UnknownEvents } from './unknown-events.js';
 
 /** What the daemon does with each server event on topic `device`. */
 export interface DeviceEventHandlers {
@@ -30,9 +31,6 @@ export interface DeviceSessionOptions {
   readonly onConnectionState?: (state: 'connected' | 'disconnected' | 'channel-lost') => void;
 }
 
-// Server pushes we know of but leave alone (out of scope, or not applicable to this device type).
-const IGNORED_EVENTS = new Set(['archive', 'archive_public_keys', 'extensions:get', 'scripts/run']);
-
 /**
  * The device's one WebSocket and its `device` channel: joins with fresh params each time, keeps itself
  * joined across reconnects and server restarts, and routes NervesHub events to the handlers.
@@ -41,11 +39,12 @@ export class DeviceSession {
   readonly #options: DeviceSessionOptions;
   readonly #socket: Socket;
   readonly #channel: Channel;
-  readonly #loggedUnknown = new Set<string>();
+  readonly #unknown: UnknownEvents;
 
   constructor(options: DeviceSessionOptions) {
     this.#options = options;
     const { logger } = options;
+    this.#unknown = new UnknownEvents({ logger });
     // The socket's own chatter is detail; this class logs what an operator needs at info level.
     const socketLogger = {
       debug: (message: string, fields?: Record<string, unknown>) => logger.debug(message, fields),
@@ -55,7 +54,7 @@ export class DeviceSession {
     };
     this.#socket = new Socket(options.url, { ...options.socket, logger: socketLogger });
     this.#socket.on('open', () => {
-      logger.info('connected', { url: redactedEndpoint(options.url) });
+      logger.info('connected', { url: redactUrl(options.url) });
       options.onConnectionState?.('connected');
     });
     this.#socket.on('close', (info) => {
@@ -112,6 +111,7 @@ export class DeviceSession {
   }
 
   close(): Promise<void> {
+    this.#unknown.stop();
     return this.#socket.close();
   }
 
@@ -147,15 +147,10 @@ export class DeviceSession {
       }
       handlers.fwupPublicKeys(usable);
     });
-    channel.onMessage((message) => this.#maybeLogUnknown(message.event));
+    channel.onMessage((message) => {
+      if (!KNOWN_EVENTS.has(message.event)) this.#unknown.seen(message.event);
+    });
     return channel;
-  }
-
-  #maybeLogUnknown(event: string): void {
-    if (KNOWN_EVENTS.has(event) || this.#loggedUnknown.has(event)) return;
-    this.#loggedUnknown.add(event);
-    const why = IGNORED_EVENTS.has(event) ? 'not supported by this client' : 'unknown event';
-    this.#options.logger.info(`ignoring "${event}" from the server (${why}); further ones are not logged`);
   }
 }
 

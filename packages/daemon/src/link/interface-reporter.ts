@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { type Clock, type ClockTimer, SYSTEM_CLOCK } from '../runtime/clock.js';
 import { NETWORK_INTERFACE_RETRY_MS } from './constants.js';
 
 export interface InterfaceReporterOptions {
@@ -11,6 +12,8 @@ export interface InterfaceReporterOptions {
   readonly logger: Logger;
   /** @default NETWORK_INTERFACE_RETRY_MS */
   readonly retryMs?: number;
+  /** The timer of the next try. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 /**
@@ -20,10 +23,12 @@ export interface InterfaceReporterOptions {
  */
 export class InterfaceReporter {
   readonly #options: InterfaceReporterOptions;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: ClockTimer | undefined;
 
   constructor(options: InterfaceReporterOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
   /** Call after every successful join. */
@@ -33,7 +38,7 @@ export class InterfaceReporter {
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -51,7 +56,7 @@ export class InterfaceReporter {
         ? `could not report the network interface ${name}; trying again in ${retryMs / 1000} s`
         : `could not tell which network interface the connection uses (local address ${address ?? 'unknown'}); trying again in ${retryMs / 1000} s`,
     );
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.#report();
     }, retryMs);

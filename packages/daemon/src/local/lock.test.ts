@@ -1,9 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, isNervesHubLinkCommand, LOCK_FILE } from './lock.js';
+import { acquireLock, LOCK_FILE } from './lock.js';
+import { isNervesHubLinkCommand } from './lock-holder.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'nhl-lock-'));
 const SLEEP = 'setTimeout(() => {}, 30000)';
@@ -103,6 +113,32 @@ describe('acquireLock', () => {
     expect(lock.path).toBe(join(dir, LOCK_FILE));
     expect(log.lines[0]).toContain(`no process with pid ${child.pid} is running`);
     lock.release();
+  });
+
+  it('takes over a stale lock whose take-over marker a dead daemon left behind', async () => {
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((resolve) => child.on('exit', resolve));
+    const dir = lockHeldBy(child.pid!);
+    const { dev, ino } = statSync(join(dir, LOCK_FILE), { bigint: true });
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover-${dev}-${ino}`), `${child.pid}\n`);
+    writeFileSync(join(dir, `${LOCK_FILE}.${child.pid}.0123456789ab`), `${child.pid}\n`);
+    const log = warnings();
+    const lock = acquireLock(dir, log.logger);
+    expect(readFileSync(lock.path, 'utf8')).toBe(`${process.pid}\n`);
+    expect(log.lines[0]).toContain(`no process with pid ${child.pid} is running`);
+    // Nothing of the dead daemon's is left, nor of the take-over.
+    expect(readdirSync(dir)).toEqual([LOCK_FILE]);
+    lock.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('release leaves a lock that is no longer its own', () => {
+    const dir = tempDir();
+    const lock = acquireLock(dir);
+    rmSync(lock.path);
+    writeFileSync(lock.path, '4242\n');
+    lock.release();
+    expect(readFileSync(lock.path, 'utf8')).toBe('4242\n');
   });
 
   it('takes over a lock that holds no pid', () => {

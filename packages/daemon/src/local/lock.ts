@@ -1,60 +1,74 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { DaemonError } from '../errors/daemon-errors.js';
 import type { Logger } from '../log/logger.js';
+import { isAlive, pidOf, staleReason } from './lock-holder.js';
 
 export const LOCK_FILE = 'nerves-hub-link.lock';
 
-/** The program name the daemon is shipped under: the SEA binary, the bundle `.mjs` and the package's bin `.js`. */
-const PROGRAM_NAME = 'nerves-hub-link';
-const SCRIPT_EXTENSIONS = new Set(['', '.mjs', '.cjs', '.js']);
-/** Interpreters that run the bundle: `node` and Debian's old `nodejs` name. */
-const NODE_NAMES = new Set(['node', 'nodejs']);
+/** How often a start that lost a race looks again before it gives up (each after a short pause). */
+const MAX_TRIES = 50;
+const PAUSE_MS = 10;
 
 export interface InstanceLock {
   readonly path: string;
   release(): void;
 }
 
-/** Why a lock file was found stale and taken over. */
-export interface StaleLock {
-  /** The pid the lock file held, or undefined when it held no pid. */
+/** A file as the lock sees it: which inode, and the pid in it. */
+interface Holder {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly uid: number;
   readonly pid: number | undefined;
-  readonly reason: string;
 }
 
 /**
- * Makes sure only one daemon works in `dataDir`: two would download into the same folder and could run
- * fwup at the same time. The lock is a file holding our pid. A lock whose holder is not a running
- * nerves-hub-link is stale and taken over with a warning naming the old pid and why (see `staleReason`).
+ * Makes sure only one daemon works in `dataDir`: two would download into the same folder and could run fwup at
+ * the same time. The lock is a file holding our pid. Every change of it is one atomic step, so two daemons
+ * started at once never both run, whatever else happens at that moment:
+ * - the pid is written to a file of our own first, then linked to the lock's name (which fails when a lock
+ *   exists), so a lock is never seen empty or half written;
+ * - a lock whose holder is not a running nerves-hub-link is stale (see `staleReason`) and taken over with a
+ *   warning naming the old pid and why: by renaming our file over it, after taking a marker named after that
+ *   lock file's inode, which only one daemon can create, and after looking again that the lock is still the
+ *   same file and still stale. So a daemon that judged a lock stale cannot replace a lock another one has just
+ *   taken over;
+ * - afterwards the lock is read back: it must be our file.
  */
 export function acquireLock(dataDir: string, logger?: Pick<Logger, 'warn'>): InstanceLock {
   const path = join(dataDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
-      let released = false;
-      return {
-        path,
-        release() {
-          if (released) return;
-          released = true;
-          rmSync(path, { force: true });
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const ours = join(dataDir, `${LOCK_FILE}.${process.pid}.${randomBytes(6).toString('hex')}`);
+  writeFileSync(ours, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+  try {
+    const own = inspect(ours)!;
+    for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+      if (attempt > 0) pause(PAUSE_MS);
+      if (linked(ours, path) && isOurs(path, own)) return held(path, own, dataDir);
+      const found = inspect(path);
+      // Released meanwhile: try again.
+      if (!found) continue;
+      if (found.dev === own.dev && found.ino === own.ino) return held(path, own, dataDir);
+      const stale = staleReason(found.pid, found.uid);
+      if (stale === undefined) throw locked(found.pid, dataDir);
+      if (takeOver(path, found, ours) && isOurs(path, own)) {
+        logger?.warn(`taking over the stale lock ${path}: ${stale.reason}`, { stale_pid: stale.pid ?? null });
+        return held(path, own, dataDir);
+      }
     }
-    const holder = readHolder(path);
-    const stale = staleReason(holder, lockOwner(path));
-    if (stale === undefined) {
-      throw new DaemonError(
-        'DAEMON_LOCKED',
-        `another nerves-hub-link (pid ${holder}) is running with data_dir ${dataDir}; stop it first, or give this one its own data_dir`,
-      );
-    }
-    logger?.warn(`taking over the stale lock ${path}: ${stale.reason}`, { stale_pid: stale.pid ?? null });
-    rmSync(path, { force: true });
+  } finally {
+    rmSync(ours, { force: true });
   }
   throw new DaemonError(
     'DAEMON_LOCKED',
@@ -62,104 +76,125 @@ export function acquireLock(dataDir: string, logger?: Pick<Logger, 'warn'>): Ins
   );
 }
 
-/**
- * Why the lock held by `pid` may be taken over, or undefined when a running nerves-hub-link holds it.
- * Stale: no pid, our own pid (after a power cut an embedded device often hands the new daemon the pid the old
- * one had), no such process, or a process that is not nerves-hub-link (`isNervesHubLinkCommand` on its
- * /proc/PID/cmdline). A live process whose command line is hidden (procfs `hidepid`, systemd `ProtectProc=`)
- * runs as another user; it is stale when this user wrote the lock (`lockOwnerUid`), since the daemon never
- * changes user. Anything else that cannot be read keeps the lock: refusing to start is recoverable, two
- * daemons running fwup at once is not.
- */
-export function staleReason(pid: number | undefined, lockOwnerUid?: number): StaleLock | undefined {
-  if (pid === undefined) return { pid, reason: 'it holds no pid' };
-  if (pid === process.pid) {
-    return { pid, reason: `it holds pid ${pid}, which is this process (the pid was reused after a restart)` };
-  }
-  if (!isAlive(pid)) return { pid, reason: `no process with pid ${pid} is running` };
-  const argv = readCommandLine(pid);
-  if (argv === undefined) {
-    if (!isAlive(pid)) return { pid, reason: `no process with pid ${pid} is running` };
-    if (hasProcfs() && lockOwnerUid !== undefined && lockOwnerUid === process.getuid?.()) {
-      return {
-        pid,
-        reason: `pid ${pid} is a process of another user, not the one that wrote the lock (the pid was reused)`,
-      };
-    }
-    return undefined;
-  }
-  if (isNervesHubLinkCommand(argv)) return undefined;
-  const program = argv[0] ? basename(argv[0]) : 'a process without a command line';
-  return { pid, reason: `pid ${pid} is ${program}, not nerves-hub-link (the pid was reused)` };
+function locked(pid: number | undefined, dataDir: string): DaemonError {
+  return new DaemonError(
+    'DAEMON_LOCKED',
+    `another nerves-hub-link (pid ${pid}) is running with data_dir ${dataDir}; stop it first, or give this one its own data_dir`,
+  );
 }
 
-/**
- * True when a command line (argv, as in /proc/PID/cmdline) runs nerves-hub-link: the program itself is named
- * `nerves-hub-link` (the single executable), or node/nodejs runs a script named `nerves-hub-link`,
- * `nerves-hub-link.mjs`, `.cjs` or `.js` (the bundle, the package's bin), or the same script file name this
- * process runs (a renamed copy of the bundle). node is `node`, `nodejs` or this process's own interpreter's
- * name. The script is node's first argument that is not an option, so node options must be written
- * `--name=value` (as the shipped unit does). Merely being node is not enough.
- */
-export function isNervesHubLinkCommand(
-  argv: readonly string[],
-  ownScript: string | undefined = process.argv[1],
-): boolean {
-  const [program, ...args] = argv;
-  if (!program) return false;
-  if (isProgramName(program)) return true;
-  const interpreter = basename(program);
-  if (!NODE_NAMES.has(interpreter) && interpreter !== basename(process.execPath)) return false;
-  const script = args.find((arg) => !arg.startsWith('-'));
-  if (script === undefined) return false;
-  return isProgramName(script) || (ownScript !== undefined && basename(script) === basename(ownScript));
-}
-
-function isProgramName(path: string): boolean {
-  const name = basename(path);
-  const extension = extname(name);
-  return SCRIPT_EXTENSIONS.has(extension) && name.slice(0, name.length - extension.length) === PROGRAM_NAME;
-}
-
-/** The argv of `pid` as in /proc/PID/cmdline, or undefined when it cannot be read. */
-function readCommandLine(pid: number): string[] | undefined {
+/** Creates `path` as another name of `file`; false when `path` exists. */
+function linked(file: string, path: string): boolean {
   try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    // Arguments end with NUL; a zombie or kernel thread has none.
-    return raw === '' ? [] : raw.replace(/\0$/, '').split('\0');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Without procfs (not Linux) nothing can be learnt about another process beyond being alive. */
-function hasProcfs(): boolean {
-  return existsSync('/proc/self/cmdline');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
+    linkSync(file, path);
     return true;
   } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
   }
 }
 
-function lockOwner(path: string): number | undefined {
+/**
+ * Replaces the stale lock `found` with our file. Only the daemon that creates the marker of `found`'s inode may
+ * do it; it looks again that the lock is that file and stale before the rename. False when another daemon is at
+ * it, or the lock changed: the caller looks again.
+ */
+function takeOver(path: string, found: Holder, ours: string): boolean {
+  const marker = `${path}.takeover-${found.dev}-${found.ino}`;
+  if (!linked(ours, marker)) {
+    clearAbandonedMarker(marker);
+    return false;
+  }
   try {
-    return statSync(path).uid;
-  } catch {
-    return undefined;
+    const again = inspect(path);
+    if (!again || again.dev !== found.dev || again.ino !== found.ino) return false;
+    if (staleReason(again.pid, again.uid) === undefined) return false;
+    renameSync(ours, path);
+    return true;
+  } finally {
+    rmSync(marker, { force: true });
   }
 }
 
-function readHolder(path: string): number | undefined {
+/**
+ * A marker whose daemon died in the middle of a take-over would block every later one: it is moved aside under
+ * a name of our own, and put back if what was moved turns out to be a live daemon's marker. (Only a daemon
+ * dying within those few system calls, and three more starting at that very moment, could still make two.)
+ */
+function clearAbandonedMarker(marker: string): void {
+  const found = inspect(marker);
+  if (!found || staleReason(found.pid, found.uid) === undefined) return;
+  const aside = `${marker}.${process.pid}.${randomBytes(6).toString('hex')}`;
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    renameSync(marker, aside);
   } catch {
-    return undefined;
+    return;
   }
+  const moved = inspect(aside);
+  if (moved && (moved.dev !== found.dev || moved.ino !== found.ino)) {
+    try {
+      linkSync(aside, marker);
+    } catch {
+      // A newer marker is there already.
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+function held(path: string, own: Holder, dataDir: string): InstanceLock {
+  removeLeftovers(dataDir);
+  let released = false;
+  return {
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      // Never remove a lock that is no longer ours.
+      if (isOurs(path, own)) rmSync(path, { force: true });
+    },
+  };
+}
+
+/** The lock at `path` is our file and names our pid: the check after every change. */
+function isOurs(path: string, own: Holder): boolean {
+  const found = inspect(path);
+  return found !== undefined && found.dev === own.dev && found.ino === own.ino && found.pid === process.pid;
+}
+
+/** Files of daemons that died while taking the lock (`nerves-hub-link.lock.<pid>.<random>`). */
+function removeLeftovers(dataDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dataDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^nerves-hub-link\.lock\.(\d+)\.[0-9a-f]{12}$/.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && !isAlive(pid)) rmSync(join(dataDir, name), { force: true });
+  }
+}
+
+/** The file at `path` and the pid in it (both of one open file), or undefined when there is none. */
+function inspect(path: string): Holder | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const stat = fstatSync(fd, { bigint: true });
+    return { dev: stat.dev, ino: stat.ino, uid: Number(stat.uid), pid: pidOf(readFileSync(fd, 'utf8')) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A short synchronous pause: the lock is taken before anything else runs. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

@@ -1,9 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { readDaemonStatus, STATUS_EXIT } from './daemon-status.js';
 import { LOCK_FILE } from './lock.js';
 import { readStateFile, STATE_FILE, StateFile } from './state-file.js';
@@ -63,6 +72,11 @@ describe('StateFile', () => {
   });
 
   it('follows an update: stages, throttled progress, result; a rescheduled one keeps its next attempt', async () => {
+    // The throttled write waits on a timer: the test moves it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const dir = freshDir();
     const clock = { now: Date.parse('2026-08-26T10:00:00Z') };
     const file = open(dir, clock);
@@ -87,7 +101,7 @@ describe('StateFile', () => {
     file.stage(UPDATE, 'downloading', 20);
     expect(state().update?.percent).toBe(0);
     clock.now += 1_000;
-    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    vi.advanceTimersByTime(1_000);
     expect(state().update?.percent).toBe(20);
     // A new stage is written at once.
     file.stage(UPDATE, 'applying', 0);
@@ -135,6 +149,74 @@ describe('StateFile', () => {
     expect(read.kind === 'ok' && read.state.connection.state).toBe('connecting');
   });
 
+  it('holds strings from outside escaped and bounded, and reads a file holding raw ones escaped', () => {
+    const dir = freshDir();
+    const clock = { now: Date.parse('2026-08-26T10:00:00Z') };
+    const file = open(dir, clock);
+    const hostile = {
+      uuid: 'u\x1b]0;pwned\x07\r\nnerves-hub-link is running',
+      version: `\x1b[2J${'v'.repeat(600_000)}`,
+      deploymentId: 7,
+    };
+    file.stage(hostile, 'downloading', 0);
+    file.result(hostile, 'failed', `Update failed : \x1b[31m${'r'.repeat(10_000)}`);
+    file.nextAttempt({ update: hostile, note: '\u202enote' });
+    file.reboot({ why: 'why\r\nforged' });
+    const text = readFileSync(join(dir, STATE_FILE), 'utf8');
+    expect(text.length).toBeLessThan(5_000);
+    // Neither raw nor as JSON escapes (\u001b): `jq -r` would print those raw.
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(text).not.toMatch(/(?<!\\)\\u(00[01]|202e)/);
+    const read = readStateFile(dir);
+    if (read.kind !== 'ok') throw new Error(read.kind);
+    expect(read.state.last_result).toMatchObject({
+      uuid: 'u\\x1b]0;pwned\\x07\\r\\nnerves-hub-link is running',
+      version: expect.stringMatching(/^\\x1b\[2Jv+… \(600004 characters\)$/),
+      reason: expect.stringMatching(/^Update failed : \\x1b\[31mr+… \(10021 characters\)$/),
+    });
+    expect(read.state.last_result!.version!.length).toBeLessThanOrEqual(300);
+    expect(read.state.reboot?.reason).toBe('why\\r\\nforged');
+
+    // A file written by anyone else is shown escaped and bounded all the same.
+    writeFileSync(
+      join(dir, STATE_FILE),
+      JSON.stringify({ ...read.state, identifier: `\x1b[2J${'i'.repeat(5_000)}` }),
+    );
+    const foreign = readStateFile(dir);
+    expect(foreign.kind === 'ok' && foreign.state.identifier).toMatch(/^\\x1b\[2Ji+… \(5004 characters\)$/);
+  });
+
+  it('writes only what changes, and moves its modification time while nothing does', async () => {
+    const dir = freshDir();
+    const clock = { now: Date.now() };
+    const file = new StateFile(
+      dir,
+      { identifier: 'dev-1', server: 'wss://hub.example/socket/websocket', firmware: { uuid: 'old' } },
+      { logger, now: () => clock.now, heartbeatMs: 40 },
+    );
+    file.open();
+    const path = join(dir, STATE_FILE);
+    // Changes nothing: the file is not written again.
+    writeFileSync(path, 'left alone');
+    file.connection('connecting');
+    file.reboot(undefined);
+    file.dropped();
+    expect(readFileSync(path, 'utf8')).toBe('left alone');
+    file.connection('joined');
+    const written = readFileSync(path, 'utf8');
+    expect(JSON.parse(written).connection.state).toBe('joined');
+    // Nothing changes for a while: only the modification time moves.
+    utimesSync(path, new Date(0), new Date(0));
+    clock.now += 1_000;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(statSync(path).mtimeMs).toBeGreaterThan(Date.now() - 10_000);
+    expect(readFileSync(path, 'utf8')).toBe(written);
+    file.close();
+    utimesSync(path, new Date(0), new Date(0));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(statSync(path).mtimeMs).toBe(0);
+  });
+
   it('a write that fails is logged once and does not throw', () => {
     const file = open(join(root, 'no', 'such', 'dir'), { now: 0 });
     file.open();
@@ -163,6 +245,10 @@ describe('readDaemonStatus', () => {
       await once(child, 'exit').catch(() => {});
     }
   });
+
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 
   /** A live process whose command line is that of the daemon (node running nerves-hub-link.mjs). */
   async function liveDaemonProcess(): Promise<number> {
@@ -237,5 +323,40 @@ describe('readDaemonStatus', () => {
     }
     writeFileSync(join(dir, STATE_FILE), 'garbage');
     expect(readDaemonStatus(dir)).toMatchObject({ running: true, exitCode: STATUS_EXIT.unknown });
+  });
+
+  it('a live daemon that does not move: stopped by SIGSTOP, or a status file that has not moved, exits 1', async () => {
+    const dir = freshDir();
+    const pid = await liveDaemonProcess();
+    writeFileSync(join(dir, LOCK_FILE), `${pid}\n`);
+    const first = open(dir, { now: Date.now() });
+    first.connection('joined');
+    const read = readStateFile(dir);
+    if (read.kind !== 'ok') throw new Error(read.kind);
+    writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...read.state, pid }));
+    const modified = statSync(join(dir, STATE_FILE)).mtimeMs;
+    expect(readDaemonStatus(dir, modified + 59_000)).toMatchObject({ responding: true, exitCode: 0 });
+    expect(readDaemonStatus(dir, modified + 61_000)).toMatchObject({
+      running: true,
+      responding: false,
+      connected: false,
+      note: expect.stringMatching(/^its status file has not moved for 61 s \(it moves every 15 s\)/),
+      exitCode: STATUS_EXIT.notResponding,
+    });
+    // A file from the future (the clock was set back): fresh.
+    expect(readDaemonStatus(dir, modified - 3_600_000)).toMatchObject({ responding: true, exitCode: 0 });
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await until(() => readDaemonStatus(dir).responding === false);
+      expect(readDaemonStatus(dir)).toMatchObject({
+        responding: false,
+        note: expect.stringMatching(/it is stopped \(SIGSTOP or a debugger\)/),
+        exitCode: 1,
+      });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await until(() => readDaemonStatus(dir).responding);
+    expect(readDaemonStatus(dir).exitCode).toBe(0);
   });
 });

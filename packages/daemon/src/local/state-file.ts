@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REASON_MAX_CHARS, shown, VALUE_MAX_CHARS } from '@nerves-hub-link/message-text';
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import type { NextAttempt } from '../update/events.js';
@@ -61,11 +62,22 @@ export interface DaemonState {
 }
 
 const PROGRESS_WRITE_INTERVAL_MS = 1_000;
+/**
+ * While nothing changes, the file's modification time is still moved this often, so that `status` can tell a
+ * daemon that stopped moving (SIGSTOP, a hung process) from one that has nothing new to say.
+ */
+export const STATE_HEARTBEAT_MS = 15_000;
+/** `status` calls a daemon whose file has not moved for this long not responding. */
+export const STATE_STALE_AFTER_MS = 4 * STATE_HEARTBEAT_MS;
 
 /**
- * Keeps the status file current. Text from outside (reasons) is redacted as it comes in, like log lines. Every write replaces the file atomically (a temporary file renamed over it), so a
- * reader sees the old or the new content, never half of one. Progress alone is written at most once a second.
- * Failing to write is logged once and never stops the daemon.
+ * Keeps the status file current. Text from outside (a version, a uuid, a reason) is redacted like log lines,
+ * control characters escaped and cut to a bound (message-text's `shown`: a value to 300 characters, a reason to
+ * 600), so the file stays small and `cat` or `jq -r` of it cannot drive a terminal. Every write replaces the file
+ * atomically (a temporary file renamed over it), so a reader sees the old or the new content, never half of one;
+ * a write that would change nothing but the time is not made, progress alone is written at most once a second,
+ * and while nothing changes the modification time moves every STATE_HEARTBEAT_MS. Failing to write is logged
+ * once and never stops the daemon.
  */
 export class StateFile implements UpdateObserver {
   readonly #path: string;
@@ -73,17 +85,22 @@ export class StateFile implements UpdateObserver {
   readonly #logger: Logger;
   #state: DaemonState;
   #lastWrite = 0;
+  readonly #heartbeatMs: number;
   #pendingWrite: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** What was written last, but for `updated_at`. */
+  #written: string | undefined;
   #warned = false;
 
   constructor(
     dataDir: string,
     initial: { identifier: string; server: string; firmware: { uuid?: string; version?: string } },
-    options: { logger: Logger; now?: () => number },
+    options: { logger: Logger; now?: () => number; heartbeatMs?: number },
   ) {
     this.#path = join(dataDir, STATE_FILE);
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
+    this.#heartbeatMs = options.heartbeatMs ?? STATE_HEARTBEAT_MS;
     const now = this.#iso();
     // What the last run ended with stays visible across restarts (after an update: across the reboot).
     const previous = readStateFile(dataDir);
@@ -92,8 +109,8 @@ export class StateFile implements UpdateObserver {
       pid: process.pid,
       started_at: now,
       updated_at: now,
-      identifier: initial.identifier,
-      connection: { state: 'connecting', server: initial.server, since: now },
+      identifier: value(initial.identifier),
+      connection: { state: 'connecting', server: value(initial.server), since: now },
       firmware: ref(initial.firmware),
       update: null,
       last_result: previous.kind === 'ok' ? (previous.state.last_result ?? null) : null,
@@ -139,7 +156,7 @@ export class StateFile implements UpdateObserver {
       last_result: {
         ...ref(update),
         status,
-        reason: reason === undefined ? null : redact(reason),
+        reason: reason === undefined ? null : text(reason),
         at: this.#iso(),
       },
       ...(status === 'rescheduled' ? {} : { next_attempt: null }),
@@ -158,7 +175,7 @@ export class StateFile implements UpdateObserver {
             ...ref(attempt.update),
             at: attempt.at === undefined ? null : iso(attempt.at),
             local_retry_at: attempt.localRetryAt === undefined ? null : iso(attempt.localRetryAt),
-            note: redact(attempt.note),
+            note: text(attempt.note),
           }
         : null,
     });
@@ -167,7 +184,7 @@ export class StateFile implements UpdateObserver {
   reboot(pending: { why: string; at?: number } | undefined): void {
     this.#set({
       reboot: pending
-        ? { reason: redact(pending.why), at: pending.at === undefined ? null : iso(pending.at) }
+        ? { reason: text(pending.why), at: pending.at === undefined ? null : iso(pending.at) }
         : null,
     });
   }
@@ -177,19 +194,24 @@ export class StateFile implements UpdateObserver {
     this.#set({
       validation: {
         ...status,
-        note: redact(status.note),
-        last_revert: reverted ? { ...reverted, reason: redact(reverted.reason) } : null,
+        note: text(status.note),
+        last_revert: reverted ? { ...reverted, reason: text(reverted.reason) } : null,
       },
     });
   }
 
-  /** Writes the file as it is now: the daemon started. */
+  /** Writes the file as it is now: the daemon started. From now on its modification time keeps moving. */
   open(): void {
     this.#write();
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
+    this.#heartbeat.unref();
   }
 
   /** The daemon is leaving: the last write. */
   close(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     this.#set({ connection: { ...this.#state.connection, state: 'stopped', since: this.#iso() } });
     this.flush();
   }
@@ -214,17 +236,36 @@ export class StateFile implements UpdateObserver {
   #write(): void {
     clearTimeout(this.#pendingWrite);
     this.#pendingWrite = undefined;
+    const content = JSON.stringify({ ...this.#state, updated_at: undefined });
+    if (content === this.#written) return;
     this.#lastWrite = this.#now();
     this.#state = { ...this.#state, updated_at: iso(this.#lastWrite) };
     const temporary = `${this.#path}.${process.pid}.tmp`;
     try {
       writeFileSync(temporary, `${JSON.stringify(this.#state, null, 2)}\n`, { mode: 0o644 });
       renameSync(temporary, this.#path);
+      this.#written = content;
     } catch (error) {
-      if (this.#warned) return;
-      this.#warned = true;
-      this.#logger.warn(`could not write the status file ${this.#path}: ${(error as Error).message}`);
+      this.#failed(error);
     }
+  }
+
+  /** Nothing changed for a while: only the modification time moves, telling `status` the daemon is alive. */
+  #beat(): void {
+    if (this.#now() - this.#lastWrite < this.#heartbeatMs / 2) return;
+    this.#lastWrite = this.#now();
+    const at = new Date(this.#lastWrite);
+    try {
+      utimesSync(this.#path, at, at);
+    } catch (error) {
+      this.#failed(error);
+    }
+  }
+
+  #failed(error: unknown): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.#logger.warn(`could not write the status file ${this.#path}: ${(error as Error).message}`);
   }
 
   #iso(): string {
@@ -250,16 +291,43 @@ export function readStateFile(dataDir: string): ReadState {
   try {
     const state = JSON.parse(text) as DaemonState;
     if (state?.format !== STATE_FORMAT) {
-      return { kind: 'unreadable', reason: `${path}: unknown format ${JSON.stringify(state?.format)}` };
+      return {
+        kind: 'unreadable',
+        reason: `${path}: unknown format ${shown(JSON.stringify(state?.format) ?? '')}`,
+      };
     }
-    return { kind: 'ok', state };
+    // Whoever wrote it (an older daemon, anyone who can write data_dir), no string of it reaches a terminal raw.
+    return { kind: 'ok', state: printable(state) as DaemonState };
   } catch (error) {
     return { kind: 'unreadable', reason: `${path}: ${(error as Error).message}` };
   }
 }
 
 function ref(firmware: { uuid?: string; version?: string }): FirmwareRef {
-  return { uuid: firmware.uuid ?? null, version: firmware.version ?? null };
+  return {
+    uuid: firmware.uuid === undefined ? null : value(firmware.uuid),
+    version: firmware.version === undefined ? null : value(firmware.version),
+  };
+}
+
+/** One value from outside (a uuid, a version, an identifier), as the file holds it. */
+function value(text: string): string {
+  return shown(redact(text), VALUE_MAX_CHARS);
+}
+
+/** A reason or a note, as the file holds it. */
+function text(reason: string): string {
+  return shown(redact(reason), REASON_MAX_CHARS);
+}
+
+/** Every string of a parsed file escaped and bounded. */
+function printable(parsed: unknown): unknown {
+  if (typeof parsed === 'string') return shown(parsed, REASON_MAX_CHARS);
+  if (Array.isArray(parsed)) return parsed.map(printable);
+  if (typeof parsed === 'object' && parsed !== null) {
+    return Object.fromEntries(Object.entries(parsed).map(([key, each]) => [shown(key), printable(each)]));
+  }
+  return parsed;
 }
 
 function iso(ms: number): string {

@@ -1,5 +1,7 @@
+import { boundLength, shown } from '@nerves-hub-link/message-text';
+import { isJournalStream, SYSLOG_PRIORITY } from './journal-stream.js';
+import { LOG_FIELDS_MAX_CHARS, LOG_MESSAGE_MAX_CHARS } from './log-bounds.js';
 import { redact } from './redact.js';
-import { boundLength, LOG_FIELDS_MAX_CHARS, LOG_MESSAGE_MAX_CHARS, shown } from './untrusted-text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -37,6 +39,11 @@ export interface LoggerOptions {
   readonly isTTY?: boolean;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Whether the stream is journald's: then every line starts with its syslog priority (`<4>` for a warning), which
+   * journald takes as the entry's priority. @default true when the stream is stderr and `$JOURNAL_STREAM` names it
+   */
+  readonly journal?: boolean;
 }
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -50,6 +57,8 @@ export function createLogger(options: LoggerOptions = {}): DaemonLogger {
   const now = options.now ?? Date.now;
   const secrets = new Set<string>();
   const live = format === 'human' && (options.isTTY ?? stream.isTTY) === true;
+  const journal = options.journal ?? (stream === process.stderr && isJournalStream(2));
+  const prefix = (level: LogLevel) => (journal ? `<${SYSLOG_PRIORITY[level]}>` : '');
   /** The live progress line as drawn last, while one is shown. */
   let progressLine: string | undefined;
 
@@ -66,7 +75,7 @@ export function createLogger(options: LoggerOptions = {}): DaemonLogger {
     if (format === 'json') {
       // JSON escapes control characters itself; strings are still bounded.
       const record = { time: new Date(now()).toISOString(), level, msg: message, ...fields };
-      stream.write(`${clean(JSON.stringify(record, jsonValue))}\n`);
+      stream.write(`${prefix(level)}${clean(JSON.stringify(record, jsonValue))}\n`);
       return;
     }
     const time = new Date(now()).toISOString().slice(11, 23);
@@ -75,7 +84,7 @@ export function createLogger(options: LoggerOptions = {}): DaemonLogger {
         ? ` ${printed(formatFields(fields), LOG_FIELDS_MAX_CHARS)}`
         : '';
     stream.write(
-      `${time} ${level.toUpperCase().padEnd(5)} ${printed(message, LOG_MESSAGE_MAX_CHARS)}${extra}\n`,
+      `${prefix(level)}${time} ${level.toUpperCase().padEnd(5)} ${printed(message, LOG_MESSAGE_MAX_CHARS)}${extra}\n`,
     );
     if (progressLine !== undefined) stream.write(progressLine);
   }

@@ -1,4 +1,4 @@
-import { escapeControl } from './untrusted-text.js';
+import { escapeControl } from '@nerves-hub-link/message-text';
 
 /**
  * Text from outside the daemon (a hook's output, a server string) made safe to put into a status reason, a log

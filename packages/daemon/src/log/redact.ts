@@ -1,9 +1,8 @@
 /**
  * The last line of defence before text leaves the process (log sink, status reasons sent to the server):
- * the packages already build their messages from redacted values, this catches what slipped through.
+ * the packages already build their messages from redacted values, this catches what slipped through. A URL
+ * named on purpose is shown with message-text's `redactUrl` (scheme, host and path).
  */
-
-import { boundLength, VALUE_MAX_CHARS } from './untrusted-text.js';
 
 // Runs of text between spaces and quotes, each checked for URLs with a query string: the query of a pre-signed
 // firmware URL is a credential. Matched per run rather than with one pattern over the whole text, whose
@@ -59,17 +58,4 @@ function redactUrlQueries(word: string): string {
     URL_START.lastIndex = end;
   }
   return result + word.slice(copied);
-}
-
-/**
- * Scheme, host and path of a URL, for logs and status reasons: a query string may be a credential. A long one is
- * cut (with its length noted); a parsed URL holds no control characters.
- */
-export function redactedEndpoint(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return boundLength(`${parsed.protocol}//${parsed.host}${parsed.pathname}`, VALUE_MAX_CHARS);
-  } catch {
-    return '<invalid url>';
-  }
 }

@@ -35,3 +35,18 @@ export const OFFER_REUSE_LIMIT_MS = 23 * 3_600_000;
  * with a fresh URL and a record of the deployment. The device asks again on its own only this much later.
  */
 export const DEPLOYMENT_REOFFER_GRACE_MS = 3 * 60_000;
+
+/**
+ * The most the device tells NervesHub about one firmware (uuid) within a sliding minute, whatever the server
+ * pushes and the hooks answer. `offers`: offers answered (each `received`, which NervesHub counts as an update
+ * attempt, then one final status); a further offer of the same firmware within the minute gets no status at all, so
+ * it counts nothing (as an offer during a running update). `started`: one per download connection (each attempt,
+ * each redirect hop), at most this many; more connections are not reported. So at most 2 × 2 + 4 = 8 statuses per
+ * update per minute, and at most 2 attempts: NervesHub's failure rate is 5 attempts within 180 s
+ * (nerves_hub_web lib/nerves_hub/devices/updates.ex failure_rate_met?), which a device's own answers never reach
+ * with the 5-minute floor of a re-ask (config/values/delay-bounds.ts).
+ */
+export const STATUS_BOUND = { windowMs: 60_000, offers: 2, started: 4 } as const;
+
+/** How many firmware uuids the status bound keeps counts of; a server that offers more, new ones, is its own flood. */
+export const STATUS_BOUND_MAX_UPDATES = 64;

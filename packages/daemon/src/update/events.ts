@@ -50,8 +50,6 @@ export type UpdateEvent =
       readonly reason?: string;
       /** `rescheduled`: when to offer it again, in milliseconds (NervesHub's `delay_for`). */
       readonly delayMs?: number;
-      /** Answered while a written firmware waits for its reboot: that update stays the device's current one. */
-      readonly whileAwaitingReboot: boolean;
       /** The status reporter calls this once the status has left the socket, or when it could not be queued. */
       readonly settled: () => void;
     }

@@ -1,6 +1,6 @@
 import type { FirmwareErrorCode } from '@nerves-hub-link/firmware';
-import { redact, redactedEndpoint } from '../log/redact.js';
-import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
+import { REASON_MAX_CHARS, redactUrl, shown } from '@nerves-hub-link/message-text';
+import { redact } from '../log/redact.js';
 import { REASON_PREFIX } from './constants.js';
 
 /** A firmware URL refused by its host; what a 401 or 403 of any firmware request is reported as. */
@@ -41,7 +41,7 @@ export function classifyFailure(error: unknown, firmwareUrl: string): Failure {
     const shownStatus = status ? `HTTP ${status}` : 'HTTP 401/403';
     return {
       reason: shown(
-        `${REASON_PREFIX.download}the firmware host refused the URL with ${shownStatus} (${redactedEndpoint(firmwareUrl)}); ` +
+        `${REASON_PREFIX.download}the firmware host refused the URL with ${shownStatus} (${redactUrl(firmwareUrl)}); ` +
           `NervesHub signs each firmware URL for 24 h, so check the firmware storage's credentials and permissions and the server's clock`,
         REASON_MAX_CHARS,
       ),

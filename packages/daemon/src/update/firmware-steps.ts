@@ -3,9 +3,11 @@ import type { ServerPinCheck, TlsOptions } from '@nerves-hub-link/auth';
 import { applyFirmware, downloadFirmware, verifyFirmware } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
 import { formatByteRate } from '../config/values/byte-rate.js';
+import { childEnvironment } from '../link/child-environment.js';
 import { interfaceForAddress } from '../link/network-interface.js';
 import type { ProxySettings } from '../link/proxy-route.js';
 import type { Logger } from '../log/logger.js';
+import { type Clock, SYSTEM_CLOCK, waitOn } from '../runtime/clock.js';
 import { favouringSpeed } from '../runtime/memory-mode.js';
 import { downloadFolder } from './download-folder.js';
 import type { UpdateSteps } from './steps.js';
@@ -22,18 +24,24 @@ export interface FirmwareStepsOptions {
   /** The fwup public keys known when a step runs: the configured ones, else those the server sent. */
   readonly publicKeys: () => readonly string[];
   readonly logger: Logger;
+  /** The wait between download attempts. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 /**
  * The steps of an update done by the firmware package: the download (into data_dir, with the config's retries,
- * proxy, pins and rate cap), `fwup -V`, `fwup -a`, and removing the file. V8 favours speed while it downloads.
+ * proxy, pins and rate cap), `fwup -V` (stopped with the update's signal), `fwup -a` (never stopped), and removing
+ * the file. V8 favours speed while it downloads. fwup gets the daemon's environment without proxy credentials,
+ * plus `fwup.env`.
  */
 export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
   const { config, devpath, ca, proxy, checkServerIdentity, publicKeys, logger } = options;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   const { maxBytesPerSecond } = config.download;
   const directory = downloadFolder(config.dataDir);
   /** The space of the last file removed, until the kernel has given it back (see `discard`). */
   let releasing: Promise<void> = Promise.resolve();
+  const fwupEnv = () => ({ ...childEnvironment(process.env), ...config.fwup.env });
   return {
     download: (offer, { signal, onProgress, onConnection }) =>
       favouringSpeed(async () => {
@@ -59,6 +67,8 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
             maxAttempts: config.download.maxAttempts,
             idleTimeoutMs: config.download.idleTimeoutMs,
           },
+          waitBeforeRetry: (delayMs: number, waitSignal: AbortSignal | undefined) =>
+            waitOn(clock, delayMs, waitSignal),
           proxy: proxy.routeFor,
           ...(checkServerIdentity ? { checkServerIdentity } : {}),
           ...(maxBytesPerSecond !== undefined ? { maxBytesPerSecond } : {}),
@@ -66,12 +76,13 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
         });
         return result.path;
       }),
-    async verify(path) {
+    async verify(path, { signal }) {
       await verifyFirmware({
         fwupPath: config.fwup.path,
         file: path,
         publicKeys: publicKeys(),
-        env: config.fwup.env,
+        env: fwupEnv(),
+        signal,
       });
     },
     async apply(path, { onProgress }) {
@@ -83,7 +94,7 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
         publicKeys: publicKeys(),
         noUnmount: config.fwup.noUnmount,
         extraArgs: config.fwup.extraOptions,
-        env: config.fwup.env,
+        env: fwupEnv(),
         hangTimeoutMs: config.fwup.timeoutMs,
         onProgress,
         onWarning: (message: string) => logger.info(`fwup: ${message}`),

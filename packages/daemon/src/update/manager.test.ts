@@ -1,5 +1,7 @@
+import { ManualClock } from '@nerves-hub-link/test-server/testing';
 import { describe, expect, it } from 'vitest';
-import { REPEATED_FAILURES } from './constants.js';
+import type { Clock } from '../runtime/clock.js';
+import { REPEATED_FAILURES, STATUS_BOUND } from './constants.js';
 import type { UpdateFacts } from './facts.js';
 import { UpdateManager, type UpdateManagerOptions } from './manager.js';
 import { recordUpdates, type UpdateObserver } from './observer.js';
@@ -39,8 +41,16 @@ function setup(options: SetupOptions = {}) {
   const held: Array<() => void> = [];
   const discarded: string[] = [];
   const applied: string[] = [];
+  const logs: string[] = [];
   let downloads = 0;
-  let clock = 1_000_000;
+  const clock = new ManualClock({ startAt: 1_000_000, frozen: true });
+  // A wall clock that NTP (or a bad RTC) steps, either way; timers are not moved by a step.
+  let wallStepMs = 0;
+  const managerClock: Clock = {
+    now: () => clock.now() + wallStepMs,
+    setTimeout: (callback, delayMs) => clock.setTimeout(callback, delayMs),
+    clearTimeout: (timer) => clock.clearTimeout(timer),
+  };
   const keys = options.keys ?? [KEY];
   const {
     keys: _keys,
@@ -75,7 +85,8 @@ function setup(options: SetupOptions = {}) {
     downloads++;
     return download(offer, downloadOptions);
   };
-  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const log = (message: string) => logs.push(message);
+  const logger = { debug: log, info: log, warn: log, error: log };
   const managerOptions: UpdateManagerOptions = {
     steps,
     listeners: [
@@ -98,7 +109,7 @@ function setup(options: SetupOptions = {}) {
     allowUnsigned: allowUnsigned ?? false,
     keysWaitMs: keysWaitMs ?? 50,
     onApplied: (offer) => applied.push(offer.uuid),
-    now: () => clock,
+    clock: managerClock,
     ...(policy ? { policy } : {}),
     ...(graceMs !== undefined ? { deploymentReofferGraceMs: graceMs } : {}),
   };
@@ -122,9 +133,14 @@ function setup(options: SetupOptions = {}) {
     keys,
     settle,
     untilPhase,
+    logs,
+    clock,
     downloads: () => downloads,
-    advance: (ms: number) => {
-      clock += ms;
+    /** Moves the clock, calling the re-asks that fall due. */
+    advance: (ms: number) => clock.advance(ms),
+    /** Steps the wall clock the manager reads (as NTP does), without moving its timers. */
+    stepWallClock: (ms: number) => {
+      wallStepMs += ms;
     },
     releaseHeld: () => {
       for (const onSent of held.splice(0)) onSent();
@@ -300,6 +316,9 @@ describe('UpdateManager', () => {
       t.manager.offer(OFFER);
       await t.untilPhase('awaiting-keys');
       expect(t.manager.currentlyDownloadingUuid).toBe('new-uuid');
+      t.advance(49);
+      expect(t.manager.phase).toBe('awaiting-keys');
+      t.advance(1);
       await t.settle();
       expect(t.downloads()).toBe(0);
       const statuses = t.statuses();
@@ -411,12 +430,12 @@ describe('UpdateManager', () => {
         },
       });
 
-    it('tries every offer at once: no hidden cooldown', async () => {
+    it(`tries every offer at once (within ${STATUS_BOUND.offers} a minute): no hidden cooldown`, async () => {
       const t = failing();
       for (let i = 0; i < REPEATED_FAILURES.count; i++) {
         t.manager.offer(OFFER);
         await t.settle();
-        t.advance(1_000);
+        t.advance(STATUS_BOUND.windowMs / STATUS_BOUND.offers);
       }
       expect(t.downloads()).toBe(REPEATED_FAILURES.count);
     });
@@ -449,6 +468,28 @@ describe('UpdateManager', () => {
       t.manager.offer(OFFER);
       await t.settle();
       expect(t.downloads()).toBe(REPEATED_FAILURES.count + 2);
+    });
+
+    it('failures while the clock was years ahead do not count once it is set back (NTP after a bad RTC)', async () => {
+      const t = failing();
+      const fourYears = 4 * 365 * 86_400_000;
+      t.stepWallClock(fourYears);
+      for (let i = 0; i < REPEATED_FAILURES.count; i++) {
+        t.manager.offer(OFFER);
+        await t.settle();
+        t.advance(STATUS_BOUND.windowMs / STATUS_BOUND.offers);
+      }
+      t.stepWallClock(-fourYears);
+      const before = t.statuses().length;
+      t.manager.offer(OFFER);
+      await t.settle();
+      expect(t.downloads()).toBe(REPEATED_FAILURES.count + 1);
+      expect(
+        t
+          .statuses()
+          .slice(before)
+          .map((payload) => payload.status),
+      ).toEqual(['received', 'failed']);
     });
   });
 });
@@ -503,7 +544,6 @@ function recordingObserver() {
   return { observer, events, next: () => next };
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MANUAL = { ...OFFER, deployment_id: null };
 
 describe('operator decisions', () => {
@@ -525,23 +565,25 @@ describe('operator decisions', () => {
   });
 
   it('reschedule of a manual push: rescheduled with an integer delay_for, then the device asks again itself and applies', async () => {
-    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 40, reason: 'busy' }]);
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 600_000, reason: 'busy' }]);
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(MANUAL);
     await t.settle();
     expect(t.statuses()).toEqual([
       { status: 'received' },
-      { status: 'rescheduled', delay_for: 40, reason: 'busy' },
+      { status: 'rescheduled', delay_for: 600_000, reason: 'busy' },
     ]);
     expect(t.manager.currentlyDownloadingUuid).toBeNull();
     expect(watch.next()).toMatchObject({
       update: { uuid: 'new-uuid' },
-      localRetryAt: 1_000_040,
+      localRetryAt: 1_600_000,
       note: expect.stringMatching(/asks again itself/),
     });
     expect(watch.next()?.at).toBeUndefined();
-    await wait(120);
+    t.advance(599_999);
+    expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(1);
+    t.advance(1);
     await t.settle();
     expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(2);
     expect(t.statuses().map((status) => status.status)).toEqual([
@@ -555,24 +597,25 @@ describe('operator decisions', () => {
   });
 
   it('reschedule of a deployment offer: the server offers it again when its block ends; the device waits longer', async () => {
-    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 20, reason: 'later' }]);
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 600_000, reason: 'later' }]);
     const watch = recordingObserver();
-    const t = setup({ policy, observer: watch.observer, graceMs: 150 });
+    const t = setup({ policy, observer: watch.observer, graceMs: 180_000 });
     t.manager.offer(OFFER);
     await t.settle();
-    expect(watch.next()).toMatchObject({ at: 1_000_020, localRetryAt: 1_000_170 });
-    await wait(60);
+    expect(watch.next()).toMatchObject({ at: 1_600_000, localRetryAt: 1_780_000 });
+    t.advance(700_000);
     expect(calls).toEqual(['decide new-uuid']);
     // The server offers it again: that offer is decided, and the device's own re-ask is off.
     t.manager.offer(OFFER);
     await t.settle();
-    await wait(200);
+    t.advance(600_000);
+    expect(t.clock.pending().length).toBe(0);
     expect(calls.filter((call) => call.startsWith('decide'))).toHaveLength(2);
     expect(t.applied).toEqual(['new-uuid']);
   });
 
   it('another offer replaces a rescheduled one', async () => {
-    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 30, reason: 'later' }]);
+    const { policy, calls } = scriptedPolicy([{ kind: 'reschedule', delayMs: 300_000, reason: 'later' }]);
     const watch = recordingObserver();
     const t = setup({ policy, observer: watch.observer });
     t.manager.offer(MANUAL);
@@ -581,7 +624,7 @@ describe('operator decisions', () => {
     t.manager.offer({ ...MANUAL, firmware_meta: { uuid: 'other-uuid' } });
     expect(watch.next()).toBeUndefined();
     await t.settle();
-    await wait(80);
+    t.advance(600_000);
     expect(calls.filter((call) => call.startsWith('decide'))).toEqual([
       'decide new-uuid',
       'decide other-uuid',
@@ -623,7 +666,7 @@ describe('operator decisions', () => {
   it('before_apply may reschedule: the checked file is removed and fwup does not run', async () => {
     let applies = 0;
     const { policy, calls } = scriptedPolicy([], {
-      beforeApply: { kind: 'reschedule', delayMs: 60_000, reason: 'recording in progress' },
+      beforeApply: { kind: 'reschedule', delayMs: 900_000, reason: 'recording in progress' },
     });
     const t = setup({
       policy,
@@ -636,7 +679,7 @@ describe('operator decisions', () => {
     expect(t.statuses().map((status) => status.status)).toEqual(['received', 'started', 'rescheduled']);
     expect(t.statuses().at(-1)).toEqual({
       status: 'rescheduled',
-      delay_for: 60_000,
+      delay_for: 900_000,
       reason: 'recording in progress',
     });
     expect(calls).toContain('before_apply /data/new.fw');
@@ -665,20 +708,20 @@ describe('operator decisions', () => {
     expect(t.manager.applied?.uuid).toBe('new-uuid');
   });
 
-  it('while a written firmware waits for its reboot, any offer is answered received + ignored', async () => {
+  it('while a written firmware waits for its reboot, no offer is answered: no attempt, no penalty box', async () => {
     const t = setup();
     t.manager.offer(OFFER);
     await t.settle();
     expect(t.manager.phase).toBe('awaiting-reboot');
+    const before = t.statuses().length;
     t.manager.offer({ ...OFFER, firmware_meta: { uuid: 'newer-uuid' } });
-    expect(t.statuses().slice(-2)).toEqual([
-      { status: 'received' },
-      {
-        status: 'ignored',
-        reason: 'firmware new-uuid is written and runs after the next reboot; no other update until then',
-      },
-    ]);
+    t.manager.offer(OFFER);
+    expect(t.statuses()).toHaveLength(before);
     expect(t.downloads()).toBe(1);
+    expect(t.manager.applied?.uuid).toBe('new-uuid');
+    expect(t.logs).toContain(
+      'update newer-uuid not answered: firmware new-uuid is written and runs after the next reboot; no other update until then (no status: NervesHub counts no attempt and offers it again after the reboot)',
+    );
   });
 
   it('a stop while the operator decides: no status after received, and the next join names no update', async () => {
@@ -704,5 +747,89 @@ describe('operator decisions', () => {
     expect(t.manager.currentlyDownloadingUuid).toBeNull();
     expect(t.downloads()).toBe(0);
     expect(watch.events.at(-1)).toBe('dropped');
+  });
+});
+
+describe('bounds on what NervesHub hears', () => {
+  it('a reschedule shorter than 5 minutes waits 5 minutes, and says so; the hook is not asked sooner', async () => {
+    const { policy, calls } = scriptedPolicy([
+      { kind: 'reschedule', delayMs: 1, reason: 'busy' },
+      { kind: 'reschedule', delayMs: 0, reason: 'busy' },
+    ]);
+    const t = setup({ policy });
+    t.manager.offer(MANUAL);
+    await t.settle();
+    expect(t.statuses()).toEqual([
+      { status: 'received' },
+      { status: 'rescheduled', delay_for: 300_000, reason: 'busy' },
+    ]);
+    expect(t.logs).toContain(
+      'update new-uuid (1.1.0): the delay of a rescheduled offer, 1 ms, was raised to 5 min (the shortest reschedule the device sends NervesHub and asks again after)',
+    );
+    t.advance(299_999);
+    await t.settle();
+    expect(calls).toHaveLength(1);
+    t.advance(1);
+    await t.settle();
+    expect(calls).toHaveLength(2);
+    expect(t.statuses().at(-1)).toEqual({ status: 'rescheduled', delay_for: 300_000, reason: 'busy' });
+  });
+
+  it('a reschedule longer than 30 days is cut to 30 days, and says so', async () => {
+    const { policy } = scriptedPolicy([
+      { kind: 'reschedule', delayMs: 40 * 86_400_000, reason: 'next quarter' },
+    ]);
+    const t = setup({ policy });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.statuses().at(-1)).toEqual({
+      status: 'rescheduled',
+      delay_for: 30 * 86_400_000,
+      reason: 'next quarter',
+    });
+    expect(t.logs.some((line) => line.includes('40 d, was cut to 30 d'))).toBe(true);
+  });
+
+  it(`answers at most ${STATUS_BOUND.offers} offers of one firmware a minute; the others get no status at all`, async () => {
+    const { policy } = scriptedPolicy(
+      Array.from({ length: 100 }, () => ({ kind: 'ignore', reason: 'no' }) as const),
+    );
+    const t = setup({ policy });
+    for (let second = 0; second < 120; second++) {
+      t.manager.offer(MANUAL);
+      await t.settle();
+      t.advance(1_000);
+    }
+    const statuses = t.statuses();
+    // Two in the first minute, two in the second: received + ignored each.
+    expect(statuses.filter((status) => status.status === 'received')).toHaveLength(4);
+    expect(statuses).toHaveLength(8);
+    // Another firmware is not held back by it.
+    t.manager.offer({ ...MANUAL, firmware_meta: { uuid: 'other-uuid' } });
+    await t.settle();
+    expect(t.statuses()).toHaveLength(10);
+    const notAnswered = t.logs.filter((line) =>
+      line.startsWith('update new-uuid not answered: it was answered 2 times'),
+    );
+    expect(notAnswered).toHaveLength(116);
+  });
+
+  it(`reports at most ${STATUS_BOUND.started} download connections of one update a minute`, async () => {
+    const t = setup({
+      download: async (_offer, { onConnection }) => {
+        for (let i = 0; i < 12; i++) onConnection({ networkInterface: 'eth0' });
+        return '/data/new.fw';
+      },
+    });
+    t.manager.offer(OFFER);
+    await t.settle();
+    expect(t.statuses().map((status) => status.status)).toEqual([
+      'received',
+      'started',
+      'started',
+      'started',
+      'started',
+      'completed',
+    ]);
   });
 });

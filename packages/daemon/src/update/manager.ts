@@ -1,11 +1,19 @@
+import { boundDelay, DELAY_USES, describeBound } from '../config/values/delay-bounds.js';
 import type { Logger } from '../log/logger.js';
-import { DEPLOYMENT_REOFFER_GRACE_MS, SERVER_KEYS_WAIT_MS } from './constants.js';
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
+import {
+  DEPLOYMENT_REOFFER_GRACE_MS,
+  SERVER_KEYS_WAIT_MS,
+  STATUS_BOUND,
+  STATUS_BOUND_MAX_UPDATES,
+} from './constants.js';
 import type { UpdateEvent, UpdateListener } from './events.js';
 import { describeUpdate, type UpdateFacts, updateFacts } from './facts.js';
 import type { Failure } from './failure-reason.js';
 import { parseUpdateOffer, type UpdateOffer } from './offer.js';
 import { gateOffer, type OfferVerdict } from './offer-gate.js';
 import { APPLY_EVERYTHING, type UpdatePolicy } from './policy.js';
+import { RecentCounts } from './recent-counts.js';
 import { RepeatedFailures } from './repeated-failures.js';
 import { Rescheduler, type WaitingOffer } from './rescheduler.js';
 import { type RunOutcome, runUpdate } from './run.js';
@@ -35,7 +43,10 @@ export interface UpdateManagerOptions {
   readonly keysWaitMs?: number;
   /** @default DEPLOYMENT_REOFFER_GRACE_MS */
   readonly deploymentReofferGraceMs?: number;
-  readonly now?: () => number;
+  /** A firmware written before a restart that still waits for its reboot: the manager starts there. */
+  readonly written?: UpdateFacts;
+  /** The time of offers and failures, and the timers of the keys wait and of re-asks. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 const STOPPED = Symbol('stopped');
@@ -46,15 +57,24 @@ const STOPPED = Symbol('stopped');
  * `rescheduled` with `delay_for`, and the device asks again when the time comes, unless the server offers
  * something first. A stop before the apply reports nothing: NervesHub offers the update again after the restart,
  * and no attempt is counted against the device. Every step is told to the listeners, as one stream of events.
+ *
+ * Whatever the server pushes and the operator's hooks answer, NervesHub hears a bounded amount: every reschedule
+ * waits at least 5 minutes (DELAY_USES.offer, applied here, logged when it changes the delay), and at most
+ * STATUS_BOUND.offers offers of one firmware are answered within a minute (a further one gets no status).
  */
 export class UpdateManager {
   readonly #options: UpdateManagerOptions;
+  readonly #clock: Clock;
   readonly #now: () => number;
   readonly #policy: UpdatePolicy;
   readonly #keys: SigningKeys;
   readonly #failures: RepeatedFailures;
   readonly #unsent = new UnsentFinalStatuses();
   readonly #rescheduler: Rescheduler;
+  /** Offers answered per firmware within the last minute (STATUS_BOUND). */
+  readonly #answered: RecentCounts;
+  /** Offers left unanswered per firmware within the last minute, so only the first is logged at info. */
+  readonly #unanswered: RecentCounts;
   #phase: 'idle' | UpdateStage = 'idle';
   #current: UpdateOffer | undefined;
   #facts: UpdateFacts | undefined;
@@ -67,17 +87,25 @@ export class UpdateManager {
 
   constructor(options: UpdateManagerOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#now = () => this.#clock.now();
     this.#policy = options.policy ?? APPLY_EVERYTHING;
-    this.#keys = new SigningKeys(options.publicKeys);
+    this.#keys = new SigningKeys(options.publicKeys, this.#clock);
     this.#failures = new RepeatedFailures(this.#now);
+    const counts = { windowMs: STATUS_BOUND.windowMs, maxKeys: STATUS_BOUND_MAX_UPDATES, now: this.#now };
+    this.#answered = new RecentCounts(counts);
+    this.#unanswered = new RecentCounts(counts);
     this.#rescheduler = new Rescheduler({
       logger: options.logger,
-      now: this.#now,
+      clock: this.#clock,
       deploymentReofferGraceMs: options.deploymentReofferGraceMs ?? DEPLOYMENT_REOFFER_GRACE_MS,
       emit: (event) => this.#emit(event),
       askAgain: (waiting) => this.#askAgain(waiting),
     });
+    if (options.written) {
+      this.#facts = options.written;
+      this.#enter('awaiting-reboot');
+    }
   }
 
   get phase(): 'idle' | UpdateStage {
@@ -85,12 +113,13 @@ export class UpdateManager {
   }
 
   /**
-   * For the join: the uuid of the update running now, else of one whose final status is still waiting to be
-   * sent. Either way the server must keep that update's record, so the status lands on it instead of on an empty
+   * For the join: the uuid of the update running now (or written and waiting for its reboot, also after a
+   * restart), else of one whose final status is still waiting to be sent. Either way the server must keep that update's record, so the status lands on it instead of on an empty
    * one (a join without the uuid deletes the record, nerves_hub_web device_link.ex maybe_clear_inflight_update).
    */
   get currentlyDownloadingUuid(): string | null {
     if (this.#phase !== 'idle' && this.#current) return this.#current.uuid;
+    if (this.#phase === 'awaiting-reboot' && this.#facts) return this.#facts.uuid;
     return this.#unsent.newest;
   }
 
@@ -133,16 +162,17 @@ export class UpdateManager {
     const verdict = gateOffer(offer, facts, {
       closed: this.#closed,
       phase: this.#phase,
-      currentUuid: this.#current?.uuid,
+      currentUuid: this.#current?.uuid ?? this.#facts?.uuid,
       runningUuid: this.#options.runningUuid,
       recentFailures: this.#failures.count(offer.uuid),
       now: this.#now(),
       firmwareGuard: () => this.#options.firmwareGuard?.(offer, facts),
     });
     if (verdict.kind === 'unanswered') {
-      logger.info(`update ${offer.uuid} ignored: ${verdict.why}`);
+      logger.info(`update ${offer.uuid} not answered: ${verdict.why}`);
       return;
     }
+    if (!this.#mayAnswer(offer.uuid)) return;
     // Whatever the server offers now replaces an offer the device was going to ask about again.
     this.#rescheduler.cancel();
     if (verdict.kind === 'start') {
@@ -150,9 +180,29 @@ export class UpdateManager {
       return;
     }
     this.#emit({ type: 'received', update: facts });
-    this.#finish(facts, verdict.status, verdict, verdict.whileAwaitingReboot);
-    if (verdict.nextAttempt) this.#emit({ type: 'next-attempt', attempt: verdict.nextAttempt });
+    const delayMs = verdict.delayMs === undefined ? undefined : this.#boundedDelay(facts, verdict.delayMs);
+    this.#finish(facts, verdict.status, {
+      reason: verdict.reason,
+      ...(delayMs !== undefined ? { delayMs } : {}),
+    });
+    if (verdict.nextAttempt) {
+      // NervesHub's block ends when the delay sent ends.
+      const { nextAttempt } = verdict;
+      const attempt =
+        nextAttempt.at !== undefined && delayMs !== undefined
+          ? { ...nextAttempt, at: this.#now() + delayMs }
+          : nextAttempt;
+      this.#emit({ type: 'next-attempt', attempt });
+    }
     logger[verdict.log.level](verdict.log.message);
+  }
+
+  /** `delayMs` within the floor and ceiling of a rescheduled offer (DELAY_USES.offer); a change is logged. */
+  #boundedDelay(facts: UpdateFacts, delayMs: number): number {
+    const delay = boundDelay(delayMs, DELAY_USES.offer);
+    const bound = describeBound(delay, DELAY_USES.offer);
+    if (bound) this.#options.logger.warn(`update ${describeUpdate(facts)}: ${bound}`);
+    return delay.ms;
   }
 
   /** The server sent fwup public keys: an offer waiting for them goes on. */
@@ -233,10 +283,12 @@ export class UpdateManager {
         this.#finish(facts, 'ignored', outcome);
         logger.info(`update ${describeUpdate(facts)} ignored: ${outcome.reason}`);
         return;
-      case 'rescheduled':
-        this.#finish(facts, 'rescheduled', outcome);
-        this.#rescheduler.plan(waiting, outcome.delayMs, outcome.reason);
+      case 'rescheduled': {
+        const delayMs = this.#boundedDelay(facts, outcome.delayMs);
+        this.#finish(facts, 'rescheduled', { reason: outcome.reason, delayMs });
+        this.#rescheduler.plan(waiting, delayMs, outcome.reason);
         return;
+      }
       case 'failed':
         this.#fail(facts, outcome.failure);
         return;
@@ -252,8 +304,24 @@ export class UpdateManager {
 
   #askAgain(waiting: WaitingOffer): void {
     if (this.#closed || this.#phase !== 'idle') return;
+    if (!this.#mayAnswer(waiting.offer.uuid)) return;
     this.#options.logger.info(`update ${describeUpdate(waiting.facts)}: asking again, as rescheduled`);
     this.#start(waiting.offer, waiting.facts, waiting.receivedAt);
+  }
+
+  /**
+   * Whether an offer of `uuid` may be answered now (STATUS_BOUND.offers a minute); if so, it counts. One that may
+   * not is logged once a minute at info, then at debug: a server that floods offers must not flood the log.
+   */
+  #mayAnswer(uuid: string): boolean {
+    if (this.#answered.take(uuid, STATUS_BOUND.offers)) return true;
+    const { logger } = this.#options;
+    const first = this.#unanswered.take(uuid, 1);
+    logger[first ? 'info' : 'debug'](
+      `update ${uuid} not answered: it was answered ${STATUS_BOUND.offers} times within the last minute, ` +
+        'the most the device answers for one firmware (no status: NervesHub counts no attempt)',
+    );
+    return false;
   }
 
   #fail(facts: UpdateFacts, failure: Failure): void {
@@ -272,7 +340,6 @@ export class UpdateManager {
     facts: UpdateFacts,
     status: ResultStatus,
     details: { readonly reason?: string; readonly delayMs?: number } = {},
-    whileAwaitingReboot = false,
   ): void {
     this.#emit({
       type: 'finished',
@@ -280,7 +347,6 @@ export class UpdateManager {
       status,
       ...(details.delayMs !== undefined ? { delayMs: details.delayMs } : {}),
       ...(details.reason !== undefined ? { reason: details.reason } : {}),
-      whileAwaitingReboot,
       settled: this.#unsent.add(facts.uuid),
     });
   }

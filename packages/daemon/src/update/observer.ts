@@ -15,7 +15,6 @@ export interface UpdateObserver {
 
 /**
  * Keeps `observer` current from the update events: stages with whole percents, results, drops and next attempts.
- * An offer answered while a written firmware waits for its reboot is not recorded: the written one stays current.
  */
 export function recordUpdates(observer: UpdateObserver): UpdateListener {
   return (event) => {
@@ -27,7 +26,7 @@ export function recordUpdates(observer: UpdateObserver): UpdateListener {
         if (event.percent !== undefined) observer.stage(event.update, event.stage, Math.floor(event.percent));
         return;
       case 'finished':
-        if (!event.whileAwaitingReboot) observer.result(event.update, event.status, event.reason);
+        observer.result(event.update, event.status, event.reason);
         return;
       case 'dropped':
         observer.dropped();

@@ -24,7 +24,7 @@ export interface GateState {
 export type OfferVerdict =
   /** Start the update. */
   | { readonly kind: 'start' }
-  /** Not answered at all; logged as `update <uuid> ignored: <why>`. */
+  /** Not answered at all: no status, logged as `update <uuid> not answered: <why>`. */
   | { readonly kind: 'unanswered'; readonly why: string }
   /** Answered at once: `received`, then the final status. */
   | {
@@ -32,7 +32,6 @@ export type OfferVerdict =
       readonly status: 'ignored' | 'rescheduled';
       readonly reason: string;
       readonly delayMs?: number;
-      readonly whileAwaitingReboot: boolean;
       readonly nextAttempt?: NextAttempt;
       readonly log: { readonly level: 'info' | 'warn'; readonly message: string };
     };
@@ -41,21 +40,17 @@ export type OfferVerdict =
  * One update at a time, never the firmware already running, nothing that would overwrite the only known-good
  * firmware while the running one is unvalidated, and no tight loop on a firmware that keeps failing.
  * An offer while an update runs gets no status at all: it would land on the record of the update that is running.
+ * Nor does one while a written firmware waits for its reboot: writing another would overwrite the slot the next boot
+ * is to start, and `ignored` would put a deployment's device in the penalty box for as long as the reboot waits
+ * (a before_reboot that postpones, `reboot_policy = "never"`). With no status NervesHub counts no attempt, and
+ * offers the update again after the reboot (the join then names no update, and clears the record).
  */
 export function gateOffer(offer: UpdateOffer, facts: UpdateFacts, state: GateState): OfferVerdict {
   if (state.closed) return { kind: 'unanswered', why: 'the daemon is stopping' };
   if (state.phase === 'awaiting-reboot') {
-    // Writing another firmware now would overwrite the slot the next boot is to start.
-    const written = state.currentUuid;
     return {
-      kind: 'answered',
-      status: 'ignored',
-      reason: `firmware ${written} is written and runs after the next reboot; no other update until then`,
-      whileAwaitingReboot: true,
-      log: {
-        level: 'info',
-        message: `update ${offer.uuid} ignored: firmware ${written} waits for the reboot`,
-      },
+      kind: 'unanswered',
+      why: `firmware ${state.currentUuid} is written and runs after the next reboot; no other update until then (no status: NervesHub counts no attempt and offers it again after the reboot)`,
     };
   }
   if (state.phase !== 'idle') {
@@ -66,7 +61,6 @@ export function gateOffer(offer: UpdateOffer, facts: UpdateFacts, state: GateSta
       kind: 'answered',
       status: 'ignored',
       reason: `firmware ${offer.uuid} is already running`,
-      whileAwaitingReboot: false,
       log: { level: 'info', message: `update ${offer.uuid} ignored: it is the firmware already running` },
     };
   }
@@ -82,7 +76,6 @@ export function gateOffer(offer: UpdateOffer, facts: UpdateFacts, state: GateSta
       status: 'rescheduled',
       reason,
       delayMs: rescheduleMs,
-      whileAwaitingReboot: false,
       nextAttempt: {
         update: facts,
         ...(facts.deploymentId !== undefined ? { at: state.now + rescheduleMs } : {}),

@@ -176,3 +176,35 @@ describe('formatBytes', () => {
     ]);
   });
 });
+
+describe('ProgressDisplay with a bandwidth cap', () => {
+  it('never shows a rate above download.max_rate: a burst of one socket read shows the cap, marked', () => {
+    let clock = 0;
+    let out = '';
+    const stream = new PassThrough();
+    stream.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    const logger = createLogger({ stream, isTTY: true, now: () => clock });
+    const display = new ProgressDisplay({ logger, now: () => clock, maxBytesPerSecond: 64 * 1024 });
+    display.start('downloading', { uuid: 'u', totalBytes: 256 * 1024 });
+    // 80 KiB in the first 300 ms (the socket's read-ahead), then the cap.
+    clock += 300;
+    display.update('downloading', { percent: 31, bytes: 80 * 1024 });
+    expect(out.split('\r\x1b[K').at(-1)).toMatch(
+      / 80\.0 KiB of 256 KiB {2}64\.0 KiB\/s \(capped\) {2}ETA 0:03$/,
+    );
+    clock += 2_700;
+    display.update('downloading', { percent: 100, bytes: 256 * 1024 });
+    display.end('downloading', 'done');
+    expect(out).toMatch(
+      /download finished: 256 KiB in 3 s \(64\.0 KiB\/s, capped by download\.max_rate\)\n$/,
+    );
+    // The write is not capped: its rate is what it is.
+    display.start('applying', { uuid: 'u', totalBytes: 256 * 1024 });
+    clock += 100;
+    display.update('applying', { percent: 100 });
+    display.end('applying', 'done');
+    expect(out).toMatch(/apply finished: 256 KiB in 0\.1 s \(2\.5 MiB\/s\)\n$/);
+  });
+});

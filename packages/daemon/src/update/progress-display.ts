@@ -39,6 +39,12 @@ export interface ProgressDisplayOptions {
   readonly milestoneMs?: number;
   /** Shortest time between two redraws of the live line. @default 100 */
   readonly redrawMs?: number;
+  /**
+   * The download's bandwidth cap (download.max_rate), in bytes per second. The cap holds over time, but the bytes
+   * of one socket read arrive together (at the start, after each hold, at the end), so a rate measured over a
+   * short download comes out above it: where it would, the cap is shown, marked as such.
+   */
+  readonly maxBytesPerSecond?: number | undefined;
 }
 
 /** The rate is measured over the last few seconds, so a stall or a retry shows soon. */
@@ -62,6 +68,7 @@ export class ProgressDisplay implements ProgressSink {
   readonly #milestonePercent: number;
   readonly #milestoneMs: number;
   readonly #redrawMs: number;
+  readonly #cap: number | undefined;
   #current: StageState | undefined;
 
   constructor(options: ProgressDisplayOptions) {
@@ -70,6 +77,15 @@ export class ProgressDisplay implements ProgressSink {
     this.#milestonePercent = options.milestonePercent ?? 10;
     this.#milestoneMs = options.milestoneMs ?? 30_000;
     this.#redrawMs = options.redrawMs ?? 100;
+    this.#cap = options.maxBytesPerSecond;
+  }
+
+  /** The rate to show for `stage`: the measured one, or the cap where the measure comes out above it. */
+  #shownRate(stage: ProgressStage, measured: number): { rate: number; capped: boolean } {
+    if (stage !== 'downloading' || this.#cap === undefined || measured < this.#cap) {
+      return { rate: measured, capped: false };
+    }
+    return { rate: this.#cap, capped: true };
   }
 
   start(
@@ -133,17 +149,18 @@ export class ProgressDisplay implements ProgressSink {
     const seconds = Math.max((this.#now() - state.startedAt) / 1000, 0.001);
     if (state.totalBytes !== undefined && state.bytes < state.totalBytes) state.bytes = state.totalBytes;
     state.percent = 100;
-    const rate = state.bytes / seconds;
+    const { rate, capped } = this.#shownRate(state.stage, state.bytes / seconds);
     if (this.#logger.live) {
       // A person at a terminal reads a sentence; machines below get the same numbers as fields.
       this.#logger.info(
-        `${LABEL[state.stage]} finished: ${formatBytes(state.bytes)} in ${round1(seconds)} s (${formatBytes(rate)}/s)`,
+        `${LABEL[state.stage]} finished: ${formatBytes(state.bytes)} in ${round1(seconds)} s (${formatBytes(rate)}/s${capped ? ', capped by download.max_rate' : ''})`,
       );
       return;
     }
     this.#logger.info(`${LABEL[state.stage]} finished`, {
       ...this.#fields(state),
       rate: Math.round(rate),
+      ...(capped ? { capped: true } : {}),
       seconds: round1(seconds),
     });
   }
@@ -158,19 +175,19 @@ export class ProgressDisplay implements ProgressSink {
     const at = this.#now();
     if (!force && at - state.lastDrawAt < this.#redrawMs) return;
     state.lastDrawAt = at;
-    const rate = rateOf(state);
+    const { rate, capped } = this.#shownRate(state.stage, rateOf(state));
     const parts = [
       state.totalBytes !== undefined
         ? `${formatBytes(state.bytes)} of ${formatBytes(state.totalBytes)}`
         : formatBytes(state.bytes),
-      rate > 0 ? `${formatBytes(rate)}/s` : '',
+      rate > 0 ? `${formatBytes(rate)}/s${capped ? ' (capped)' : ''}` : '',
       eta(state, rate) ?? '',
     ].filter(Boolean);
     this.#logger.progress(LABEL[state.stage].padEnd(8), state.percent, parts.join('  '));
   }
 
   #fields(state: StageState): Record<string, unknown> {
-    const rate = rateOf(state);
+    const { rate, capped } = this.#shownRate(state.stage, rateOf(state));
     const remaining = etaSeconds(state, rate);
     return {
       uuid: state.uuid,
@@ -179,6 +196,7 @@ export class ProgressDisplay implements ProgressSink {
       bytes: state.bytes,
       ...(state.totalBytes !== undefined ? { total: state.totalBytes } : {}),
       rate: Math.round(rate),
+      ...(capped ? { capped: true } : {}),
       ...(remaining !== undefined && state.percent !== 100 ? { eta_s: remaining } : {}),
     };
   }

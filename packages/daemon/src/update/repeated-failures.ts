@@ -2,7 +2,8 @@ import { REPEATED_FAILURES } from './constants.js';
 
 /**
  * When each firmware failed on this device recently, for the tight-loop guard (REPEATED_FAILURES). Only failures
- * within the window are kept, so the map is never larger than what failed in the last minutes.
+ * within the window are kept (none later than now), so the map is never larger than what failed in the last
+ * minutes.
  */
 export class RepeatedFailures {
   readonly #now: () => number;
@@ -30,8 +31,11 @@ export class RepeatedFailures {
   }
 
   #recent(uuid: string): number[] {
-    const since = this.#now() - REPEATED_FAILURES.windowMs;
-    const recent = (this.#failures.get(uuid) ?? []).filter((at) => at > since);
+    const now = this.#now();
+    const since = now - REPEATED_FAILURES.windowMs;
+    // A failure "in the future" was recorded while the clock was ahead (no RTC, NTP not yet in): it says nothing
+    // of the last minutes, and kept it would hold the firmware back for as long as the clock was wrong.
+    const recent = (this.#failures.get(uuid) ?? []).filter((at) => at > since && at <= now);
     if (recent.length > 0) this.#failures.set(uuid, recent);
     else this.#failures.delete(uuid);
     return recent;

@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/values/duration.js';
 import type { Logger } from '../log/logger.js';
+import type { Clock, ClockTimer } from '../runtime/clock.js';
 import { OFFER_REUSE_LIMIT_MS } from './constants.js';
 import type { UpdateListener } from './events.js';
 import { describeUpdate, type UpdateFacts } from './facts.js';
@@ -15,7 +16,8 @@ export interface WaitingOffer {
 
 export interface ReschedulerOptions {
   readonly logger: Logger;
-  readonly now: () => number;
+  /** Its time and timers: a test moves them by hand. */
+  readonly clock: Clock;
   /** How long after a deployment's block ends the device waits for NervesHub's own re-offer. */
   readonly deploymentReofferGraceMs: number;
   /** Where the next attempt is told (`next-attempt` events). */
@@ -28,11 +30,11 @@ export interface ReschedulerOptions {
  * The next attempt of a rescheduled offer. NervesHub blocks a deployment's device until `delay_for` has passed
  * and offers the update again afterwards; it never re-offers a manual push, so for that the device's own re-ask is
  * the only one. The device re-uses an offer only while its firmware URL is still valid, and at most one offer
- * waits: any new offer replaces it.
+ * waits: any new offer replaces it. The delay has been bounded already (DELAY_USES.offer: at least 5 minutes).
  */
 export class Rescheduler {
   readonly #options: ReschedulerOptions;
-  #waiting: { readonly offer: WaitingOffer; readonly timer: NodeJS.Timeout } | undefined;
+  #waiting: { readonly offer: WaitingOffer; readonly timer: ClockTimer } | undefined;
 
   constructor(options: ReschedulerOptions) {
     this.#options = options;
@@ -42,7 +44,8 @@ export class Rescheduler {
   plan(waiting: WaitingOffer, delayMs: number, reason: string): void {
     const { logger, emit } = this.#options;
     const { facts, receivedAt } = waiting;
-    const now = this.#options.now();
+    const { clock } = this.#options;
+    const now = clock.now();
     const deployment = facts.deploymentId !== undefined;
     const graceMs = deployment ? this.#options.deploymentReofferGraceMs : 0;
     const localRetryAt = now + delayMs + graceMs;
@@ -57,7 +60,7 @@ export class Rescheduler {
       );
       return;
     }
-    const timer = setTimeout(() => this.#due(), localRetryAt - now);
+    const timer = clock.setTimeout(() => this.#due(), localRetryAt - now);
     timer.unref();
     this.#waiting = { offer: waiting, timer };
     const note = deployment
@@ -70,7 +73,7 @@ export class Rescheduler {
   /** The offer waiting is not asked about again (another offer came, or the daemon stops). */
   cancel(): void {
     if (!this.#waiting) return;
-    clearTimeout(this.#waiting.timer);
+    this.#options.clock.clearTimeout(this.#waiting.timer);
     this.#waiting = undefined;
     this.#options.emit({ type: 'next-attempt', attempt: undefined });
   }

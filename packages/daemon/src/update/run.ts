@@ -1,3 +1,4 @@
+import { REASON_MAX_CHARS, shown } from '@nerves-hub-link/message-text';
 import type { Logger } from '../log/logger.js';
 import { REASON_PREFIX } from './constants.js';
 import type { UpdateEvent } from './events.js';
@@ -44,12 +45,22 @@ const NO_KEYS =
   '(sent to devices that join without keys)';
 
 /**
- * The steps of one update, in order: the operator's decision (maintenance window, hooks.update_available),
+ * The steps of one update, in order (an offer whose size is not a size fails before any of them): the operator's decision (maintenance window, hooks.update_available),
  * before_download, the signing keys, the download (`started` per connection, progress), `fwup -V`, before_apply,
  * `fwup -a` (progress), `completed`, after_apply. Whatever ends it early, the downloaded file is removed.
  */
 export async function runUpdate(run: UpdateRun): Promise<RunOutcome> {
   const { offer, facts, signal, steps, policy, logger } = run;
+  // Cannot succeed: no decision nor hook is asked about it.
+  if (offer.sizeProblem) {
+    return {
+      kind: 'failed',
+      failure: {
+        reason: shown(`${REASON_PREFIX.download}${offer.sizeProblem}`, REASON_MAX_CHARS),
+        code: 'FW_SIZE_INVALID',
+      },
+    };
+  }
   let path: string | undefined;
   try {
     const decision = await policy.decide(facts, signal);

@@ -1,13 +1,17 @@
+import { type Clock, SYSTEM_CLOCK } from '../runtime/clock.js';
+
 /**
  * The fwup public keys an update is checked with, and a bounded wait for those the join asked NervesHub for: it
  * sends them after the join, usually before any offer, but nothing orders the two (nerves_hub_web device_link.ex).
  */
 export class SigningKeys {
   readonly #current: () => readonly string[];
+  readonly #clock: Clock;
   #arrived: (() => void) | undefined;
 
-  constructor(current: () => readonly string[]) {
+  constructor(current: () => readonly string[], clock: Clock = SYSTEM_CLOCK) {
     this.#current = current;
+    this.#clock = clock;
   }
 
   get available(): boolean {
@@ -23,12 +27,12 @@ export class SigningKeys {
   async wait(waitMs: number, signal: AbortSignal): Promise<boolean> {
     await new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         signal.removeEventListener('abort', done);
         this.#arrived = undefined;
         resolve();
       };
-      const timer = setTimeout(done, waitMs);
+      const timer = this.#clock.setTimeout(done, waitMs);
       signal.addEventListener('abort', done, { once: true });
       this.#arrived = () => {
         if (this.available) done();

@@ -1,7 +1,8 @@
-import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
-import { PROGRESS_MIN_INTERVAL_MS } from './constants.js';
+import { REASON_MAX_CHARS, shown } from '@nerves-hub-link/message-text';
+import { PROGRESS_MIN_INTERVAL_MS, STATUS_BOUND, STATUS_BOUND_MAX_UPDATES } from './constants.js';
 import type { UpdateListener } from './events.js';
 import type { InflightExpiry } from './inflight-expiry.js';
+import { RecentCounts } from './recent-counts.js';
 import type { ProgressStage, ResultStatus } from './stage.js';
 
 /**
@@ -98,10 +99,19 @@ export class StatusReporter {
 
 /**
  * What NervesHub hears of an update: `received` first (a new offer's progress starts from zero), `started` for
- * every download connection, `fwup_progress` while downloading and writing (100 when each is done), and the final
- * status, whose `settled` runs once it has left the socket.
+ * every download connection (at most STATUS_BOUND.started per update within a minute: a download retrying through
+ * redirects tells nothing new after the first few), `fwup_progress` while downloading and writing (100 when each
+ * is done), and the final status, whose `settled` runs once it has left the socket.
  */
-export function reportToServer(reporter: StatusReporter): UpdateListener {
+export function reportToServer(
+  reporter: StatusReporter,
+  options: { readonly now?: () => number } = {},
+): UpdateListener {
+  const started = new RecentCounts({
+    windowMs: STATUS_BOUND.windowMs,
+    maxKeys: STATUS_BOUND_MAX_UPDATES,
+    now: options.now ?? Date.now,
+  });
   return (event) => {
     switch (event.type) {
       case 'received':
@@ -109,6 +119,7 @@ export function reportToServer(reporter: StatusReporter): UpdateListener {
         reporter.status('received', {}, undefined, event.update.uuid);
         return;
       case 'connection':
+        if (!started.take(event.update.uuid, STATUS_BOUND.started)) return;
         reporter.status(
           'started',
           event.networkInterface ? { downloader_network_interface: event.networkInterface } : {},

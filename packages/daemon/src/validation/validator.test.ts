@@ -141,7 +141,7 @@ describe('FirmwareValidator', () => {
     expect(validator.status()).toMatchObject({ state: 'validated', revert_at: null });
     expect(() => stored()).toThrow();
     expect(world.logs).toContain(
-      `info the running firmware ${B.uuid} (2.0.0) is validated (validation.command (fwup -t validate)); told NervesHub`,
+      `info the running firmware ${B.uuid} (2.0.0) is validated (validation.command); told NervesHub`,
     );
   });
 

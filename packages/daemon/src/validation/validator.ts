@@ -5,10 +5,12 @@
  * leaves both to the application (nerves_hub_link only reports `firmware_validated` and polls every 10 s,
  * lib/nerves_hub_link/socket.ex); on a device without one, nothing else would.
  */
+
+import { REASON_MAX_CHARS, shown } from '@nerves-hub-link/message-text';
 import type { ValidationConfig } from '../config/sections/validation.js';
+import { boundDelay, DELAY_USES } from '../config/values/delay-bounds.js';
 import { formatDuration } from '../config/values/duration.js';
 import type { Logger } from '../log/logger.js';
-import { REASON_MAX_CHARS, shown } from '../log/untrusted-text.js';
 import type { UpdateFacts } from '../update/facts.js';
 import type { UpdateOffer } from '../update/offer.js';
 import type { OfferVerdict } from '../update/offer-gate.js';
@@ -171,10 +173,14 @@ export class FirmwareValidator {
     }
     if (this.#validated !== false || !this.active) return undefined;
     const remaining = this.#remainingMs();
-    const delayMs =
+    // Within the floor and ceiling of every reschedule (the update manager applies them too), so the reason says
+    // the delay that is sent.
+    const delayMs = boundDelay(
       remaining === undefined
         ? UNVALIDATED_DELAY_MS
-        : Math.min(Math.max(remaining + 60_000, 60_000), LONGEST_TIMER_MS);
+        : Math.min(Math.max(remaining + 60_000, 60_000), LONGEST_TIMER_MS),
+      DELAY_USES.offer,
+    ).ms;
     const reason =
       `firmware ${describe(running)} is not validated yet: writing the other slot now would overwrite the only ` +
       `known-good firmware; it ${this.#planWithDeadline()}; asking to be offered ${offer.uuid} again in ${formatDuration(delayMs)}`;
@@ -311,7 +317,7 @@ export class FirmwareValidator {
       }
       const state = await readState();
       if (state.validated !== false) {
-        this.#markValidated(`validation.command (${config.command.join(' ')})`);
+        this.#markValidated('validation.command');
         return;
       }
       this.#lastProblem = {
@@ -451,7 +457,6 @@ export class FirmwareValidator {
       kind: 'answered',
       status,
       reason,
-      whileAwaitingReboot: false,
       ...(reschedule
         ? {
             delayMs: reschedule.delayMs,

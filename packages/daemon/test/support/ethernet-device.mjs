@@ -2,14 +2,20 @@
 // server-view.test.ts): a test-server with a deployment group for ethernet devices only, and the bundled daemon
 // as a device connected over that interface. Prints the device page and the device's events as one JSON line.
 //
-//   node ethernet-device.mjs <bundle> <fixtures dir> <scratch dir>
+//   node ethernet-device.mjs <bundle> <scratch dir>
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fakeFwupPath, startTestServer } from '@nerves-hub-link/test-server';
+import {
+  deviceConfig,
+  fakeFwupPath,
+  firmwareEnvironment,
+  startTestServer,
+} from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 
-const [bundle, fixtures, root] = process.argv.slice(2);
+const [bundle, root] = process.argv.slice(2);
 const identifier = 'ethernet-device';
 // The backup run of the orchestrator brings the offer once the device has said which interface it uses.
 const server = await startTestServer({ orchestratorIntervalMs: 300 });
@@ -18,45 +24,28 @@ const timeout = setTimeout(() => {
   process.exit(2);
 }, 30_000);
 try {
-  server.addSigningKey(readFileSync(join(fixtures, 'fwup-key.pub'), 'utf8').trim());
-  const firmware = await server.addFirmware(join(fixtures, 'small-signed.fw'));
+  server.addSigningKey(readFileSync(smallFixtures.publicKey, 'utf8').trim());
+  const firmware = await server.addFirmware(smallFixtures.signed);
   const cert = await server.issueDeviceCertificate(identifier);
   mkdirSync(root, { recursive: true });
   const envFile = join(root, 'uboot.env');
   writeFileSync(
     envFile,
-    [
-      'nerves_fw_active=a',
-      `nerves_fw_devpath=${join(root, 'disk.img')}`,
-      'a.nerves_fw_uuid=0a6f1b4e-0000-4000-8000-000000000001',
-      'a.nerves_fw_product=demo',
-      'a.nerves_fw_version=1.0.0',
-      'a.nerves_fw_platform=host',
-      'a.nerves_fw_architecture=x86_64',
-      '',
-    ].join('\n'),
+    firmwareEnvironment({ devpath: join(root, 'disk.img'), uuid: '0a6f1b4e-0000-4000-8000-000000000001' }),
   );
   const configFile = join(root, 'config.toml');
   writeFileSync(
     configFile,
-    [
-      `uri = "${server.mtlsUrl}"`,
-      `data_dir = "${join(root, 'data')}"`,
-      '[identity]',
-      `serial = "${identifier}"`,
-      '[auth]',
-      'method = "mtls"',
-      `cert_file = "${cert.certFile}"`,
-      `key_file = "${cert.keyFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-      '[fwup]',
-      `path = "${fakeFwupPath}"`,
-      '[metadata]',
-      `file = "${envFile}"`,
-      '[commands]',
-      'reboot = ["echo", "would reboot now"]',
-      '',
-    ].join('\n'),
+    deviceConfig({
+      uri: server.mtlsUrl,
+      deviceDir: root,
+      identifier,
+      auth: { method: 'mtls', certFile: cert.certFile, keyFile: cert.keyFile },
+      caFile: server.ca.certFile,
+      fwupPath: fakeFwupPath,
+      signingKeys: true,
+      metadataFile: envFile,
+    }),
     { mode: 0o600 },
   );
   server.createDeployment({

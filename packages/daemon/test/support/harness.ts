@@ -1,5 +1,7 @@
-// End-to-end harness: a device (config, bootloader environment, disk image, data dir) and the bundled daemon
-// run as a real child process against the test-server.
+// The suite's devices and servers: a device (config, firmware environment, disk image, data dir) written by the
+// test-server's device-config writer, a test-server per test file, and the bundled daemon run as a real child
+// process (the end-to-end tests). In-process daemons are in in-process.ts; startJoinedDevice (joined-device.ts)
+// makes a device and starts either kind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -15,24 +17,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  deviceConfig,
   type FirmwareFile,
   fakeFwupPath,
+  firmwareEnvironment,
   startTestServer,
   type TestServer,
   type TestServerOptions,
+  type TomlTable,
 } from '@nerves-hub-link/test-server';
+import { smallFixtures } from '@nerves-hub-link/test-server/fixtures';
 import { afterAll, beforeAll } from 'vitest';
+import { Output } from './output.js';
 
 export const BUNDLE = fileURLToPath(new URL('../../dist/nerves-hub-link.mjs', import.meta.url));
-export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+/** A file of the test-server's small fixtures (`small-signed.fw`, `fwup-key.pub` …). */
+export const fixture = (name: string) => join(smallFixtures.dir, name);
 export const RUNNING_UUID = '0a6f1b4e-0000-4000-8000-000000000001';
 /** The public key that signed small-signed.fw and small-signed-tampered.fw. */
-export const FWUP_KEY = readFileSync(fixture('fwup-key.pub'), 'utf8').trim();
+export const FWUP_KEY = readFileSync(smallFixtures.publicKey, 'utf8').trim();
 
 export interface Device {
   readonly identifier: string;
   readonly dir: string;
   readonly configFile: string;
+  /** The firmware environment the daemon reads (`[metadata] file`), as fw_printenv prints it. */
+  readonly envFile: string;
   readonly disk: string;
   readonly dataDir: string;
   readonly fwupLog: string;
@@ -43,22 +53,36 @@ export interface Device {
 
 export interface DeviceOptions {
   readonly auth?: 'mtls' | 'shared_secret';
-  /** Extra top-level TOML lines. */
-  readonly top?: string[];
-  readonly fwupLines?: string[];
   /** @default the test-server's fake fwup */
   readonly fwupPath?: string;
-  readonly downloadLines?: string[];
   /**
    * `server`: no key in the config; the device asks NervesHub for the organization's signing keys when it joins
    * (the suite's server holds FWUP_KEY unless `useTestServer` was told otherwise). `configured`:
    * `fwup.public_keys` holds FWUP_KEY. @default 'server'
    */
   readonly keys?: 'server' | 'configured';
-  /** Lines of `[metadata]` instead of the device's own key=value file (e.g. `command = ["fw_printenv", …]`). */
-  readonly metadataLines?: string[];
-  /** Whole tables appended at the end (`[validation]` and its keys). */
-  readonly tables?: string[];
+  /** The version of the running firmware (`a.nerves_fw_version`). @default "1.0.0" */
+  readonly version?: string;
+  /** Whether the running firmware is validated (`a.nerves_fw_validated`). @default true */
+  readonly validated?: boolean;
+  /** Variables of every fwup run (`[fwup.env]`), e.g. the fake's FAKE_FWUP_DELAY_MS. */
+  readonly fwupEnv?: Readonly<Record<string, string>>;
+  /** `[metadata] command` (e.g. `["fw_printenv", "-c", …]`) instead of the device's own environment file. */
+  readonly metadataCommand?: readonly string[];
+  /** More config, merged over the suite's (see deviceConfig's `settings`). */
+  readonly settings?: TomlTable;
+}
+
+/** The suite's own settings: quick heartbeats and stall detection, and a log of what fwup was asked to do. */
+function suiteSettings(fwupLog: string, options: DeviceOptions): TomlTable {
+  return mergeSettings(
+    {
+      heartbeat_interval_ms: 1000,
+      download: { idle_timeout_ms: 1000 },
+      fwup: { env: { FAKE_FWUP_LOG: fwupLog, ...options.fwupEnv } },
+    },
+    options.settings ?? {},
+  );
 }
 
 export async function createDevice(
@@ -72,77 +96,51 @@ export async function createDevice(
   const disk = join(dir, 'disk.img');
   const dataDir = join(dir, 'data');
   const envFile = join(dir, 'uboot.env');
+  const fwupLog = join(dir, 'fwup.log');
   writeFileSync(
     envFile,
-    [
-      'nerves_fw_active=a',
-      `nerves_fw_devpath=${disk}`,
-      `a.nerves_fw_uuid=${RUNNING_UUID}`,
-      'a.nerves_fw_product=demo',
-      'a.nerves_fw_version=1.0.0',
-      'a.nerves_fw_platform=host',
-      'a.nerves_fw_architecture=x86_64',
-      'a.nerves_fw_validated=1',
-      '',
-    ].join('\n'),
+    firmwareEnvironment({
+      devpath: disk,
+      uuid: RUNNING_UUID,
+      validated: options.validated ?? true,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+    }),
   );
-  let auth: string[];
-  let uri: string;
-  if ((options.auth ?? 'mtls') === 'mtls') {
+  const shared = (options.auth ?? 'mtls') === 'shared_secret';
+  let auth: Parameters<typeof deviceConfig>[0]['auth'];
+  if (!shared) {
     const cert = await server.issueDeviceCertificate(identifier);
-    uri = server.mtlsUrl;
-    auth = [
-      'method = "mtls"',
-      `cert_file = "${cert.certFile}"`,
-      `key_file = "${cert.keyFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-    ];
+    auth = { method: 'mtls', certFile: cert.certFile, keyFile: cert.keyFile };
   } else {
     const key = `nhd_${identifier}`;
     server.addDeviceKey(key, `secret-of-${identifier}`, identifier);
     const secretFile = join(dir, 'secret');
     writeFileSync(secretFile, `secret-of-${identifier}`, { mode: 0o600 });
-    uri = server.sharedSecretUrl;
-    auth = [
-      'method = "shared_secret"',
-      `key = "${key}"`,
-      `secret_file = "${secretFile}"`,
-      `ca_file = "${server.ca.certFile}"`,
-    ];
+    auth = { method: 'shared_secret', key, secretFile };
   }
   const configFile = join(dir, 'config.toml');
   writeFileSync(
     configFile,
-    [
-      `uri = "${uri}"`,
-      `data_dir = "${dataDir}"`,
-      'heartbeat_interval_ms = 1000',
-      ...(options.top ?? []),
-      '[identity]',
-      `serial = "${identifier}"`,
-      '[auth]',
-      ...auth,
-      '[fwup]',
-      `path = "${options.fwupPath ?? fakeFwupPath}"`,
-      ...(options.keys === 'configured' ? [`public_keys = ["${FWUP_KEY}"]`] : []),
-      ...(options.fwupLines ?? []),
-      '[metadata]',
-      ...(options.metadataLines ?? [`file = "${envFile}"`]),
-      '[commands]',
-      'reboot = ["echo", "would reboot now"]',
-      '[download]',
-      'idle_timeout_ms = 1000',
-      ...(options.downloadLines ?? []),
-      ...(options.tables ?? []),
-      '',
-    ].join('\n'),
+    deviceConfig({
+      uri: shared ? server.sharedSecretUrl : server.mtlsUrl,
+      deviceDir: dir,
+      identifier,
+      auth,
+      caFile: server.ca.certFile,
+      fwupPath: options.fwupPath ?? fakeFwupPath,
+      signingKeys: (options.keys ?? 'server') === 'server',
+      ...(options.keys === 'configured' ? { publicKeys: [FWUP_KEY] } : {}),
+      allowUnsigned: false,
+      ...(options.metadataCommand ? { metadataCommand: options.metadataCommand } : { metadataFile: envFile }),
+      settings: suiteSettings(fwupLog, options),
+    }),
     { mode: 0o600 },
   );
-  const fwupLog = join(dir, 'fwup.log');
   return {
     identifier,
     dir,
     configFile,
+    envFile,
     disk,
     dataDir,
     fwupLog,
@@ -158,54 +156,81 @@ export async function createDevice(
   };
 }
 
-export interface DaemonProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+/** `settings` over `base`, table by table. */
+export function mergeSettings(base: TomlTable, settings: TomlTable): TomlTable {
+  const merged: Record<string, TomlTable[string]> = { ...base };
+  for (const [key, value] of Object.entries(settings)) {
+    const under = merged[key];
+    merged[key] =
+      isTable(value) && under !== undefined && isTable(under) ? mergeSettings(under, value) : value;
+  }
+  return merged;
 }
+
+const isTable = (value: TomlTable[string]): value is TomlTable =>
+  typeof value === 'object' && !Array.isArray(value);
+
+/** How a daemon ended: its exit code, or the signal that killed the process. */
+export interface DaemonEnd {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** What a test does with a running daemon, whether a child process or in the test process. */
+export interface RunningDaemon {
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  readonly exited: Promise<DaemonEnd>;
+  /** `exited`, failing after `timeoutMs` with what the daemon printed. @default 15000 */
+  waitForExit(timeoutMs?: number): Promise<DaemonEnd>;
+  /** SIGTERM or SIGINT: sent to the process, or given to the daemon's own handler in-process. */
+  stop(signal?: 'SIGTERM' | 'SIGINT'): void;
+}
+
+export interface DaemonProcess extends RunningDaemon {
+  readonly child: ChildProcess;
+}
+
+const processes = new Set<ChildProcess>();
 
 export function startDaemon(args: string[], env: Record<string, string> = {}): DaemonProcess {
   const child = spawn(process.execPath, [BUNDLE, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const waiters = new Set<() => void>();
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const waiter of waiters) waiter();
-  };
+  processes.add(child);
+  const output = new Output();
+  const collect = (chunk: Buffer) => output.append(chunk.toString());
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    processes.delete(child);
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
   return {
     child,
-    output: () => output,
+    output: () => output.text(),
     exited,
-    waitForOutput(pattern, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!pattern.test(output)) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; output:\n${output}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForOutput: (pattern, timeoutMs) => output.waitFor(pattern, timeoutMs),
+    waitForExit: (timeoutMs) => untilExit(exited, output, timeoutMs),
+    stop: (signal = 'SIGTERM') => void child.kill(signal),
   };
+}
+
+/** `exited`, or a failure after `timeoutMs` that says so and shows the output. */
+export function untilExit(
+  exited: Promise<DaemonEnd>,
+  output: Output,
+  timeoutMs = 15_000,
+): Promise<DaemonEnd> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the daemon did not exit within ${timeoutMs} ms; output:\n${output.text()}`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
 }
 
 export function runDaemon(
@@ -213,10 +238,18 @@ export function runDaemon(
   env: Record<string, string> = {},
   args: string[] = [],
 ): DaemonProcess {
-  return startDaemon(['run', '--config', device.configFile, ...args], {
-    FAKE_FWUP_LOG: device.fwupLog,
-    ...env,
-  });
+  return startDaemon(['run', '--config', device.configFile, ...args], env);
+}
+
+/** Ends daemon processes a failed test left running. */
+export async function killLeftoverProcesses(): Promise<void> {
+  await Promise.all(
+    [...processes].map((child) => {
+      const gone = once(child, 'exit');
+      child.kill('SIGKILL');
+      return gone;
+    }),
+  );
 }
 
 export function statuses(server: TestServer, identifier: string): string[] {
@@ -231,6 +264,13 @@ export interface E2EContext {
   readonly server: TestServer;
   readonly root: string;
   firmware(fixtureName: string): FirmwareFile;
+}
+
+const beforeClose: Array<() => Promise<void>> = [killLeftoverProcesses];
+
+/** Runs before the suite's servers close (in-process daemons a failed test left running are stopped there). */
+export function beforeServersClose(step: () => Promise<void>): void {
+  beforeClose.push(step);
 }
 
 /**
@@ -253,6 +293,7 @@ export function useTestServer(
     state.root = mkdtempSync(join(tmpdir(), prefix));
   });
   afterAll(async () => {
+    for (const step of beforeClose) await step();
     await state.server?.close();
     if (state.root) rmSync(state.root, { recursive: true, force: true });
   });

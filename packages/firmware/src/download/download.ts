@@ -80,6 +80,11 @@ export interface DownloadFirmwareOptions {
   readonly onConnection?: (info: DownloadConnection) => void;
   readonly retry?: RetryOptions;
   /**
+   * Waits out the delay before the next attempt, rejecting when `signal` aborts; a caller whose tests move a clock
+   * passes a wait on that clock. @default `setTimeout` of node:timers/promises
+   */
+  readonly waitBeforeRetry?: (delayMs: number, signal: AbortSignal | undefined) => Promise<void>;
+  /**
    * An HTTP proxy (`http://[user:password@]host:port`), or a function of each request URL (every redirect hop)
    * returning one or undefined (direct). Requests go through a CONNECT tunnel with TLS end to end; failures to get
    * through are FW_PROXY (retried) or FW_PROXY_REFUSED (credentials, or a refusal). Environment variables are not
@@ -193,7 +198,7 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
         );
         progress.reset();
         try {
-          await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+          await (options.waitBeforeRetry ?? systemWait)(delay, options.signal);
         } catch {
           throw new FirmwareError('FW_ABORTED', 'download cancelled', { cause: error });
         }
@@ -204,6 +209,10 @@ export async function downloadFirmware(options: DownloadFirmwareOptions): Promis
     await rm(partPath, { force: true });
     await connections.close();
   }
+}
+
+function systemWait(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return sleep(delayMs, undefined, signal ? { signal } : {});
 }
 
 /**

@@ -1,19 +1,34 @@
 /** The fwup operations the daemon needs: version, verify, apply (fwup 1.16.0 CLI contract). */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { shown } from '@nerves-hub-link/message-text';
+import { ProcessGroupError, runProcessGroup } from '@nerves-hub-link/process-group';
 import { FirmwareError } from '../errors.js';
 import { failureText, runFwup } from './run-fwup.js';
 
-export interface VerifyFirmwareOptions {
+/** How long `fwup --version` may take. */
+const VERSION_TIMEOUT_MS = 30_000;
+
+export interface FwupVersionOptions {
+  /** fwup's whole environment. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Aborting it stops fwup (FW_ABORTED). */
+  readonly signal?: AbortSignal;
+}
+
+interface FwupRunOptionsBase {
   readonly fwupPath: string;
   readonly file: string;
   /** Base64 Ed25519 keys; with any, an unsigned or wrongly signed archive fails. */
   readonly publicKeys: readonly string[];
-  /** Extra environment variables for fwup, on top of this process's environment. */
-  readonly env?: Readonly<Record<string, string>>;
+  /** fwup's whole environment (the caller adds its own variables to it). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-export interface ApplyFirmwareOptions extends VerifyFirmwareOptions {
+export interface VerifyFirmwareOptions extends FwupRunOptionsBase {
+  /** Aborting it stops `fwup -V` and its process group (FW_ABORTED): a check writes nothing. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ApplyFirmwareOptions extends FwupRunOptionsBase {
   readonly devpath: string;
   /** @default 'upgrade' */
   readonly task?: string;
@@ -28,24 +43,43 @@ export interface ApplyFirmwareOptions extends VerifyFirmwareOptions {
   readonly onHang?: (silentForMs: number) => void;
 }
 
-/** `fwup --version`, trimmed: the `fwup_version` join parameter. */
-export async function fwupVersion(fwupPath: string): Promise<string> {
+/**
+ * `fwup --version`, trimmed: the `fwup_version` join parameter. Runs in a process group of its own, stopped at
+ * 30 s or when `signal` is aborted.
+ */
+export async function fwupVersion(fwupPath: string, options: FwupVersionOptions = {}): Promise<string> {
+  let stdout: string;
   try {
-    const { stdout } = await promisify(execFile)(fwupPath, ['--version'], { timeout: 30_000 });
-    const version = stdout.trim();
-    if (!/^\d+\.\d+/.test(version))
-      throw new Error(`unexpected output ${JSON.stringify(version.slice(0, 40))}`);
-    return version;
+    ({
+      stdout: { text: stdout },
+    } = await runProcessGroup([fwupPath, '--version'], {
+      timeoutMs: VERSION_TIMEOUT_MS,
+      maxOutputBytes: 64 * 1024,
+      failOnExcessOutput: true,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }));
   } catch (cause) {
-    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    const code = (cause as ProcessGroupError).code;
+    if (code === 'PROC_ABORTED') {
+      throw new FirmwareError('FW_ABORTED', `"${fwupPath} --version" was cancelled`, { cause });
+    }
     throw new FirmwareError(
       'FW_FWUP_NOT_FOUND',
-      missing
+      code === 'PROC_NOT_FOUND'
         ? `fwup not found at "${fwupPath}": install fwup or set fwup.path`
-        : `"${fwupPath} --version" failed: ${(cause as Error).message}`,
+        : `"${fwupPath} --version" failed: ${cause instanceof ProcessGroupError ? cause.message : String(cause)}`,
       { cause },
     );
   }
+  const version = stdout.trim();
+  if (!/^\d+\.\d+/.test(version)) {
+    throw new FirmwareError(
+      'FW_FWUP_NOT_FOUND',
+      `"${fwupPath} --version" failed: unexpected output "${shown(version, 40)}"`,
+    );
+  }
+  return version;
 }
 
 function keyArgs(publicKeys: readonly string[]): string[] {
@@ -54,7 +88,7 @@ function keyArgs(publicKeys: readonly string[]): string[] {
 
 /**
  * `fwup -V`: reads the whole archive, checks zip CRCs, resource digests and (with keys) the signature, writes
- * nothing. Throws FW_FWUP_VERIFY_FAILED with fwup's message.
+ * nothing. Throws FW_FWUP_VERIFY_FAILED with fwup's message, FW_ABORTED when `signal` stopped it.
  */
 export async function verifyFirmware(options: VerifyFirmwareOptions): Promise<string> {
   // --framing first: errors while reading keys are framed only after it (FWUP.md §2.1).
@@ -62,7 +96,9 @@ export async function verifyFirmware(options: VerifyFirmwareOptions): Promise<st
     fwupPath: options.fwupPath,
     args: ['-V', '--framing', '-i', options.file, ...keyArgs(options.publicKeys)],
     ...(options.env ? { env: options.env } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  if (result.aborted) throw new FirmwareError('FW_ABORTED', 'fwup -V was cancelled');
   if (result.exitCode === 0 && result.ok && result.ok.type === 'OK') return result.ok.message.trim();
   const message = failureText(result);
   throw new FirmwareError('FW_FWUP_VERIFY_FAILED', `fwup rejected the firmware: ${message}`, {

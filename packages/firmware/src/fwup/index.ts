@@ -1,6 +1,7 @@
 export {
   type ApplyFirmwareOptions,
   applyFirmware,
+  type FwupVersionOptions,
   fwupVersion,
   type VerifyFirmwareOptions,
   verifyFirmware,

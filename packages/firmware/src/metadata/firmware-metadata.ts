@@ -29,6 +29,8 @@ export interface ReadFirmwareMetadataOptions {
   readonly values?: Readonly<Record<string, string>>;
   /** The command (and every process it started) is stopped after this long. @default 10000 */
   readonly timeoutMs?: number;
+  /** The command's whole environment. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface FirmwareMetadata {
@@ -127,6 +129,7 @@ async function readSource(options: ReadFirmwareMetadataOptions): Promise<{ text:
       timeoutMs: options.timeoutMs ?? 10_000,
       maxOutputBytes: METADATA_MAX_OUTPUT_BYTES,
       failOnExcessOutput: true,
+      ...(options.env ? { env: options.env } : {}),
     });
     return { text: stdout.text, source: `"${label}"` };
   } catch (cause) {

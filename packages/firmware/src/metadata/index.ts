@@ -6,9 +6,3 @@ export {
   type ReadFirmwareMetadataOptions,
   readFirmwareMetadata,
 } from './firmware-metadata.js';
-export {
-  CommandError,
-  type GroupedCommandOptions,
-  type GroupedCommandResult,
-  runGroupedCommand,
-} from './grouped-command.js';

@@ -1,5 +1,12 @@
 // Test helpers: wait for events with a deadline, and close everything a test opened.
-import type { Channel, PhoenixChannelError, Socket, SocketOptions } from '../../src/index.js';
+import type {
+  Channel,
+  PhoenixChannelError,
+  Socket,
+  SocketOptions,
+  TimerHandle,
+  Timers,
+} from '../../src/index.js';
 import { Socket as SocketClass } from '../../src/index.js';
 
 type Closable = { close(): Promise<void> } | { stop(): Promise<void> };
@@ -18,6 +25,38 @@ export async function closeAll(): Promise<void> {
     const thing = opened.pop()!;
     await ('close' in thing ? thing.close() : thing.stop());
   }
+}
+
+/**
+ * `timers` for a socket whose backoff waits the test ends itself: every wait is held, in order, until `runNext()`
+ * runs the first one; none runs on its own.
+ */
+export function heldTimers(): {
+  timers: Timers;
+  readonly pending: ReadonlyArray<{ readonly delayMs: number }>;
+  runNext(): number;
+} {
+  const pending: Array<{ delayMs: number; run: () => void; handle: TimerHandle }> = [];
+  return {
+    timers: {
+      setTimeout(run, delayMs) {
+        const handle: TimerHandle = { unref: () => handle };
+        pending.push({ delayMs, run, handle });
+        return handle;
+      },
+      clearTimeout(handle) {
+        const at = pending.findIndex((each) => each.handle === handle);
+        if (at !== -1) pending.splice(at, 1);
+      },
+    },
+    pending,
+    runNext() {
+      const next = pending.shift();
+      if (!next) throw new Error('no wait is pending');
+      next.run();
+      return next.delayMs;
+    },
+  };
 }
 
 /** Fast timings for tests; callers override what they test. */

@@ -3,7 +3,7 @@
  * and records changes. Progress is reduced to 0/25/50/75/100 % per stage.
  */
 import { castBoolean } from '../hub/casts.js';
-import type { PageHistoryEntry } from '../hub/device-page.js';
+import type { DevicePage, PageHistoryEntry } from '../hub/device-page.js';
 import type { ActivityEntry } from '../socket/device-registry.js';
 
 const MILESTONES = [0, 25, 50, 75, 100];
@@ -11,6 +11,12 @@ const MILESTONES = [0, 25, 50, 75, 100];
 export class ActivityPrinter {
   /** Last milestone printed, per device and stage. */
   readonly #milestones = new Map<string, number>();
+  readonly #page: (identifier: string) => DevicePage | undefined;
+
+  /** `page` is the device's page as it stands, to say at a join why no update will be offered. */
+  constructor(page: (identifier: string) => DevicePage | undefined = () => undefined) {
+    this.#page = page;
+  }
 
   /** The line for `entry`, or undefined when it is not worth one (progress between milestones). */
   line(entry: ActivityEntry): string | undefined {
@@ -25,7 +31,7 @@ export class ActivityPrinter {
       case 'disconnect':
         return 'disconnected';
       case 'join':
-        return describeJoin(entry.params as Record<string, unknown>);
+        return `${describeJoin(entry.params as Record<string, unknown>)}${penaltyNote(this.#page(entry.identifier))}`;
       case 'join-refused':
         return `join refused ("could not connect"): ${entry.reason}`;
       case 'join-crashed':
@@ -33,7 +39,7 @@ export class ActivityPrinter {
       case 'event':
         return this.#describeEvent(entry);
       case 'offer':
-        return `<- update offered: firmware ${entry.firmwareId}${entry.deploymentId === null ? ' (manual push)' : ` (deployment ${entry.deploymentId})`}${entry.updateAvailable ? '' : ', update_available: false'}`;
+        return `<- update offered: firmware ${describeOffered(entry)}${entry.deploymentId === null ? ' (manual push)' : ` (deployment ${entry.deploymentId})`}${entry.updateAvailable ? '' : ', update_available: false'}`;
       case 'push-refused':
         return `push refused: ${entry.reason}`;
       case 'archive':
@@ -68,6 +74,25 @@ export class ActivityPrinter {
       return `firmware_validated (the running firmware is good)${crashed}`;
     return `${entry.event} ${JSON.stringify(entry.payload)}${crashed}`;
   }
+}
+
+/** The firmware of an offer as the device names it: its uuid (and version), not the server's content hash. */
+function describeOffered(entry: ActivityEntry): string {
+  if (typeof entry.firmwareUuid !== 'string') return String(entry.firmwareId);
+  return typeof entry.firmwareVersion === 'string'
+    ? `${entry.firmwareUuid} (${entry.firmwareVersion})`
+    : entry.firmwareUuid;
+}
+
+/**
+ * At a join: NervesHub offers nothing to a device in the penalty box, and the device cannot tell why it hears
+ * nothing; this terminal says so.
+ */
+function penaltyNote(page: DevicePage | undefined): string {
+  if (!page?.inPenaltyBox) return '';
+  const blocked = page.history.filter((entry) => entry.event === 'blocked').at(-1);
+  const why = blocked?.event === 'blocked' ? ` (${blocked.reason})` : '';
+  return `; no update will be offered: the device is in the penalty box until ${page.updatesBlockedUntil}${why}`;
 }
 
 function describeJoin(params: Record<string, unknown>): string {
@@ -118,7 +143,7 @@ export function describeHistory(entry: PageHistoryEntry): string {
     case 'validated':
       return 'firmware validated (the device and its current firmware history row)';
     case 'network-interface':
-      return `network interface ${entry.networkInterface} (${entry.reported})`;
+      return `network interface: ${entry.networkInterface} (the device reported ${JSON.stringify(entry.reported)})`;
     case 'updates-enabled':
       return 'automatic updates enabled';
     case 'updates-disabled':

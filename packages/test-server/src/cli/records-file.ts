@@ -58,7 +58,7 @@ export function formatRecords(snapshot: RecordsSnapshot, historyLines = 5): stri
 
 function formatDevicePage(page: DevicePage, historyLines: number): string[] {
   const connection = page.connectionStatus
-    ? `${page.connectionStatus}${page.networkInterface ? ` over ${page.networkInterface}` : ''}`
+    ? `${page.connectionStatus}${page.networkInterface ? `, network interface: ${page.networkInterface}` : ''}`
     : 'never connected';
   const inflight = page.inflightUpdate
     ? `${page.inflightUpdate.status}${page.inflightUpdate.progress === null ? '' : ` ${page.inflightUpdate.progress}%`} ` +
@@ -75,7 +75,7 @@ function formatDevicePage(page: DevicePage, historyLines: number): string[] {
     `  firmware status: ${describeFirmwareStatus(page)}`,
     `  deployment: ${page.deploymentId ?? 'none'}`,
     `  automatic updates: ${page.updatesEnabled ? 'enabled' : 'disabled'}`,
-    `  penalty box: ${page.inPenaltyBox ? `until ${page.updatesBlockedUntil}` : 'no'}`,
+    `  penalty box: ${page.inPenaltyBox ? `until ${page.updatesBlockedUntil}${blockedReason(page)}: NervesHub offers this device no update until then` : 'no'}`,
     `  update attempts: ${page.updateAttempts.length}`,
     `  in flight: ${inflight}`,
     `  last update outcome: ${outcome}`,
@@ -88,6 +88,12 @@ function formatDevicePage(page: DevicePage, historyLines: number): string[] {
     `  history (last ${history.length} of ${page.history.length}):${history.length === 0 ? ' none' : ''}`,
     ...history.map((entry) => `    ${entry.at} ${describeHistory(entry)}`),
   ];
+}
+
+/** Why the device is in the penalty box, from its last `blocked` record. */
+function blockedReason(page: DevicePage): string {
+  const blocked = page.history.filter((entry) => entry.event === 'blocked').at(-1);
+  return blocked?.event === 'blocked' ? ` (${blocked.reason})` : '';
 }
 
 function describeFirmware(firmware: FirmwareMetadata): string {

@@ -114,7 +114,7 @@ export class DeviceLink {
         })
       : NO_UPDATE;
     connection.push('update', payload);
-    registry.log({ type: 'offer', ...offer });
+    registry.log({ type: 'offer', ...offer, ...firmwareNamed(payload.firmware_meta) });
   }
 
   /**
@@ -128,13 +128,9 @@ export class DeviceLink {
       registry.log({ type: 'push-refused', identifier, firmwareId, reason: result.reason });
       return false;
     }
-    registry.log({ type: 'offer', ...result.offer });
-    registry
-      .connection(identifier)
-      ?.push(
-        'update',
-        host.updatePayload(firmwareOrigin(), firmwareId, { ...urlOptions, deploymentId: null }),
-      );
+    const payload = host.updatePayload(firmwareOrigin(), firmwareId, { ...urlOptions, deploymentId: null });
+    registry.log({ type: 'offer', ...result.offer, ...firmwareNamed(payload.firmware_meta) });
+    registry.connection(identifier)?.push('update', payload);
     return true;
   }
 
@@ -164,4 +160,13 @@ export class DeviceLink {
     });
     registry.log({ type: 'archive', identifier: connection.identifier, archiveUuid: archive.uuid });
   }
+}
+
+/** The firmware as the device names it (its uuid and version), for the activity log: not the content hash. */
+function firmwareNamed(meta: { uuid?: unknown; version?: unknown } | null): Record<string, string> {
+  if (!meta) return {};
+  return {
+    ...(typeof meta.uuid === 'string' ? { firmwareUuid: meta.uuid } : {}),
+    ...(typeof meta.version === 'string' ? { firmwareVersion: meta.version } : {}),
+  };
 }

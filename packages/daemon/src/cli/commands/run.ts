@@ -6,12 +6,20 @@ import { Daemon } from '../../lifecycle/daemon.js';
 import { prepareDevice } from '../../lifecycle/prepare-device.js';
 import { acquireLock } from '../../local/lock.js';
 import type { DaemonLogger } from '../../log/logger.js';
+import { createServiceNotifier, takeNotifySocket } from '../../runtime/service-notifier.js';
+import { takeWatchdogPeriod } from '../../runtime/watchdog.js';
 import { removeStaleDownloads } from '../../update/download-folder.js';
 import type { CliOptions } from '../parse-cli.js';
 import { VERSION } from '../version.js';
 
 /** `nerves-hub-link run`: the long-lived daemon. Resolves with the exit code. */
 export async function runCommand(options: CliOptions, logger: DaemonLogger): Promise<number> {
+  // Taken first, so that nothing the daemon starts (fwup, hooks, commands) talks to systemd as the daemon.
+  const notifier = createServiceNotifier({
+    socket: takeNotifySocket(),
+    onError: (message) => logger.warn(message),
+  });
+  const watchdogPeriodMs = takeWatchdogPeriod();
   const file = configPath(options.configFlag);
   const { config, warnings } = loadConfig(file);
   if (config.auth.method === 'shared_secret') logger.addSecret(config.auth.secret);
@@ -38,7 +46,10 @@ export async function runCommand(options: CliOptions, logger: DaemonLogger): Pro
   try {
     await removeStaleDownloads(config.dataDir, logger);
     const setup = await prepareDevice(config, logger);
-    const daemon = new Daemon(config, setup, logger);
+    const daemon = new Daemon(config, setup, logger, {
+      notifier,
+      ...(watchdogPeriodMs !== undefined ? { watchdogPeriodMs } : {}),
+    });
     const onSignal = (signal: NodeJS.Signals) => void daemon.stop(signal);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

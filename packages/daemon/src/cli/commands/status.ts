@@ -1,6 +1,6 @@
 import { configPath, loadConfig } from '../../config/load.js';
 import { formatDuration } from '../../config/values/duration.js';
-import { type DaemonStatus, readDaemonStatus } from '../../local/daemon-status.js';
+import { type DaemonStatus, readDaemonStatus, STATUS_EXIT } from '../../local/daemon-status.js';
 import type { DaemonState } from '../../local/state-file.js';
 import type { CliOptions } from '../parse-cli.js';
 
@@ -14,7 +14,7 @@ export function statusCommand(
   now: number = Date.now(),
 ): number {
   const { config } = loadConfig(configPath(options.configFlag));
-  const status = readDaemonStatus(config.dataDir);
+  const status = readDaemonStatus(config.dataDir, now);
   write(options.json ? `${JSON.stringify(statusJson(status), null, 2)}\n` : formatStatus(status, now));
   return status.exitCode;
 }
@@ -23,6 +23,7 @@ export function statusJson(status: DaemonStatus): Record<string, unknown> {
   return {
     running: status.running,
     pid: status.pid,
+    responding: status.responding,
     connected: status.connected,
     current: status.current,
     note: status.note,
@@ -35,8 +36,17 @@ export function statusJson(status: DaemonStatus): Record<string, unknown> {
 export function formatStatus(status: DaemonStatus, now: number): string {
   const lines: string[] = [];
   const { state } = status;
-  if (!status.running) {
+  const note = status.note ? ` (${status.note})` : '';
+  if (status.exitCode === STATUS_EXIT.unknown) {
+    lines.push(
+      status.running
+        ? `nerves-hub-link is running (pid ${status.pid}), but cannot tell what it is doing${note}`
+        : `cannot tell whether nerves-hub-link is running${note}`,
+    );
+  } else if (!status.running) {
     lines.push(`nerves-hub-link is not running${status.note ? ` (${status.note})` : ''}`);
+  } else if (!status.responding) {
+    lines.push(`nerves-hub-link is not responding (pid ${status.pid}): ${status.note}`);
   } else if (status.connected) {
     lines.push(`nerves-hub-link is running (pid ${status.pid}) and connected to NervesHub`);
   } else {
@@ -47,7 +57,8 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   if (!state) return `${lines.join('\n')}\n`;
   const when = (iso: string | null) => (iso ? at(iso, now) : 'unknown');
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${value}`);
-  if (!status.current) lines.push(`  last known state, written ${when(state.updated_at)}:`);
+  if (!status.current || !status.responding)
+    lines.push(`  last known state, written ${when(state.updated_at)}:`);
   row('device', state.identifier);
   row(
     'server',

@@ -29,7 +29,7 @@ export function readAuth(auth: TableReader): AuthConfig {
     Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
   if (method === 'shared_secret') {
     const key = auth.requiredString('key', 'the NervesHub key id, a product key "nhp_…" or a device key');
-    const secret = auth.string('secret', 'the shared secret');
+    const secret = auth.string('secret', 'the shared secret as a string', { secret: true });
     const secretFile = auth.string('secret_file', 'a path to a file holding the shared secret');
     if (secret === undefined && secretFile === undefined && !auth.has('secret') && !auth.has('secret_file')) {
       auth.problem('secret', 'missing; set secret = "…" or secret_file = "/path/to/secret"');
@@ -44,7 +44,10 @@ export function readAuth(auth: TableReader): AuthConfig {
   const certFile = auth.requiredString('cert_file', 'a path to the device certificate (PEM)');
   const keyFile = auth.string('key_file', 'a path to the device private key (PEM)');
   const keyEngine = auth.string('key_engine', 'an OpenSSL engine id, e.g. "pkcs11"');
-  const keyId = auth.string('key_id', 'the key identifier for the engine, e.g. "pkcs11:token=…;object=…"');
+  // A PKCS#11 URI may hold the PIN (pin-value=…): never echoed either.
+  const keyId = auth.string('key_id', 'the key identifier for the engine, e.g. "pkcs11:token=…;object=…"', {
+    secret: true,
+  });
   if (keyFile !== undefined && (keyEngine !== undefined || keyId !== undefined)) {
     auth.problem('key_file', 'set either key_file or key_engine + key_id, not both');
   } else if (keyFile === undefined && !auth.has('key_file')) {

@@ -1,5 +1,6 @@
+import { describeValue } from '@nerves-hub-link/message-text';
 import { CONFIG_DEFAULTS } from '../defaults.js';
-import { describe, type TableReader } from '../table-reader.js';
+import type { TableReader } from '../table-reader.js';
 
 export interface FwupConfig {
   readonly path: string;
@@ -28,7 +29,7 @@ export function readFwup(fwup: TableReader): FwupConfig {
     if (Buffer.from(key, 'base64').length !== 32 || !/^[A-Za-z0-9+/]{43}=$/.test(key.trim())) {
       fwup.problem(
         `public_keys[${index}]`,
-        `expected a 44-character base64 Ed25519 key, got ${JSON.stringify(key)}`,
+        `expected a 44-character base64 Ed25519 key, got ${describeValue(key)}`,
       );
     }
   });
@@ -49,7 +50,8 @@ export function readFwup(fwup: TableReader): FwupConfig {
       }
       const value = reader.raw(key);
       if (typeof value === 'string') env[key] = value;
-      else reader.problem(key, `expected a string, got ${describe(value)}`);
+      // An environment variable may carry a credential: its value is never echoed.
+      else reader.problem(key, `expected a string, got ${describeValue(value, { secret: true })}`);
     }
   }
   const result = {

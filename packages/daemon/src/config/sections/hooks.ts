@@ -1,6 +1,7 @@
 import { CONFIG_DEFAULTS } from '../defaults.js';
 import type { TableReader } from '../table-reader.js';
 import { duration } from '../value-keys.js';
+import { DELAY_USES } from '../values/delay-bounds.js';
 
 export interface HooksConfig {
   readonly updateAvailable?: readonly string[];
@@ -16,6 +17,11 @@ export interface HooksConfig {
   readonly onBeforeHookFailure: 'fail' | 'reschedule';
   /** The delay of a reschedule that names none: exit 21, and the two failure policies above. */
   readonly rescheduleDelayMs: number;
+  /**
+   * Under `updates.reboot_policy = "hook"`: after this many failures of before_reboot in a row the daemon reboots
+   * anyway, so a broken hook cannot keep a written firmware from booting for good.
+   */
+  readonly beforeRebootMaxFailures: number;
 }
 
 /** `[hooks]`: the operator's programs, asked or told at each step of an update, and what their failure means. */
@@ -44,10 +50,18 @@ export function readHooks(hooks: TableReader): HooksConfig {
         ['fail', 'reschedule'] as const,
         CONFIG_DEFAULTS.hookOnBeforeHookFailure,
       ) ?? CONFIG_DEFAULTS.hookOnBeforeHookFailure,
+    // Never shorter than a rescheduled offer may be: the delay is sent to NervesHub and waited for.
     rescheduleDelayMs: duration(hooks, 'reschedule_delay', CONFIG_DEFAULTS.hookRescheduleDelayMs, {
-      min: 1000,
+      min: DELAY_USES.offer.floorMs,
       max: 7 * 86_400_000,
     }),
+    beforeRebootMaxFailures: hooks.integer(
+      'before_reboot_max_failures',
+      CONFIG_DEFAULTS.hookBeforeRebootMaxFailures,
+      1,
+      1000,
+      'failures',
+    ),
   };
   hooks.rejectUnknown();
   return result;

@@ -1,4 +1,5 @@
-import { describe, type TableReader } from '../table-reader.js';
+import { describeValue } from '@nerves-hub-link/message-text';
+import type { TableReader } from '../table-reader.js';
 import { checkProxyUrl, parseNoProxyEntry } from '../values/proxy.js';
 
 /** Proxy settings; the environment's HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply where these are absent. */
@@ -38,7 +39,7 @@ export function readNetwork(network: TableReader): NetworkConfig {
     if (!entries) {
       network.problem(
         'no_proxy',
-        `expected an array of hosts such as ["localhost", ".example.com", "10.0.0.0/8"], got ${describe(listRaw)}`,
+        `expected an array of hosts such as ["localhost", ".example.com", "10.0.0.0/8"], got ${describeValue(listRaw)}`,
       );
     } else {
       entries.forEach((entry, index) => {

@@ -1,5 +1,6 @@
+import { describeValue } from '@nerves-hub-link/message-text';
 import { CONFIG_DEFAULTS } from '../defaults.js';
-import { describe, type TableReader } from '../table-reader.js';
+import type { TableReader } from '../table-reader.js';
 import { duration } from '../value-keys.js';
 import { checkTimeZone, type MaintenanceWindow, parseWindow } from '../values/maintenance-window.js';
 import type { HooksConfig } from './hooks.js';
@@ -25,13 +26,13 @@ export function readUpdates(updates: TableReader, hooks: HooksConfig): UpdatesCo
     if (!Array.isArray(texts) || texts.some((text) => typeof text !== 'string')) {
       updates.problem(
         'window',
-        `expected an array of windows such as ["Mon-Fri 02:00-05:00"], got ${describe(raw)}`,
+        `expected an array of windows such as ["Mon-Fri 02:00-05:00"], got ${describeValue(raw)}`,
       );
     } else {
       texts.forEach((text: string, index) => {
         const parsed = parseWindow(text);
         if (parsed.ok) windows.push(parsed.window);
-        else updates.problem(`window[${index}]`, `${describe(text)}: ${parsed.problem}`);
+        else updates.problem(`window[${index}]`, `${describeValue(text)}: ${parsed.problem}`);
       });
     }
   }
@@ -42,7 +43,7 @@ export function readUpdates(updates: TableReader, hooks: HooksConfig): UpdatesCo
     } catch {
       updates.problem(
         'timezone',
-        `${describe(timezone)} is not a time zone known to Node's Intl; use an IANA name such as "Europe/Berlin" or "UTC"`,
+        `${describeValue(timezone)} is not a time zone known to Node's Intl; use an IANA name such as "Europe/Berlin" or "UTC"`,
       );
     }
   }

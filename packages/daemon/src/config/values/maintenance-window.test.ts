@@ -160,9 +160,10 @@ describe('windowState', () => {
         opensAt: at('2026-03-29T01:00:00Z'),
         closesAt: at('2026-03-29T03:00:00Z'),
       });
+      // The clock jumps from 01:59:59 to 03:00, the first time it shows 02:30 or later: the window opens then.
       const halfPast = windows('Sun 02:30-06:00');
       expect(windowState(at('2026-03-28T22:00:00Z'), halfPast, 'Europe/Berlin')).toMatchObject({
-        opensAt: at('2026-03-29T01:30:00Z'), // 03:30 CEST: moved forward by the hour skipped
+        opensAt: at('2026-03-29T01:00:00Z'),
       });
     });
 
@@ -172,6 +173,27 @@ describe('windowState', () => {
         inside: false,
         opensAt: at('2026-04-05T00:00:00Z'), // the next Sunday, 02:00 CEST
       });
+    });
+
+    it('spring: in the week before, a window wholly in the skipped hour waits for the Sunday after', () => {
+      // Monday 2026-03-23 to Sunday 2026-03-29 01:59 CET: the next 02:00-03:00 that exists is on 2026-04-05.
+      const gap = windows('Sun 02:00-03:00');
+      for (let now = at('2026-03-22T02:00:00Z'); now < at('2026-03-29T01:00:00Z'); now += 3_600_000) {
+        expect(windowState(now, gap, 'Europe/Berlin'), iso(now)).toEqual({
+          inside: false,
+          opensAt: at('2026-04-05T00:00:00Z'),
+          closesAt: at('2026-04-05T01:00:00Z'),
+        });
+      }
+      // Sunday 00:00-01:00 in Santiago and Havana, where midnight is the hour skipped.
+      const midnight = windows('Sun 00:00-01:00');
+      expect(windowState(at('2026-09-01T12:00:00Z'), midnight, 'America/Santiago')).toMatchObject({
+        opensAt: at('2026-09-13T03:00:00Z'), // 2026-09-06 00:00 does not exist there
+      });
+      expect(windowState(at('2026-03-02T12:00:00Z'), midnight, 'America/Havana')).toMatchObject({
+        opensAt: at('2026-03-15T04:00:00Z'), // nor 2026-03-08 00:00 in Havana
+      });
+      expect(formatLocalTime(at('2026-04-05T00:00:00Z'), 'Europe/Berlin')).toBe('2026-04-05 02:00');
     });
 
     it('autumn: a window over the repeated hour opens at its first occurrence and lasts an hour longer', () => {
@@ -193,6 +215,33 @@ describe('windowState', () => {
         opensAt: at('2026-03-08T04:00:00Z'),
         closesAt: at('2026-03-08T08:00:00Z'),
       });
+    });
+  });
+});
+
+describe('a skipped day (Pacific/Apia went from Thursday 2011-12-29 to Saturday 2011-12-31)', () => {
+  it('a Friday window does not open on the Saturday after', () => {
+    const friday = windows('Fri 02:00-05:00');
+    // Thursday 2011-12-29 12:00 in Apia (UTC-10).
+    const state = windowState(at('2011-12-29T22:00:00Z'), friday, 'Pacific/Apia');
+    // The next Friday is 2012-01-06, 02:00 at UTC+14 (daylight saving time then).
+    expect(state).toEqual({
+      inside: false,
+      opensAt: at('2012-01-05T12:00:00Z'),
+      closesAt: at('2012-01-05T15:00:00Z'),
+    });
+    expect(formatLocalTime(state.inside ? 0 : state.opensAt, 'Pacific/Apia')).toBe('2012-01-06 02:00');
+  });
+
+  it('a Saturday window opens as usual, and one from Friday into Saturday for its Saturday part', () => {
+    const now = at('2011-12-29T22:00:00Z');
+    expect(windowState(now, windows('Sat 02:00-05:00'), 'Pacific/Apia')).toMatchObject({
+      opensAt: at('2011-12-30T12:00:00Z'), // Saturday 02:00 at UTC+14
+    });
+    expect(windowState(now, windows('Fri 23:00-01:00'), 'Pacific/Apia')).toEqual({
+      inside: false,
+      opensAt: at('2011-12-30T10:00:00Z'), // Saturday 00:00, the first time the clock shows a time past Fri 23:00
+      closesAt: at('2011-12-30T11:00:00Z'),
     });
   });
 });

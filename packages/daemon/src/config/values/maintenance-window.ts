@@ -3,10 +3,18 @@
  * `[days] HH:MM-HH:MM` in the device's local time or `updates.timezone`, e.g. `Mon-Fri 02:00-05:00`,
  * `Sat,Sun 00:00-24:00`, `22:00-04:00` (every day, crossing midnight). The days name the day a window opens on.
  *
- * Daylight saving time follows the wall clock: a time that does not exist that day (in the hour skipped in spring)
- * moves forward by the length of the gap (02:30 becomes 03:30 when clocks go from 02:00 to 03:00), a time that
- * exists twice (in the hour repeated in autumn) is its first occurrence; JavaScript's Temporal reads them alike.
+ * Windows are wall time: a window opens the first time the clock on the wall shows its start (or a later time)
+ * on its day, and closes the first time it shows its end. So across the clock changes:
+ * - a start in the hour skipped in spring opens when the clock jumps (`02:30-06:00` opens at 03:00 when clocks
+ *   go from 02:00 to 03:00), and a window wholly in it (`02:00-03:00`) does not open that day;
+ * - over the hour repeated in autumn, a window opens at the first 02:00 and closes at the first time its end is
+ *   shown (`02:00-05:00` lasts four hours that night);
+ * - a day the zone skipped has no window (Pacific/Apia went from 2011-12-29 to 2011-12-31: no Friday); a window
+ *   crossing midnight into the next day is open for what of it the clock shows.
+ * The next opening is always found, however many windows a clock change removes (a weekly window in the week
+ * of a spring-forward opens a week later).
  */
+import { addDays, type CivilDate, WallClock, wallTimeOf, weekday } from './wall-clock.js';
 
 export interface MaintenanceWindow {
   /** As written in the config, for messages. */
@@ -26,7 +34,12 @@ export type WindowState =
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const FULL_DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-const DAY_MS = 86_400_000;
+/**
+ * How far ahead the next opening is looked for. A window opens on at least one weekday, and a clock change takes
+ * out at most one day: within a few weeks one opens, in every zone (tested over every IANA zone); this only bounds
+ * the loop.
+ */
+const LOOK_AHEAD_DAYS = 400;
 
 /** Reads one window; the error message says what is wrong and what is expected. */
 export function parseWindow(
@@ -107,111 +120,47 @@ export function windowState(
   windows: readonly MaintenanceWindow[],
   timeZone: string | undefined,
 ): WindowState {
-  const zone = new Zone(timeZone);
-  const today = zone.civilDate(now);
+  if (windows.length === 0) throw new Error('windowState needs at least one window');
+  const clock = WallClock.of(timeZone);
+  const today = clock.date(now);
   let closesAt: number | undefined;
   let next: { opensAt: number; closesAt: number } | undefined;
-  // Yesterday's windows may still be open. A weekly window whose time today has passed opens in 7 days, or in 8
-  // when tomorrow's is empty because of a clock change.
-  for (let offset = -1; offset <= 8; offset++) {
+  // From two days back (a window crossing midnight may still be open, even after a skipped day) to the first day
+  // after today with an opening: a later day's windows all open later.
+  for (let offset = -2; next === undefined || offset <= 1; offset++) {
+    if (offset > LOOK_AHEAD_DAYS) {
+      throw new Error(`no maintenance window opens within ${LOOK_AHEAD_DAYS} days`);
+    }
     const date = addDays(today, offset);
-    const weekday = new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
     for (const window of windows) {
-      if (!window.days.has(weekday)) continue;
-      const open = zone.instant(date, window.startMinute);
-      const close = zone.instant(window.crossesMidnight ? addDays(date, 1) : date, window.endMinute);
-      // Empty on the day of a clock change, e.g. 02:00-03:00 when 02:00 becomes 03:00.
-      if (close <= open) continue;
-      if (open <= now && now < close) closesAt = Math.max(closesAt ?? close, close);
-      else if (open > now && (next === undefined || open < next.opensAt))
-        next = { opensAt: open, closesAt: close };
+      if (!window.days.has(weekday(date))) continue;
+      const { opensAt, closesAt: closes } = opening(clock, date, window);
+      // Empty when the clock skips all of it, e.g. 02:00-03:00 when 02:00 becomes 03:00.
+      if (closes <= opensAt) continue;
+      if (opensAt <= now && now < closes) closesAt = Math.max(closesAt ?? closes, closes);
+      else if (opensAt > now && (next === undefined || opensAt < next.opensAt)) {
+        next = { opensAt, closesAt: closes };
+      }
     }
   }
   if (closesAt !== undefined) return { inside: true, closesAt };
-  if (next === undefined) throw new Error('windowState needs at least one window');
-  return { inside: false, ...next };
+  return { inside: false, ...next! };
+}
+
+/** When `window` opens on `date` and when it closes, on `clock`. */
+function opening(
+  clock: WallClock,
+  date: CivilDate,
+  window: MaintenanceWindow,
+): { opensAt: number; closesAt: number } {
+  const end = window.crossesMidnight ? window.endMinute + 1440 : window.endMinute;
+  return {
+    opensAt: clock.firstShowing(wallTimeOf(date, window.startMinute)),
+    closesAt: clock.firstShowing(wallTimeOf(date, end)),
+  };
 }
 
 /** `2026-08-24 02:00` in `timeZone` (local time when undefined), for messages and `status`. */
 export function formatLocalTime(instant: number, timeZone: string | undefined): string {
-  const { year, month, day, minuteOfDay } = new Zone(timeZone).wallClock(instant);
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${year}-${pad(month)}-${pad(day)} ${pad(Math.floor(minuteOfDay / 60))}:${pad(minuteOfDay % 60)}`;
-}
-
-interface CivilDate {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-}
-
-function addDays(date: CivilDate, days: number): CivilDate {
-  const moved = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
-  return { year: moved.getUTCFullYear(), month: moved.getUTCMonth() + 1, day: moved.getUTCDate() };
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Wall-clock arithmetic in one time zone through Intl (no time zone database of our own). */
-class Zone {
-  readonly #format: Intl.DateTimeFormat;
-
-  constructor(timeZone: string | undefined) {
-    const key = timeZone ?? '';
-    let format = formatters.get(key);
-    if (!format) {
-      format = new Intl.DateTimeFormat('en-US', {
-        ...(timeZone !== undefined ? { timeZone } : {}),
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-      formatters.set(key, format);
-    }
-    this.#format = format;
-  }
-
-  wallClock(instant: number): CivilDate & { minuteOfDay: number; second: number } {
-    const parts: Record<string, number> = {};
-    for (const part of this.#format.formatToParts(instant)) {
-      if (part.type !== 'literal') parts[part.type] = Number(part.value);
-    }
-    return {
-      year: parts.year!,
-      month: parts.month!,
-      day: parts.day!,
-      minuteOfDay: (parts.hour! % 24) * 60 + parts.minute!,
-      second: parts.second!,
-    };
-  }
-
-  civilDate(instant: number): CivilDate {
-    const { year, month, day } = this.wallClock(instant);
-    return { year, month, day };
-  }
-
-  /** Local time minus UTC at `instant`, in milliseconds. */
-  offsetAt(instant: number): number {
-    const wall = this.wallClock(instant);
-    const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, 0, wall.minuteOfDay, wall.second);
-    return asUtc - (instant - (((instant % 1000) + 1000) % 1000));
-  }
-
-  /** The instant the wall clock shows `minute` minutes after midnight of `date` (1440 = next midnight). */
-  instant(date: CivilDate, minute: number): number {
-    const wall = Date.UTC(date.year, date.month - 1, date.day, 0, minute);
-    // The offsets in force a day before and after cover any one transition near this time.
-    const before = this.offsetAt(wall - DAY_MS);
-    const after = this.offsetAt(wall + DAY_MS);
-    const matches = [...new Set([before, after])]
-      .map((offset) => wall - offset)
-      .filter((candidate) => this.offsetAt(candidate) === wall - candidate);
-    if (matches.length > 0) return Math.min(...matches);
-    // In the gap of a spring-forward: read with the offset before it, which lands just as far after the gap.
-    return wall - before;
-  }
+  return new Date(WallClock.of(timeZone).show(instant)).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -179,7 +179,7 @@ try {
     try {
       const firmware = await server.addFirmware(firmwarePath);
       const identifier = `bench-${mib}`;
-      const { deviceDir, configFile } = await writeBenchDevice(server, dir, identifier);
+      const { deviceDir, configFile, dataDir } = await writeBenchDevice(server, dir, identifier);
       const url = server.firmwareUrl(firmware.id);
       const completed = () =>
         server
@@ -188,6 +188,8 @@ try {
 
       const daemonRun = async (bundle, setup) => {
         const before = completed();
+        // Every run is a device that has not rebooted since its last update: it would wait for that reboot first.
+        rmSync(join(dataDir, 'written-firmware.json'), { force: true });
         const log = join(deviceDir, 'daemon.log');
         const result = await timed(
           [

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import type { ServerPinCheck, TlsOptions } from '@nerves-hub-link/auth';
 import { applyFirmware, downloadFirmware, verifyFirmware } from '@nerves-hub-link/firmware';
 import type { Config } from '../config/config.js';
@@ -39,10 +39,14 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
   const clock = options.clock ?? SYSTEM_CLOCK;
   const { maxBytesPerSecond } = config.download;
   const directory = downloadFolder(config.dataDir);
+  /** The space of the last file removed, until the kernel has given it back (see `discard`). */
+  let releasing: Promise<void> = Promise.resolve();
   const fwupEnv = () => ({ ...childEnvironment(process.env), ...config.fwup.env });
   return {
     download: (offer, { signal, onProgress, onConnection }) =>
       favouringSpeed(async () => {
+        // The free-space check of this download counts the space of the file before it.
+        await releasing;
         await mkdir(directory, { recursive: true, mode: 0o700 });
         if (maxBytesPerSecond !== undefined) {
           logger.info(`download capped at ${formatByteRate(maxBytesPerSecond)} (download.max_rate)`);
@@ -98,8 +102,19 @@ export function firmwareSteps(options: FirmwareStepsOptions): UpdateSteps {
           logger.warn(`fwup has printed nothing for ${Math.round(silentMs / 1000)} s; still waiting for it`),
       });
     },
+    /**
+     * The name goes at once; the space and the page cache of the file (a whole firmware) are freed when the last
+     * handle to it closes, which here happens in the background, off the update's path: freeing 1 GiB of page
+     * cache takes 0.2 s (bench/ceiling.bench.mjs) that the statuses and the reboot need not wait for. A file whose
+     * space is not yet back when the daemon stops is freed by the kernel as the process ends.
+     */
     async discard(path) {
-      await rm(path, { force: true });
+      const file: FileHandle | undefined = await open(path, 'r').catch(() => undefined);
+      try {
+        await rm(path, { force: true });
+      } finally {
+        if (file) releasing = file.close().catch(() => {});
+      }
     },
   };
 }

@@ -1,118 +1,152 @@
 /**
- * Writes the firmware body to its file as it arrives: each chunk is written at once, at its offset, straight
- * from the chunk undici hands over (no copy into blocks, nothing held for later), with a synchronous pwrite on
- * the calling thread. On a 1 GiB download (packages/daemon/bench/update.bench.mjs) this took about half the
- * system time of 1 MiB blocks written by the thread pool four at a time: no hand-over between threads, no
- * writers contending for the file's lock, and writes of a chunk's size (16 KiB) cost the kernel less on a new
- * file than 1 MiB ones. Blocks of 64 KiB written by the thread pool one at a time were twice as slow, and a
- * worker thread that hashed and wrote did not pay on two cores and cost on one. Memory stays flat because a
- * chunk is garbage as soon as it is written.
+ * Writes the firmware body to its file in blocks, off the thread that reads the socket. The chunks undici hands
+ * over (one TLS record each, 16 KiB) are gathered, not copied, until they make a block of `BLOCK_BYTES`; the block
+ * goes to the file with one pwritev on libuv's thread pool while the next one fills. While the thread pool writes,
+ * the main thread goes on reading, decrypting and hashing: on two cores the page-cache copy runs beside them, and
+ * on one core a write that waits (a page fault the hypervisor serves, dirty-page throttling) no longer stops the
+ * socket. Blocks of 256 KiB cost the kernel less than 16 KiB writes (fewer calls) and less than 1 MiB ones (still
+ * in the core's cache when they are copied): measured in packages/daemon/bench/ceiling.bench.mjs.
  *
- * A write into the page cache is a memory copy; when the disk falls behind, the kernel's dirty-page throttling
- * makes the write wait, which here also pauses reading the socket: the back-pressure comes from the kernel.
- * While the body arrives, the data is flushed to disk in the background every `flushEveryBytes` (fdatasync on
- * the thread pool, one at a time), so few dirty pages pile up and the fsync after the last byte finds little
- * left to write.
+ * Back-pressure: when a block is full and the one before it is still being written, `push` returns false and
+ * reading is held until that write is done (`onDrain`). At most two blocks and the rest of a socket read are in
+ * memory; a chunk is garbage as soon as its block is written.
  *
- * The first write or flush error is reported through `onError` (in a microtask, never from inside `push`) and
- * ends the writing: later chunks are dropped, and `finish` throws it.
+ * Nothing here flushes to disk: see body-to-file.ts for why the download needs no fsync.
+ *
+ * The first write error is reported through `onError` (in a microtask, never from inside `push`) and ends the
+ * writing: later chunks are dropped, and `finish` throws it.
  */
-import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
-/** Background flush interval: small against the RAM of a device, large against one write. */
-export const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
+export const BLOCK_BYTES = 256 * 1024;
 
 export class BlockWriter {
   readonly #file: FileHandle;
   readonly #onError: ((error: unknown) => void) | undefined;
-  readonly #flushEveryBytes: number;
+  readonly #blockBytes: number;
+  /** The block being filled: chunks as they came, and their length. */
+  #block: Buffer[] = [];
+  #blockLength = 0;
+  /** Where the block being filled goes in the file. */
   #position = 0;
-  #unflushed = 0;
-  #flushing: Promise<void> | undefined;
+  #written = 0;
+  /** The block on its way to the file, if any. */
+  #writing: Promise<void> | undefined;
+  /** The reader held until the block in flight is written. */
+  #resume: (() => void) | undefined;
   #error: unknown;
 
-  /**
-   * `onError` is called once, with the first write or flush error. `flushEveryBytes` 0 turns the background
-   * flush off.
-   */
-  constructor(
-    file: FileHandle,
-    onError?: (error: unknown) => void,
-    flushEveryBytes: number = FLUSH_EVERY_BYTES,
-  ) {
+  /** `onError` is called once, with the first write error. */
+  constructor(file: FileHandle, onError?: (error: unknown) => void, blockBytes: number = BLOCK_BYTES) {
     this.#file = file;
     this.#onError = onError;
-    this.#flushEveryBytes = flushEveryBytes;
+    this.#blockBytes = blockBytes;
   }
 
-  /** The first write or flush error, if any: nothing more is written after it. */
+  /** The first write error, if any: nothing more is written after it. */
   get error(): unknown {
     return this.#error;
   }
 
-  /** Bytes written so far. */
+  /** Bytes in the file so far. */
   get written(): number {
-    return this.#position;
+    return this.#written;
   }
 
-  /** Writes `chunk` after what came before. Returns whether to go on reading, which is always: see above. */
+  /** Takes `chunk`, to be written after what came before. Returns false while reading should be held. */
   push(chunk: Buffer): boolean {
     if (this.#error !== undefined) return true;
-    try {
-      writeFully(this.#file.fd, chunk, this.#position);
-    } catch (error) {
-      this.#fail(error);
-      return true;
-    }
-    this.#position += chunk.length;
-    this.#unflushed += chunk.length;
-    if (this.#flushEveryBytes > 0 && this.#unflushed >= this.#flushEveryBytes && !this.#flushing) {
-      this.#unflushed = 0;
-      this.#flushing = this.#flush();
-    }
+    this.#block.push(chunk);
+    this.#blockLength += chunk.length;
+    if (this.#blockLength < this.#blockBytes) return true;
+    if (this.#writing) return false;
+    this.#writeBlock();
     return true;
   }
 
-  /** For a caller that paused: this writer never asks it to, so it resumes at once. */
+  /** Calls `resume` once reading may go on: at once, unless a full block waits for the one in flight. */
   onDrain(resume: () => void): void {
-    resume();
+    if (this.#error === undefined && this.#writing && this.#blockLength >= this.#blockBytes) {
+      this.#resume = resume;
+    } else {
+      resume();
+    }
   }
 
-  /** Waits for a background flush still running. Throws the first error. */
+  /** Writes what is left and waits for every write. Throws the first error. */
   async finish(): Promise<void> {
-    await this.#flushing;
+    // A write that ends may start the next block: wait until none is in flight.
+    while (this.#writing) await this.#writing;
+    if (this.#error === undefined && this.#blockLength > 0) {
+      this.#writeBlock();
+      while (this.#writing) await this.#writing;
+    }
     if (this.#error !== undefined) throw this.#error;
   }
 
-  /** Through the FileHandle, so that closing it waits for a flush still running. */
-  async #flush(): Promise<void> {
-    try {
-      await this.#file.datasync();
-    } catch (error) {
-      this.#fail(error);
-    } finally {
-      this.#flushing = undefined;
-    }
+  #writeBlock(): void {
+    const buffers = this.#block;
+    const length = this.#blockLength;
+    const position = this.#position;
+    this.#block = [];
+    this.#blockLength = 0;
+    this.#position += length;
+    this.#writing = writeFully(this.#file, buffers, position).then(
+      () => {
+        this.#written += length;
+        this.#writing = undefined;
+        if (this.#blockLength >= this.#blockBytes) this.#writeBlock();
+        this.#wake();
+      },
+      (error: unknown) => {
+        this.#writing = undefined;
+        this.#fail(error);
+        this.#wake();
+      },
+    );
+  }
+
+  /** Lets a held reader go on (after an error too: what it reads next is dropped). */
+  #wake(): void {
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
   }
 
   #fail(error: unknown): void {
     if (this.#error !== undefined) return;
     this.#error = error ?? new Error('write failed');
+    this.#block = [];
+    this.#blockLength = 0;
     const reported = this.#error;
     queueMicrotask(() => this.#onError?.(reported));
   }
 }
 
 /**
- * pwrite may write less than asked (a file system filling up takes what fits): the rest is written at its own
+ * pwritev may write less than asked (a file system filling up takes what fits): the rest is written at its own
  * offset, and a write that takes nothing at all is an error, never a silent gap in the file.
  */
-function writeFully(fd: number, chunk: Buffer, position: number): void {
-  let written = 0;
-  while (written < chunk.length) {
-    const bytes = writeSync(fd, chunk, written, chunk.length - written, position + written);
-    if (bytes <= 0) throw new Error(`the file took no more bytes at offset ${position + written}`);
-    written += bytes;
+async function writeFully(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest, at);
+    if (bytesWritten <= 0) throw new Error(`the file took no more bytes at offset ${at}`);
+    at += bytesWritten;
+    rest = after(rest, bytesWritten);
   }
+}
+
+/** What of `buffers` comes after their first `bytes`. */
+function after(buffers: Buffer[], bytes: number): Buffer[] {
+  let skip = bytes;
+  let index = 0;
+  while (index < buffers.length && skip >= buffers[index]!.length) {
+    skip -= buffers[index]!.length;
+    index++;
+  }
+  const rest = buffers.slice(index);
+  if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
 }

@@ -1,9 +1,17 @@
 /**
- * The 200 response body on its way to the `.part` file: free-space check, hashing, block writes, fsync. It reads
- * no more than the body may be: the announced size (the update's `size`, else `Content-Length`), or, when nothing
- * was announced, what fits in the file system with room kept free (and the caller's `maxSize`). The byte after it
- * ends the attempt, as does a write error, an encoded body or a body slower than the rate floor, so a hostile or
- * broken host can neither fill the disk nor keep the attempt going.
+ * The 200 response body on its way to the `.part` file: free-space check, hashing, block writes. It reads no more
+ * than the body may be: the announced size (the update's `size`, else `Content-Length`), or, when nothing was
+ * announced, what fits in the file system with room kept free (and the caller's `maxSize`). The byte after it ends
+ * the attempt, as does a write error, an encoded body or a body slower than the rate floor, so a hostile or broken
+ * host can neither fill the disk nor keep the attempt going.
+ *
+ * The file is not fsynced. What reads it next (fwup's verify and apply) reads it through the page cache, which
+ * holds every byte once its write has returned, whether or not it has reached the disk yet; the kernel writes it
+ * back in its own time, or never if the file is deleted first. A power cut before then can leave a torn file, so
+ * a caller keeps no file across one: the daemon deletes whatever it finds in its download folder when it starts
+ * and downloads again from byte 0 (there is no resume), and fwup would refuse a torn archive anyway (it checks the
+ * signature and every resource's hash). An fsync here would make the device wait for the whole firmware to reach
+ * its flash, and wear it, for a file deleted minutes later.
  */
 import { createHash } from 'node:crypto';
 import { type FileHandle, open, rm } from 'node:fs/promises';
@@ -111,9 +119,10 @@ export class BodyToFile {
     // Until the file is open, chunks wait in memory and reading is held.
     void this.#file.then(
       (file) => {
-        this.#writer = new BlockWriter(file, onWriteError);
-        for (const chunk of queued.splice(0)) this.#writer.push(chunk);
-        waiting?.();
+        const writer = new BlockWriter(file, onWriteError);
+        this.#writer = writer;
+        for (const chunk of queued.splice(0)) writer.push(chunk);
+        if (waiting) writer.onDrain(waiting);
       },
       () => {},
     );
@@ -172,10 +181,7 @@ export class BodyToFile {
       await this.#writer!.finish().catch((cause) => {
         throw this.#failure ?? writeError(cause, directory);
       });
-      // On disk before fwup sees it: a power cut between download and apply must not leave a torn file.
-      await file.sync().catch((cause) => {
-        throw writeError(cause, directory);
-      });
+      // No fsync: see the top of this file.
       await file.close();
       file = undefined;
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * Downloads a firmware file completely to disk: attempts from byte 0 (never a resume), size and SHA-256 checked,
- * the file renamed into place only when everything matched. Nothing partial is ever left behind.
+ * the file renamed into place only when everything matched. Nothing partial is ever left behind. The file is not
+ * fsynced (see body-to-file.ts): it is there for what reads it next, not for after a power cut.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -118,6 +119,7 @@ export interface DownloadFirmwareOptions {
 }
 
 export interface DownloadResult {
+  /** The file, complete in the page cache but not fsynced: to keep it across a power cut, `sync()` it first. */
   readonly path: string;
   readonly size: number;
   /** Uppercase hex. */

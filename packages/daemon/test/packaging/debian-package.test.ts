@@ -22,8 +22,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { fakeFwupPath } from '@nerves-hub-link/test-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, RUNNING_UUID, useTestServer } from '../support/harness.js';
 import {
@@ -60,6 +61,23 @@ function missingTools(): string | undefined {
 }
 const missing = missingTools();
 if (missing) console.warn(`skipping the Debian packages: ${missing}`);
+
+/**
+ * The installed daemon runs `check` as its own user, with the test-server's fake fwup from this checkout: every
+ * folder above it must let other users through (a clone inside a `mktemp -d` folder, mode 0700, does not).
+ */
+function closedFolderAbove(path: string): string | undefined {
+  for (let folder = dirname(path); ; folder = dirname(folder)) {
+    if ((statSync(folder).mode & 0o001) === 0) return folder;
+    if (folder === dirname(folder)) return undefined;
+  }
+}
+const closedFolder = closedFolderAbove(fakeFwupPath);
+const asItsUser =
+  closedFolder === undefined
+    ? undefined
+    : `${closedFolder} lets no other user through, so the daemon's user cannot run the fake fwup (chmod o+x it)`;
+if (asItsUser && !missing) console.warn(`skipping the install test: ${asItsUser}`);
 
 const packages = new Map<DebianArch, string>();
 /**
@@ -174,84 +192,88 @@ describe.skipIf(missing !== undefined)('the Debian packages', () => {
     });
     afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-    it('amd64: installs, refuses to check the config as shipped, checks the edited one as its user, is removed and purged', async () => {
-      const install = await dpkg('--install', packages.get('amd64')!);
-      expect(install.code, install.output).toBe(0);
+    it.skipIf(asItsUser !== undefined)(
+      'amd64: installs, refuses to check the config as shipped, checks the edited one as its user, is removed and purged',
+      async () => {
+        const install = await dpkg('--install', packages.get('amd64')!);
+        expect(install.code, install.output).toBe(0);
 
-      // The system user and its data_dir.
-      const user = readFileSync(inRoot('etc/passwd'), 'utf8')
-        .split('\n')
-        .map((line) => line.split(':'))
-        .find((fields) => fields[0] === 'nerves-hub-link');
-      expect(user?.[6]).toBe('/usr/sbin/nologin');
-      const [uid, gid] = [Number(user![2]), Number(user![3])];
-      const dataDir = statSync(inRoot('var/lib/nerves-hub-link'));
-      expect({ uid: dataDir.uid, gid: dataDir.gid, mode: dataDir.mode & 0o777 }).toEqual({
-        uid,
-        gid,
-        mode: 0o700,
-      });
-      expect(readFileSync(inRoot('usr/lib/systemd/system/nerves-hub-link.service'), 'utf8')).toBe(
-        readFileSync(join(DAEMON_DIR, 'systemd/nerves-hub-link.service'), 'utf8'),
-      );
+        // The system user and its data_dir.
+        const user = readFileSync(inRoot('etc/passwd'), 'utf8')
+          .split('\n')
+          .map((line) => line.split(':'))
+          .find((fields) => fields[0] === 'nerves-hub-link');
+        expect(user?.[6]).toBe('/usr/sbin/nologin');
+        const [uid, gid] = [Number(user![2]), Number(user![3])];
+        const dataDir = statSync(inRoot('var/lib/nerves-hub-link'));
+        expect({ uid: dataDir.uid, gid: dataDir.gid, mode: dataDir.mode & 0o777 }).toEqual({
+          uid,
+          gid,
+          mode: 0o700,
+        });
+        expect(readFileSync(inRoot('usr/lib/systemd/system/nerves-hub-link.service'), 'utf8')).toBe(
+          readFileSync(join(DAEMON_DIR, 'systemd/nerves-hub-link.service'), 'utf8'),
+        );
 
-      const executable = inRoot('usr/bin/nerves-hub-link');
-      const config = inRoot('etc/nerves-hub-link/config.toml');
-      expect(await runToEnd([executable, ['--version']])).toEqual({ code: 0, output: `${VERSION}\n` });
-      // As installed, the config names no device yet: check says so (exit 78) and what to fix.
-      const unconfigured = await runToEnd([executable, ['check', '--config', config]], { uid, gid });
-      expect(unconfigured.code, unconfigured.output).toBe(78);
-      expect(unconfigured.output).toMatch(/auth\.cert_file/);
+        const executable = inRoot('usr/bin/nerves-hub-link');
+        const config = inRoot('etc/nerves-hub-link/config.toml');
+        expect(await runToEnd([executable, ['--version']])).toEqual({ code: 0, output: `${VERSION}\n` });
+        // As installed, the config names no device yet: check says so (exit 78) and what to fix.
+        const unconfigured = await runToEnd([executable, ['check', '--config', config]], { uid, gid });
+        expect(unconfigured.code, unconfigured.output).toBe(78);
+        expect(unconfigured.output).toMatch(/auth\.cert_file/);
 
-      // What an operator does: the device's files into /etc/nerves-hub-link, readable by the daemon's group; one
-      // file edited; check as the daemon's user.
-      const device = await createDevice(e2e.server, e2e.root, 'deb-device');
-      const text = readFileSync(device.configFile, 'utf8');
-      const paths = {
-        cert_file: 'device-cert.pem',
-        key_file: 'device-key.pem',
-        ca_file: 'ca.pem',
-        file: 'firmware.env',
-      } as const;
-      let edited = text.replace(/^data_dir = .*$/m, `data_dir = "${inRoot('var/lib/nerves-hub-link')}"`);
-      for (const [key, name] of Object.entries(paths)) {
-        const from = new RegExp(`^${key} = "([^"]+)"$`, 'm').exec(text)![1]!;
-        const to = inRoot(`etc/nerves-hub-link/${name}`);
-        copyFileSync(from, to);
-        chownSync(to, 0, gid);
-        chmodSync(to, 0o640);
-        edited = edited.replace(from, to);
-      }
-      writeFileSync(config, edited);
-      const checked = await runToEnd([executable, ['check', '--config', config]], { uid, gid });
-      expect(checked.code, checked.output).toBe(0);
-      expect(checked.output).toContain('ok   joined "device"');
-      expect(e2e.server.records('deb-device')?.firmware?.uuid).toBe(RUNNING_UUID);
+        // What an operator does: the device's files into /etc/nerves-hub-link, readable by the daemon's group; one
+        // file edited; check as the daemon's user.
+        const device = await createDevice(e2e.server, e2e.root, 'deb-device');
+        const text = readFileSync(device.configFile, 'utf8');
+        const paths = {
+          cert_file: 'device-cert.pem',
+          key_file: 'device-key.pem',
+          ca_file: 'ca.pem',
+          file: 'firmware.env',
+        } as const;
+        let edited = text.replace(/^data_dir = .*$/m, `data_dir = "${inRoot('var/lib/nerves-hub-link')}"`);
+        for (const [key, name] of Object.entries(paths)) {
+          const from = new RegExp(`^${key} = "([^"]+)"$`, 'm').exec(text)![1]!;
+          const to = inRoot(`etc/nerves-hub-link/${name}`);
+          copyFileSync(from, to);
+          chownSync(to, 0, gid);
+          chmodSync(to, 0o640);
+          edited = edited.replace(from, to);
+        }
+        writeFileSync(config, edited);
+        const checked = await runToEnd([executable, ['check', '--config', config]], { uid, gid });
+        expect(checked.code, checked.output).toBe(0);
+        expect(checked.output).toContain('ok   joined "device"');
+        expect(e2e.server.records('deb-device')?.firmware?.uuid).toBe(RUNNING_UUID);
 
-      const remove = await dpkg('--remove', 'nerves-hub-link');
-      expect(remove.code, remove.output).toBe(0);
-      // Removed: the program is gone, the edited config stays (a conffile), with the operator's files.
-      expect(leftovers(root)).toEqual(
-        [
-          ...ACCOUNTS,
-          'etc/nerves-hub-link/config.toml',
-          ...OPERATOR_FILES,
-          'var/lib/nerves-hub-link/',
-          ...DSH_STATE,
-        ].sort(),
-      );
-      const purge = await dpkg('--purge', 'nerves-hub-link');
-      expect(purge.code, purge.output).toBe(0);
-      // Purged: what stays is what Debian keeps, the system user (files may still be its) and the files the
-      // operator put in /etc/nerves-hub-link, and the empty state folder of deb-systemd-helper (systemd's on a
-      // device).
-      expect(leftovers(root)).toEqual([...ACCOUNTS, ...OPERATOR_FILES, 'var/lib/systemd/'].sort());
-      const known = await runToEnd([
-        'dpkg-query',
-        [`--admindir=${inRoot('var/lib/dpkg')}`, '--status', 'nerves-hub-link'],
-      ]);
-      expect(known.output).not.toMatch(/^Status: install ok/m);
-    }, 60_000);
+        const remove = await dpkg('--remove', 'nerves-hub-link');
+        expect(remove.code, remove.output).toBe(0);
+        // Removed: the program is gone, the edited config stays (a conffile), with the operator's files.
+        expect(leftovers(root)).toEqual(
+          [
+            ...ACCOUNTS,
+            'etc/nerves-hub-link/config.toml',
+            ...OPERATOR_FILES,
+            'var/lib/nerves-hub-link/',
+            ...DSH_STATE,
+          ].sort(),
+        );
+        const purge = await dpkg('--purge', 'nerves-hub-link');
+        expect(purge.code, purge.output).toBe(0);
+        // Purged: what stays is what Debian keeps, the system user (files may still be its) and the files the
+        // operator put in /etc/nerves-hub-link, and the empty state folder of deb-systemd-helper (systemd's on a
+        // device).
+        expect(leftovers(root)).toEqual([...ACCOUNTS, ...OPERATOR_FILES, 'var/lib/systemd/'].sort());
+        const known = await runToEnd([
+          'dpkg-query',
+          [`--admindir=${inRoot('var/lib/dpkg')}`, '--status', 'nerves-hub-link'],
+        ]);
+        expect(known.output).not.toMatch(/^Status: install ok/m);
+      },
+      60_000,
+    );
 
     it.skipIf(cannotRun('arm64') !== undefined)(
       "arm64: installs (arm64 added to the root's architectures) and its executable runs (under qemu-user here)",

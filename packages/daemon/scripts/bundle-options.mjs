@@ -81,6 +81,57 @@ module.exports.connect = (...args) => require('node:http2').connect(...args)
   },
 };
 
+/**
+ * Two parts of undici the daemon can never reach, left out (about 50 KiB of the bundle): the fetch body machinery
+ * that client-h1/client-h2 require only for a FormData request body (the daemon's requests have no body), and the
+ * SOCKS agent ProxyAgent requires for `socks5:` proxy URLs (refused before any agent is made: firmware's
+ * download/proxy.ts, the daemon's config/values/proxy.ts). Each is replaced by a module that throws if it is ever
+ * used, and the build fails if undici stops requiring them the way this expects.
+ */
+const UNREACHABLE_UNDICI = [
+  {
+    module: 'lib/web/fetch/body.js',
+    requiredBy: ['lib/dispatcher/client-h1.js', 'lib/dispatcher/client-h2.js'],
+    request: /require\('\.\.\/web\/fetch\/body\.js'\)\.extractBody/,
+    what: 'a FormData request body',
+  },
+  {
+    module: 'lib/dispatcher/socks5-proxy-agent.js',
+    requiredBy: ['lib/dispatcher/proxy-agent.js'],
+    request: /require\('\.\/socks5-proxy-agent'\)/,
+    what: 'a SOCKS proxy',
+  },
+];
+
+const unreachableUndiciPlugin = {
+  name: 'undici-unreachable',
+  setup(build) {
+    for (const { module, requiredBy, request } of UNREACHABLE_UNDICI) {
+      for (const file of requiredBy) {
+        if (!request.test(readFileSync(join(undiciDir, file), 'utf8'))) {
+          throw new Error(
+            `undici's ${file} no longer requires ${module} as scripts/bundle-options.mjs expects: update unreachableUndiciPlugin`,
+          );
+        }
+      }
+    }
+    build.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(`${undiciDir}/`)) return undefined;
+      const entry = UNREACHABLE_UNDICI.find(({ module }) => args.path === join(undiciDir, module));
+      if (!entry) return undefined;
+      const message = `nerves-hub-link's bundle leaves out undici's ${entry.module} (${entry.what})`;
+      return {
+        contents: `'use strict'
+const unreachable = () => { throw new Error(${JSON.stringify(message)}) }
+module.exports = function Unreachable () { unreachable() }
+module.exports.extractBody = unreachable
+`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 /** esbuild options shared by both builds; each adds its format, output and banner. */
 export const sharedOptions = {
   entryPoints: [join(daemonDir, 'dist/main.js')],
@@ -89,7 +140,7 @@ export const sharedOptions = {
   target: 'node20',
   minify: true,
   metafile: true,
-  plugins: [undiciPlugin, lazyHttp2Plugin],
+  plugins: [undiciPlugin, lazyHttp2Plugin, unreachableUndiciPlugin],
   define: {
     NERVES_HUB_LINK_VERSION: JSON.stringify(pkg.version),
     // ws probes for optional native add-ons; the bundle has none.

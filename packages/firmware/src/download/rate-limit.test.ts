@@ -87,7 +87,9 @@ describe('rateLimited', () => {
 
   it('after the wait, still waits for the sink it wraps to drain', async () => {
     const { sink, drains } = recordingSink(() => false);
-    const limited = rateLimited(sink, new TokenBucket(1024 * 1024));
+    // A clock that stands still: the debt is still owed when onDrain asks, however slow the machine is.
+    const clock = manualClock();
+    const limited = rateLimited(sink, new TokenBucket(1024 * 1024, clock.now));
     expect(limited.push(Buffer.alloc(100))).toBe(false);
     let resumed = false;
     limited.onDrain(() => {

@@ -1,16 +1,8 @@
 import type { Config } from '../config/config.js';
+import { HOOK_KEYS } from '../config/sections/hooks.js';
 import type { ValidationConfig } from '../config/sections/validation.js';
 import { formatDuration } from '../config/values/duration.js';
 import { formatLocalTime, windowState, zoneName } from '../config/values/maintenance-window.js';
-
-const HOOK_KEYS = [
-  ['updateAvailable', 'update_available'],
-  ['beforeDownload', 'before_download'],
-  ['beforeApply', 'before_apply'],
-  ['afterApply', 'after_apply'],
-  ['onError', 'on_error'],
-  ['beforeReboot', 'before_reboot'],
-] as const;
 
 /**
  * What `check` says about operator control: the window (open now or when it opens), the reboot policy, the

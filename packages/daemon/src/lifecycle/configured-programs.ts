@@ -7,15 +7,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Config } from '../config/config.js';
-
-const HOOK_KEYS = [
-  ['updateAvailable', 'update_available'],
-  ['beforeDownload', 'before_download'],
-  ['beforeApply', 'before_apply'],
-  ['afterApply', 'after_apply'],
-  ['onError', 'on_error'],
-  ['beforeReboot', 'before_reboot'],
-] as const;
+import { HOOK_KEYS } from '../config/sections/hooks.js';
 
 export interface ConfiguredProgram {
   /** The config key, e.g. `hooks.before_apply`. */

@@ -24,22 +24,27 @@ export interface HooksConfig {
   readonly beforeRebootMaxFailures: number;
 }
 
+/** Each hook's field in HooksConfig and its key in `[hooks]`, in the order of an update. */
+export const HOOK_KEYS = [
+  ['updateAvailable', 'update_available'],
+  ['beforeDownload', 'before_download'],
+  ['beforeApply', 'before_apply'],
+  ['afterApply', 'after_apply'],
+  ['onError', 'on_error'],
+  ['beforeReboot', 'before_reboot'],
+] as const;
+
 /** `[hooks]`: the operator's programs, asked or told at each step of an update, and what their failure means. */
 export function readHooks(hooks: TableReader): HooksConfig {
   // `name = ""` (as in the example config) means: no such hook.
   const command = (key: string) => (hooks.raw(key) === '' ? undefined : hooks.command(key));
-  const commands = {
-    updateAvailable: command('update_available'),
-    beforeDownload: command('before_download'),
-    beforeApply: command('before_apply'),
-    afterApply: command('after_apply'),
-    onError: command('on_error'),
-    beforeReboot: command('before_reboot'),
-  };
+  const commands = Object.fromEntries(
+    HOOK_KEYS.map(([field, key]) => [field, command(key)] as const).filter(
+      ([, value]) => value !== undefined,
+    ),
+  ) as Partial<Record<(typeof HOOK_KEYS)[number][0], string[]>>;
   const result = {
-    ...(Object.fromEntries(Object.entries(commands).filter(([, value]) => value !== undefined)) as Partial<
-      Record<keyof typeof commands, string[]>
-    >),
+    ...commands,
     timeoutMs: hooks.integer('timeout_ms', CONFIG_DEFAULTS.hookTimeoutMs, 100, 3_600_000, 'milliseconds'),
     onHookFailure:
       hooks.oneOf('on_hook_failure', ['apply', 'reschedule'] as const, CONFIG_DEFAULTS.hookOnHookFailure) ??

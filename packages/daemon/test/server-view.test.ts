@@ -24,7 +24,6 @@ const e2e = useTestServer('daemon-server-view-', ['small-signed.fw', 'small-sign
 });
 const unkeyed = useTestServer('daemon-server-view-unkeyed-', ['small-signed.fw'], { signingKey: false });
 
-const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 const MINUTE = 60_000;
 
 /** What the device runs after the reboot: the new firmware's uuid in the active slot. */
@@ -193,8 +192,8 @@ describe('a reboot the server asks for during an update', () => {
     e2e.server.push(device.identifier, 'reboot', {});
     expect((await daemon.waitForExit()).code).toBe(0);
     expect(daemon.output()).toContain('would reboot now');
-    await settle();
-    // `fwup -V` is stopped with the update (it writes nothing); `fwup -a` never runs.
+    // The daemon has exited, and its stop waited for the update and its children: `fwup -V` was stopped with the
+    // update (it writes nothing), and `fwup -a` never ran.
     expect(device.fwupRuns().filter((argv) => argv[0] === '-a')).toEqual([]);
     expect(statuses(e2e.server, device.identifier)).not.toContain('failed');
     expect(device.downloads()).toEqual([]);
